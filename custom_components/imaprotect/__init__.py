@@ -1,0 +1,84 @@
+"""imaprotect: a self-hosted home alarm with badges and a phone call-out; one entry per home."""
+
+from contextlib import suppress
+
+from homeassistant.const import Platform
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
+
+from .const import BADGE_TOGGLE, DOMAIN
+from .logbook import async_load_logbook_strings
+from .panel import HomePanel, ImaProtectConfigEntry
+from .services import async_setup_services
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+PLATFORMS = [
+    Platform.ALARM_CONTROL_PANEL,
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+EVENT_TAG_SCANNED = "tag_scanned"
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions and listen to Home Assistant's tag scans for every home."""
+    async_setup_services(hass)
+    await async_load_logbook_strings(hass)
+
+    async def _async_tag_scanned(event: Event) -> None:
+        tag_id = event.data.get("tag_id")
+        if not isinstance(tag_id, str):
+            return
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+            panel: HomePanel = entry.runtime_data
+            if panel.owns_badge(tag_id):
+                # A refusal is recorded by the panel (rejected badge, refused command).
+                with suppress(HomeAssistantError):
+                    await panel.async_present_badge(tag_id, BADGE_TOGGLE, context=event.context)
+
+    hass.bus.async_listen(EVENT_TAG_SCANNED, _async_tag_scanned)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -> bool:
+    """Start the home's panel, restored from its saved state."""
+    panel = HomePanel(hass, entry)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, entry.entry_id)},
+        name=entry.title,
+        manufacturer="imaprotect",
+    )
+    panel.home_device_id = device.id
+    await panel.async_start()
+    entry.runtime_data = panel
+    entry.async_on_unload(entry.add_update_listener(_async_entry_changed))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_entry_changed(hass: HomeAssistant, entry: ImaProtectConfigEntry) -> None:
+    """Zones, detectors or people were added, changed or removed: reload to pick them up."""
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -> bool:
+    """Stop the home's panel; its state is saved and restored on the next start."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_stop()
+    return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: ImaProtectConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Allow removing only devices whose zone, detector or person no longer exists."""
+    ids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
+    return not ids & ({entry.entry_id} | set(entry.subentries))

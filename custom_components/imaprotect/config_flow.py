@@ -1,0 +1,574 @@
+"""Config flow for imaprotect: one entry per home, subentries for its zones, detectors and people.
+
+Secrets: a person's code is hashed in the executor as soon as it validates and only the hash is
+kept (in the flow while the form is re-shown, then in the subentry). The clear code is never
+stored, logged, echoed back as a suggested value or put in an error message.
+"""
+
+from abc import ABC, abstractmethod
+import re
+from typing import TYPE_CHECKING, Any, override
+
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentry,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME, Platform, UnitOfTime
+from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.util import slugify
+import phonenumbers
+import probatio
+
+from .const import (
+    CONF_ALARM_DURATION,
+    CONF_BADGES,
+    CONF_BATTERY_ENTITY,
+    CONF_CALL_POSITION,
+    CONF_CAMERA_ENTITY,
+    CONF_CODE,
+    CONF_CODE_ARM_REQUIRED,
+    CONF_CODE_HASH,
+    CONF_DETECTOR_TYPE,
+    CONF_EMAIL,
+    CONF_ENTRY_DELAY,
+    CONF_ENTRY_ROUTE,
+    CONF_EXIT_DELAY,
+    CONF_FORMULA,
+    CONF_MAY_ARM,
+    CONF_MAY_DISARM,
+    CONF_PARTIAL,
+    CONF_PHONE,
+    CONF_SOURCE_ENTITY,
+    CONF_TAMPER_ENTITY,
+    CONF_ZONE,
+    DEFAULT_ALARM_DURATION,
+    DEFAULT_ENTRY_DELAY,
+    DEFAULT_EXIT_DELAY,
+    DEFAULT_PHONE_REGION,
+    DOMAIN,
+    FRANCE_COUNTRY_CODE,
+    MAX_ALARM_DURATION,
+    MAX_CALL_POSITION,
+    MAX_DELAY,
+    MIN_ALARM_DURATION,
+    SECTION_SUPERVISION,
+    SUBENTRY_DETECTOR,
+    SUBENTRY_PERSON,
+    SUBENTRY_ZONE,
+)
+from .core.codes import hash_code, is_valid_code, verify_code
+from .core.model import ALWAYS_ACTIVE_TYPES, DetectorType, Formula
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_STATION_PREFIX = "9"
+"""A code starting with 9 would reach the monitoring station when typed on the phone."""
+
+
+def _seconds(minimum: int, maximum: int) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=1,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement=UnitOfTime.SECONDS,
+        )
+    )
+
+
+HOME_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_NAME): TextSelector(),
+        probatio.Required(CONF_FORMULA): SelectSelector(
+            SelectSelectorConfig(
+                options=[formula.value for formula in Formula],
+                translation_key=CONF_FORMULA,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        probatio.Required(CONF_ENTRY_DELAY, default=DEFAULT_ENTRY_DELAY): _seconds(0, MAX_DELAY),
+        probatio.Required(CONF_EXIT_DELAY, default=DEFAULT_EXIT_DELAY): _seconds(0, MAX_DELAY),
+        probatio.Required(CONF_ALARM_DURATION, default=DEFAULT_ALARM_DURATION): _seconds(
+            MIN_ALARM_DURATION, MAX_ALARM_DURATION
+        ),
+        probatio.Required(CONF_CODE_ARM_REQUIRED, default=False): BooleanSelector(),
+    }
+)
+
+ZONE_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_NAME): TextSelector(),
+        probatio.Required(CONF_PARTIAL, default=False): BooleanSelector(),
+    }
+)
+
+
+def _detector_schema(zones: Iterable[ConfigSubentry]) -> probatio.Schema:
+    """Build the detector form; the zone list is the home's zone subentries."""
+    return probatio.Schema(
+        {
+            probatio.Required(CONF_NAME): TextSelector(),
+            probatio.Required(CONF_DETECTOR_TYPE): SelectSelector(
+                SelectSelectorConfig(
+                    options=[detector_type.value for detector_type in DetectorType],
+                    translation_key=CONF_DETECTOR_TYPE,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            probatio.Required(CONF_SOURCE_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain=Platform.BINARY_SENSOR)
+            ),
+            probatio.Required(CONF_ZONE): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(value=zone.subentry_id, label=zone.title) for zone in zones
+                    ],
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            probatio.Required(CONF_ENTRY_ROUTE, default=False): BooleanSelector(),
+            probatio.Optional(CONF_CAMERA_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain=Platform.CAMERA)
+            ),
+            probatio.Required(SECTION_SUPERVISION): section(
+                probatio.Schema(
+                    {
+                        probatio.Optional(CONF_BATTERY_ENTITY): EntitySelector(
+                            EntitySelectorConfig(domain=[Platform.SENSOR, Platform.BINARY_SENSOR])
+                        ),
+                        probatio.Optional(CONF_TAMPER_ENTITY): EntitySelector(
+                            EntitySelectorConfig(domain=Platform.BINARY_SENSOR)
+                        ),
+                    }
+                ),
+                {"collapsed": True},
+            ),
+        }
+    )
+
+
+def _person_schema(*, code_required: bool) -> probatio.Schema:
+    """Build the person form; the code is optional once one is known (stored or just typed)."""
+    code_marker = probatio.Required if code_required else probatio.Optional
+    return probatio.Schema(
+        {
+            probatio.Required(CONF_NAME): TextSelector(),
+            code_marker(CONF_CODE): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="new-password")
+            ),
+            probatio.Optional(CONF_BADGES): TextSelector(TextSelectorConfig(multiple=True)),
+            probatio.Optional(CONF_PHONE): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.TEL, autocomplete="tel")
+            ),
+            probatio.Optional(CONF_EMAIL): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="email")
+            ),
+            probatio.Optional(CONF_CALL_POSITION): NumberSelector(
+                NumberSelectorConfig(
+                    min=1, max=MAX_CALL_POSITION, step=1, mode=NumberSelectorMode.BOX
+                )
+            ),
+            probatio.Required(CONF_MAY_ARM, default=True): BooleanSelector(),
+            probatio.Required(CONF_MAY_DISARM, default=True): BooleanSelector(),
+        }
+    )
+
+
+def _clean_name(user_input: Mapping[str, Any], errors: dict[str, str]) -> str:
+    """Return the stripped name, flagging a blank one."""
+    name = str(user_input[CONF_NAME]).strip()
+    if not name:
+        errors[CONF_NAME] = "invalid_name"
+    return name
+
+
+def _validate_home(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Turn the home form into entry data (durations as whole seconds)."""
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {
+        CONF_NAME: _clean_name(user_input, errors),
+        CONF_FORMULA: user_input[CONF_FORMULA],
+        CONF_ENTRY_DELAY: int(user_input[CONF_ENTRY_DELAY]),
+        CONF_EXIT_DELAY: int(user_input[CONF_EXIT_DELAY]),
+        CONF_ALARM_DURATION: int(user_input[CONF_ALARM_DURATION]),
+        CONF_CODE_ARM_REQUIRED: bool(user_input[CONF_CODE_ARM_REQUIRED]),
+    }
+    return data, errors
+
+
+def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop empty optionals so they are not suggested as the text "None"."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _normalise_phone(text: str) -> str | None:
+    """Return a valid French number in E.164 (``+33612345678``), or None.
+
+    Runs in the executor: phonenumbers loads its region metadata lazily from disk.
+    """
+    try:
+        number = phonenumbers.parse(text, DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != FRANCE_COUNTRY_CODE or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _code_in_use(code: str, hashes: list[str]) -> bool:
+    """Whether ``code`` matches any of ``hashes`` (slow on purpose: run in the executor)."""
+    return any(verify_code(code, encoded) for encoded in hashes)
+
+
+class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Create or reconfigure a home."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the things a homeowner manages inside a home."""
+        return {
+            SUBENTRY_ZONE: ZoneSubentryFlow,
+            SUBENTRY_DETECTOR: DetectorSubentryFlow,
+            SUBENTRY_PERSON: PersonSubentryFlow,
+        }
+
+    @override
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Create a home."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = _validate_home(user_input)
+            if not errors:
+                await self.async_set_unique_id(slugify(data[CONF_NAME]))
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(title=data[CONF_NAME], data=data)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(HOME_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change a home's name, formula or timings."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = _validate_home(user_input)
+            if not errors:
+                unique_id = slugify(data[CONF_NAME])
+                if any(
+                    other.unique_id == unique_id
+                    for other in self._async_current_entries(include_ignore=False)
+                    if other.entry_id != entry.entry_id
+                ):
+                    errors[CONF_NAME] = "already_configured"
+                else:
+                    # The entry's update listener reloads the home.
+                    return self.async_update_and_abort(
+                        entry, unique_id=unique_id, title=data[CONF_NAME], data_updates=data
+                    )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                HOME_SCHEMA, user_input if user_input is not None else entry.data
+            ),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
+
+class _ImaProtectSubentryFlow(ConfigSubentryFlow, ABC):
+    """Shared create/reconfigure plumbing: validate, then show the form again or save.
+
+    Subentry titles are the names; subentry data never repeats the name.
+    """
+
+    @abstractmethod
+    async def _async_validate(
+        self, user_input: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        """Return the title, the data to store and the form errors."""
+
+    @abstractmethod
+    def _schema(self) -> probatio.Schema:
+        """Return the form's schema."""
+
+    def _suggested(self, subentry: ConfigSubentry) -> dict[str, Any]:
+        """Return the form values showing what a subentry stores."""
+        return {CONF_NAME: subentry.title, **_without_none(subentry.data)}
+
+    def _suggested_after_error(self, user_input: dict[str, Any]) -> dict[str, Any]:
+        """Return what the user typed, to show it again next to the errors."""
+        return user_input
+
+    @callback
+    def _siblings(self, subentry_type: str) -> list[ConfigSubentry]:
+        """Return the home's subentries of a type, the one being reconfigured left out."""
+        own = self._get_reconfigure_subentry().subentry_id if self._reconfiguring else None
+        return [
+            subentry
+            for subentry in self._get_entry().get_subentries_of_type(subentry_type)
+            if subentry.subentry_id != own
+        ]
+
+    @property
+    def _reconfiguring(self) -> bool:
+        return self.source == SOURCE_RECONFIGURE
+
+    @callback
+    def _name_taken(self, subentry_type: str, name: str) -> bool:
+        folded = name.casefold()
+        return any(other.title.casefold() == folded for other in self._siblings(subentry_type))
+
+    async def _async_step(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> SubentryFlowResult:
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        subentry = self._get_reconfigure_subentry() if self._reconfiguring else None
+        if subentry is not None:
+            placeholders["name"] = subentry.title
+        if user_input is not None:
+            title, data, errors = await self._async_validate(user_input)
+            if not errors:
+                if subentry is None:
+                    return self.async_create_entry(title=title, data=data)
+                # The entry's update listener reloads the home, as for an added subentry.
+                return self.async_update_and_abort(
+                    self._get_entry(), subentry, title=title, data=data
+                )
+            suggested = self._suggested_after_error(user_input)
+        elif subentry is not None:
+            suggested = self._suggested(subentry)
+        else:
+            suggested = {}
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a subentry."""
+        return await self._async_step("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a subentry."""
+        return await self._async_step("reconfigure", user_input)
+
+
+class ZoneSubentryFlow(_ImaProtectSubentryFlow):
+    """Add or change a zone."""
+
+    @override
+    def _schema(self) -> probatio.Schema:
+        return ZONE_SCHEMA
+
+    @override
+    async def _async_validate(
+        self, user_input: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        errors: dict[str, str] = {}
+        name = _clean_name(user_input, errors)
+        if name and self._name_taken(SUBENTRY_ZONE, name):
+            errors[CONF_NAME] = "name_exists"
+        return name, {CONF_PARTIAL: bool(user_input[CONF_PARTIAL])}, errors
+
+
+class DetectorSubentryFlow(_ImaProtectSubentryFlow):
+    """Add or change a detector mirroring a binary sensor."""
+
+    @override
+    async def _async_step(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> SubentryFlowResult:
+        if not self._get_entry().get_subentries_of_type(SUBENTRY_ZONE):
+            return self.async_abort(reason="no_zones")
+        return await super()._async_step(step_id, user_input)
+
+    @override
+    def _schema(self) -> probatio.Schema:
+        return _detector_schema(self._get_entry().get_subentries_of_type(SUBENTRY_ZONE))
+
+    @override
+    def _suggested(self, subentry: ConfigSubentry) -> dict[str, Any]:
+        data = dict(subentry.data)
+        supervision = {
+            key: data.pop(key, None) for key in (CONF_BATTERY_ENTITY, CONF_TAMPER_ENTITY)
+        }
+        return {
+            CONF_NAME: subentry.title,
+            **_without_none(data),
+            SECTION_SUPERVISION: _without_none(supervision),
+        }
+
+    @override
+    async def _async_validate(
+        self, user_input: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        errors: dict[str, str] = {}
+        name = _clean_name(user_input, errors)
+        detector_type = DetectorType(user_input[CONF_DETECTOR_TYPE])
+        source: str = user_input[CONF_SOURCE_ENTITY]
+        if any(
+            other.data.get(CONF_SOURCE_ENTITY) == source
+            for other in self._siblings(SUBENTRY_DETECTOR)
+        ):
+            errors[CONF_SOURCE_ENTITY] = "source_in_use"
+        camera: str | None = user_input.get(CONF_CAMERA_ENTITY) or None
+        if detector_type is DetectorType.IMAGE_MOTION and camera is None:
+            errors[CONF_CAMERA_ENTITY] = "camera_required"
+        supervision: Mapping[str, Any] = user_input.get(SECTION_SUPERVISION) or {}
+        data = {
+            CONF_DETECTOR_TYPE: detector_type.value,
+            CONF_SOURCE_ENTITY: source,
+            CONF_ZONE: user_input[CONF_ZONE],
+            # Smoke and flood detectors watch 24/7: an entry route means nothing for them.
+            CONF_ENTRY_ROUTE: (
+                bool(user_input[CONF_ENTRY_ROUTE]) and detector_type not in ALWAYS_ACTIVE_TYPES
+            ),
+            CONF_CAMERA_ENTITY: camera,
+            CONF_BATTERY_ENTITY: supervision.get(CONF_BATTERY_ENTITY) or None,
+            CONF_TAMPER_ENTITY: supervision.get(CONF_TAMPER_ENTITY) or None,
+        }
+        return name, data, errors
+
+
+class PersonSubentryFlow(_ImaProtectSubentryFlow):
+    """Add or change a person: personal code, badges, call-out contact, rights."""
+
+    _pending_code_hash: str | None = None
+    """Hash of a valid code typed in this flow, kept while the form comes back for other errors."""
+
+    @override
+    def _schema(self) -> probatio.Schema:
+        return _person_schema(
+            code_required=not self._reconfiguring and self._pending_code_hash is None
+        )
+
+    @override
+    def _suggested(self, subentry: ConfigSubentry) -> dict[str, Any]:
+        data = _without_none(subentry.data)
+        data.pop(CONF_CODE_HASH, None)
+        return {CONF_NAME: subentry.title, **data}
+
+    @override
+    def _suggested_after_error(self, user_input: dict[str, Any]) -> dict[str, Any]:
+        # Never send a clear code back to the browser: a valid one is kept as a hash instead.
+        return {key: value for key, value in user_input.items() if key != CONF_CODE}
+
+    async def _async_code_hash(self, code: str, errors: dict[str, str]) -> str | None:
+        """Validate the code typed, or fall back to the one already known."""
+        if not code:
+            if self._pending_code_hash is not None:
+                return self._pending_code_hash
+            if self._reconfiguring:
+                current: str | None = self._get_reconfigure_subentry().data.get(CONF_CODE_HASH)
+                return current
+            errors[CONF_CODE] = "code_required"
+            return None
+        self._pending_code_hash = None
+        if not is_valid_code(code):
+            errors[CONF_CODE] = "invalid_code"
+            return None
+        if code.startswith(_STATION_PREFIX):
+            errors[CONF_CODE] = "code_starts_with_9"
+            return None
+        hashes = [
+            encoded
+            for other in self._siblings(SUBENTRY_PERSON)
+            if (encoded := other.data.get(CONF_CODE_HASH))
+        ]
+        if await self.hass.async_add_executor_job(_code_in_use, code, hashes):
+            errors[CONF_CODE] = "code_in_use"
+            return None
+        self._pending_code_hash = await self.hass.async_add_executor_job(hash_code, code)
+        return self._pending_code_hash
+
+    @override
+    async def _async_validate(
+        self, user_input: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        errors: dict[str, str] = {}
+        others = self._siblings(SUBENTRY_PERSON)
+
+        name = _clean_name(user_input, errors)
+        if name and self._name_taken(SUBENTRY_PERSON, name):
+            errors[CONF_NAME] = "name_exists"
+
+        code_hash = await self._async_code_hash(str(user_input.get(CONF_CODE) or ""), errors)
+
+        badges: dict[str, str] = {}  # casefolded id -> id as typed, first one wins
+        for raw in user_input.get(CONF_BADGES) or []:
+            if badge := str(raw).strip():
+                badges.setdefault(badge.casefold(), badge)
+        taken = {
+            str(badge).casefold() for other in others for badge in other.data.get(CONF_BADGES, [])
+        }
+        if not taken.isdisjoint(badges):
+            errors[CONF_BADGES] = "badge_in_use"
+
+        phone: str | None = None
+        if phone_text := str(user_input.get(CONF_PHONE) or "").strip():
+            phone = await self.hass.async_add_executor_job(_normalise_phone, phone_text)
+            if phone is None:
+                errors[CONF_PHONE] = "invalid_phone"
+
+        email: str | None = str(user_input.get(CONF_EMAIL) or "").strip() or None
+        if email is not None and not _EMAIL_RE.match(email):
+            errors[CONF_EMAIL] = "invalid_email"
+
+        position: int | None = None
+        if (raw_position := user_input.get(CONF_CALL_POSITION)) is not None:
+            position = int(raw_position)
+            if any(other.data.get(CONF_CALL_POSITION) == position for other in others):
+                errors[CONF_CALL_POSITION] = "position_in_use"
+            elif phone is None and CONF_PHONE not in errors:
+                errors[CONF_PHONE] = "phone_required"
+
+        data = {
+            CONF_CODE_HASH: code_hash,
+            CONF_BADGES: list(badges.values()),
+            CONF_PHONE: phone,
+            CONF_EMAIL: email,
+            CONF_CALL_POSITION: position,
+            CONF_MAY_ARM: bool(user_input[CONF_MAY_ARM]),
+            CONF_MAY_DISARM: bool(user_input[CONF_MAY_DISARM]),
+        }
+        return name, data, errors

@@ -1,0 +1,83 @@
+"""Constants shared by the imaprotect integration's platforms, flows and actions."""
+
+from datetime import timedelta
+from typing import Final
+
+DOMAIN: Final = "imaprotect"
+
+# Config entry data: one entry per home.
+CONF_FORMULA: Final = "formula"
+CONF_ENTRY_DELAY: Final = "entry_delay"
+CONF_EXIT_DELAY: Final = "exit_delay"
+CONF_ALARM_DURATION: Final = "alarm_duration"
+CONF_CODE_ARM_REQUIRED: Final = "code_arm_required"
+
+DEFAULT_ENTRY_DELAY: Final = 30  # seconds: the seed's grace period
+DEFAULT_EXIT_DELAY: Final = 30
+DEFAULT_ALARM_DURATION: Final = 180  # seconds: the French legal limit for a siren
+MAX_DELAY: Final = 300
+MAX_ALARM_DURATION: Final = 180
+MIN_ALARM_DURATION: Final = 10
+
+# Subentry types, one per thing a homeowner manages.
+SUBENTRY_ZONE: Final = "zone"
+SUBENTRY_DETECTOR: Final = "detector"
+SUBENTRY_PERSON: Final = "person"
+
+# Zone subentry data.
+CONF_PARTIAL: Final = "partial"
+
+# Detector subentry data.
+CONF_DETECTOR_TYPE: Final = "detector_type"
+CONF_SOURCE_ENTITY: Final = "source_entity"
+CONF_ZONE: Final = "zone"
+CONF_ENTRY_ROUTE: Final = "entry_route"
+CONF_CAMERA_ENTITY: Final = "camera_entity"
+CONF_BATTERY_ENTITY: Final = "battery_entity"
+CONF_TAMPER_ENTITY: Final = "tamper_entity"
+SECTION_SUPERVISION: Final = "supervision"  # form section only: its fields are stored flat
+
+# Person subentry data. The code is stored only as a salted slow hash.
+CONF_CODE: Final = "code"  # form field only, never stored
+CONF_CODE_HASH: Final = "code_hash"
+CONF_BADGES: Final = "badges"
+CONF_PHONE: Final = "phone"
+CONF_EMAIL: Final = "email"
+CONF_CALL_POSITION: Final = "call_position"  # None: not a contact
+CONF_MAY_ARM: Final = "may_arm"
+CONF_MAY_DISARM: Final = "may_disarm"
+
+DEFAULT_PHONE_REGION: Final = "FR"
+FRANCE_COUNTRY_CODE: Final = 33  # call-out numbers must be French (+33)
+MAX_CALL_POSITION: Final = 20
+
+# Action fields.
+ATTR_MODE: Final = "mode"
+ATTR_FORCE: Final = "force"
+ATTR_BADGE_ID: Final = "badge_id"
+ATTR_ACTION: Final = "action"
+ATTR_SOURCE: Final = "source"
+
+BADGE_TOGGLE: Final = "toggle"
+BADGE_ARM_TOTAL: Final = "arm_total"
+BADGE_ARM_PARTIAL: Final = "arm_partial"
+BADGE_DISARM: Final = "disarm"
+BADGE_ACTIONS: Final = (BADGE_TOGGLE, BADGE_ARM_TOTAL, BADGE_ARM_PARTIAL, BADGE_DISARM)
+
+SERVICE_ARM: Final = "arm"
+SERVICE_DISARM: Final = "disarm"
+SERVICE_PRESENT_BADGE: Final = "present_badge"
+
+# Bus events: one per thing recorded in the audit trail (read by the logbook).
+EVENT_ARMED: Final = "imaprotect_armed"
+EVENT_DISARMED: Final = "imaprotect_disarmed"
+EVENT_ARM_REFUSED: Final = "imaprotect_arm_refused"
+EVENT_BYPASSED: Final = "imaprotect_bypassed"
+EVENT_CODE_REJECTED: Final = "imaprotect_code_rejected"
+EVENT_LOCKED_OUT: Final = "imaprotect_locked_out"
+EVENT_BADGE_REJECTED: Final = "imaprotect_badge_rejected"
+EVENT_ALARM: Final = "imaprotect_alarm"
+EVENT_FAULT: Final = "imaprotect_fault"
+
+STORAGE_VERSION: Final = 1
+SUPERVISION_WINDOW: Final = timedelta(minutes=5)

@@ -1,0 +1,43 @@
+"""Diagnostics of a home: its settings, layout and panel state, with every secret redacted."""
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_BADGES, CONF_CODE_HASH, CONF_EMAIL, CONF_PHONE
+from .panel import ImaProtectConfigEntry
+
+TO_REDACT = {CONF_CODE_HASH, CONF_BADGES, CONF_PHONE, CONF_EMAIL, "disabled_badges", "person_name"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: ImaProtectConfigEntry
+) -> dict[str, Any]:
+    """Return what support needs to understand a home, without codes, badges, phones or emails."""
+    panel = entry.runtime_data
+    engine = panel.engine
+    return {
+        "entry": {"title": entry.title, "data": dict(entry.data)},
+        "subentries": [
+            {
+                "type": subentry.subentry_type,
+                "id": subentry.subentry_id,
+                "title": subentry.title,
+                "data": async_redact_data(dict(subentry.data), TO_REDACT),
+            }
+            for subentry in entry.subentries.values()
+        ],
+        "panel": async_redact_data(engine.snapshot(), TO_REDACT),
+        "now": {
+            "state": engine.state.value,
+            "open_detectors": sorted(engine.open_detectors),
+            "bypassed": sorted(engine.bypassed),
+            "faults": sorted(engine.faults),
+            "code_locked_until": _iso(engine.locked_until(panel.now())),
+        },
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,46 @@
+"""Turn the core's refusals into translated Home Assistant errors the user can act on."""
+
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .core import (
+    AlarmError,
+    ArmRefusedError,
+    BadgeRejectedError,
+    LockedOutError,
+    NotAllowedError,
+    WrongCodeError,
+)
+from .home_config import HomeLayout
+
+
+def translate_refusal(err: AlarmError, layout: HomeLayout) -> ServiceValidationError:
+    """The translated error for a refusal of the core, naming what to fix."""
+    key: str
+    placeholders: dict[str, str] = {}
+    match err:
+        case ArmRefusedError(detector_ids=ids):
+            key = "open_detectors"
+            names = [layout.config.detector(i).name for i in ids]
+            placeholders["detectors"] = ", ".join(names)
+        case NotAllowedError(reason=reason):
+            key = reason
+        case WrongCodeError(failures=failures):
+            key = "wrong_code"
+            placeholders["failures"] = str(failures)
+        case LockedOutError(until=until):
+            key = "locked_out"
+            placeholders["until"] = dt_util.as_local(until).strftime("%H:%M:%S")
+        case BadgeRejectedError(reason=reason):
+            key = f"badge_{reason}"
+        case _:  # pragma: no cover - every AlarmError subclass is matched above
+            key = "refused"
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def missing_code_error() -> ServiceValidationError:
+    """A disarm, or an arming that needs a code, came without one."""
+    return ServiceValidationError(translation_domain=DOMAIN, translation_key="code_required")

@@ -1,0 +1,94 @@
+"""Event entities: each badge's use (armed, disarmed, rejected) and the home's alarms."""
+
+from typing import Any, override
+
+from homeassistant.components.event import EventEntity
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .badges import badge_hint, badge_key, person_badges
+from .const import SUBENTRY_PERSON
+from .core import AlarmKind, Person
+from .core.model import normalize_badge
+from .entity import ImaProtectEntity, home_device, subentry_device
+from .panel import HomePanel, ImaProtectConfigEntry, signal_alarm, signal_badge
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ImaProtectConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the home's alarm event entity and one event entity per badge."""
+    panel = entry.runtime_data
+    async_add_entities([HomeAlarmEvent(panel)])
+    for subentry in entry.get_subentries_of_type(SUBENTRY_PERSON):
+        async_add_entities(
+            [BadgeEvent(panel, subentry, badge) for badge in person_badges(subentry)],
+            config_subentry_id=subentry.subentry_id,
+        )
+
+
+class HomeAlarmEvent(ImaProtectEntity, EventEntity):
+    """Every alarm of the home: intrusion, smoke, flood, tamper, fault."""
+
+    _attr_translation_key = "alarm"
+    _attr_event_types = [
+        AlarmKind.INTRUSION.value,
+        AlarmKind.SMOKE.value,
+        AlarmKind.FLOOD.value,
+        AlarmKind.TAMPER.value,
+        AlarmKind.FAULT.value,
+    ]
+
+    def __init__(self, panel: HomePanel) -> None:
+        super().__init__(panel, "alarm_event", home_device(panel))
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_alarm(self.panel.entry.entry_id), self._async_alarm
+            )
+        )
+
+    @callback
+    def _async_alarm(self, kind: str, data: dict[str, Any]) -> None:
+        if kind in self._attr_event_types:
+            self._trigger_event(kind, {"detector": data["detector"], "zone": data["zone"]})
+            self.async_write_ha_state()
+
+
+class BadgeEvent(ImaProtectEntity, EventEntity):
+    """One badge's presentations, on its holder's device."""
+
+    _attr_translation_key = "badge"
+    _attr_event_types = ["armed", "disarmed", "rejected"]
+
+    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, badge_id: str) -> None:
+        super().__init__(
+            panel, f"badge_{badge_key(badge_id)}_event", subentry_device(panel, subentry)
+        )
+        self._badge = normalize_badge(badge_id)
+        self._attr_translation_placeholders = {"badge": badge_hint(badge_id)}
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_badge(self.panel.entry.entry_id), self._async_badge
+            )
+        )
+
+    @callback
+    def _async_badge(self, badge_id: str, outcome: str, person: Person | None) -> None:
+        if normalize_badge(badge_id) != self._badge:
+            return
+        self._trigger_event(outcome, {"person": person.name if person else None})
+        self.async_write_ha_state()

@@ -1,0 +1,127 @@
+"""Translate a home's config entry and subentries into the core's HomeConfig and wiring."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+
+from .const import (
+    CONF_ALARM_DURATION,
+    CONF_BADGES,
+    CONF_BATTERY_ENTITY,
+    CONF_CAMERA_ENTITY,
+    CONF_CODE_ARM_REQUIRED,
+    CONF_CODE_HASH,
+    CONF_DETECTOR_TYPE,
+    CONF_ENTRY_DELAY,
+    CONF_ENTRY_ROUTE,
+    CONF_EXIT_DELAY,
+    CONF_MAY_ARM,
+    CONF_MAY_DISARM,
+    CONF_PARTIAL,
+    CONF_SOURCE_ENTITY,
+    CONF_TAMPER_ENTITY,
+    CONF_ZONE,
+    DEFAULT_ALARM_DURATION,
+    DEFAULT_ENTRY_DELAY,
+    DEFAULT_EXIT_DELAY,
+    SUBENTRY_DETECTOR,
+    SUBENTRY_PERSON,
+    SUBENTRY_ZONE,
+    SUPERVISION_WINDOW,
+)
+from .core import Detector, DetectorType, HomeConfig, Person, Settings, Zone
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorWiring:
+    """The Home Assistant entities a detector mirrors (the core knows none of them)."""
+
+    detector_id: str
+    source: str
+    tamper: str | None
+    battery: str | None
+    camera: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HomeLayout:
+    """Everything the adapter needs from a home's entry: the core config and the entity wiring."""
+
+    config: HomeConfig
+    wiring: tuple[DetectorWiring, ...]
+
+    def wiring_for_entity(self, entity_id: str) -> DetectorWiring | None:
+        """Find the detector mirroring (or reporting tamper for) an entity."""
+        for wiring in self.wiring:
+            if entity_id in (wiring.source, wiring.tamper):
+                return wiring
+        return None
+
+
+def _settings(entry: ConfigEntry) -> Settings:
+    data = entry.data
+    return Settings(
+        entry_delay=timedelta(seconds=data.get(CONF_ENTRY_DELAY, DEFAULT_ENTRY_DELAY)),
+        exit_delay=timedelta(seconds=data.get(CONF_EXIT_DELAY, DEFAULT_EXIT_DELAY)),
+        alarm_duration=timedelta(seconds=data.get(CONF_ALARM_DURATION, DEFAULT_ALARM_DURATION)),
+        code_arm_required=bool(data.get(CONF_CODE_ARM_REQUIRED, False)),
+        supervision_window=SUPERVISION_WINDOW,
+    )
+
+
+def _zone(subentry: ConfigSubentry) -> Zone:
+    return Zone(
+        id=subentry.subentry_id,
+        name=subentry.title,
+        partial=bool(subentry.data.get(CONF_PARTIAL, False)),
+    )
+
+
+def _detector(subentry: ConfigSubentry) -> Detector:
+    detector_type = DetectorType(subentry.data[CONF_DETECTOR_TYPE])
+    return Detector(
+        id=subentry.subentry_id,
+        name=subentry.title,
+        type=detector_type,
+        zone_id=subentry.data[CONF_ZONE],
+        entry_route=bool(subentry.data.get(CONF_ENTRY_ROUTE, False)),
+    )
+
+
+def _person(subentry: ConfigSubentry) -> Person:
+    return Person(
+        id=subentry.subentry_id,
+        name=subentry.title,
+        code_hash=subentry.data.get(CONF_CODE_HASH),
+        badges=tuple(subentry.data.get(CONF_BADGES, ())),
+        may_arm=bool(subentry.data.get(CONF_MAY_ARM, True)),
+        may_disarm=bool(subentry.data.get(CONF_MAY_DISARM, True)),
+    )
+
+
+def _wiring(subentry: ConfigSubentry) -> DetectorWiring:
+    data = subentry.data
+    return DetectorWiring(
+        detector_id=subentry.subentry_id,
+        source=data[CONF_SOURCE_ENTITY],
+        tamper=data.get(CONF_TAMPER_ENTITY) or None,
+        battery=data.get(CONF_BATTERY_ENTITY) or None,
+        camera=data.get(CONF_CAMERA_ENTITY) or None,
+    )
+
+
+def home_layout(entry: ConfigEntry) -> HomeLayout:
+    """Build the home's layout; detectors whose zone was removed are left out."""
+    zones = tuple(_zone(s) for s in entry.get_subentries_of_type(SUBENTRY_ZONE))
+    zone_ids = {zone.id for zone in zones}
+    detector_entries = [
+        s for s in entry.get_subentries_of_type(SUBENTRY_DETECTOR) if s.data[CONF_ZONE] in zone_ids
+    ]
+    config = HomeConfig(
+        settings=_settings(entry),
+        zones=zones,
+        detectors=tuple(_detector(s) for s in detector_entries),
+        people=tuple(_person(s) for s in entry.get_subentries_of_type(SUBENTRY_PERSON)),
+    )
+    return HomeLayout(config=config, wiring=tuple(_wiring(s) for s in detector_entries))

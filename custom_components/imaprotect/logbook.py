@@ -1,0 +1,111 @@
+"""Readable logbook lines (fr, en) for the alarm's audit trail: who, how and what."""
+
+from collections.abc import Callable
+from typing import Any
+
+from homeassistant.components.logbook import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.translation import (
+    async_get_cached_translations,
+    async_get_translations,
+)
+
+from .const import (
+    DOMAIN,
+    EVENT_ALARM,
+    EVENT_ARM_REFUSED,
+    EVENT_ARMED,
+    EVENT_BADGE_REJECTED,
+    EVENT_BYPASSED,
+    EVENT_CODE_REJECTED,
+    EVENT_DISARMED,
+    EVENT_FAULT,
+    EVENT_LOCKED_OUT,
+)
+
+EVENTS = (
+    EVENT_ARMED,
+    EVENT_DISARMED,
+    EVENT_ARM_REFUSED,
+    EVENT_BYPASSED,
+    EVENT_CODE_REJECTED,
+    EVENT_LOCKED_OUT,
+    EVENT_BADGE_REJECTED,
+    EVENT_ALARM,
+    EVENT_FAULT,
+)
+
+
+async def async_load_logbook_strings(hass: HomeAssistant) -> None:
+    """Load the logbook lines in the instance's language (and English as the fallback)."""
+    for language in {hass.config.language, "en"}:
+        await async_get_translations(hass, language, "logbook", {DOMAIN})
+
+
+def _text(hass: HomeAssistant, key: str, **placeholders: Any) -> str:
+    """A line from the integration's `logbook` translations, in the instance's language."""
+    full_key = f"component.{DOMAIN}.logbook.{key}"
+    template = async_get_cached_translations(hass, hass.config.language, "logbook", DOMAIN).get(
+        full_key
+    ) or async_get_cached_translations(hass, "en", "logbook", DOMAIN).get(full_key, key)
+    try:
+        return template.format(**{k: "" if v is None else v for k, v in placeholders.items()})
+    except KeyError, IndexError:
+        return template
+
+
+def _method(hass: HomeAssistant, method: str | None) -> str:
+    return _text(hass, f"method_{method}") if method else ""
+
+
+def _describe(hass: HomeAssistant, event: Event) -> str:
+    data = event.data
+    person = data.get("person") or _text(hass, "someone")
+    how = _method(hass, data.get("method"))
+    match event.event_type:
+        case "imaprotect_armed":
+            return _text(hass, f"armed_{data.get('mode')}", person=person, method=how)
+        case "imaprotect_disarmed":
+            return _text(hass, "disarmed", person=person, method=how)
+        case "imaprotect_arm_refused":
+            detectors = ", ".join(d for d in data.get("detectors", []) if d)
+            return _text(hass, f"refused_{data.get('reason')}", person=person, detectors=detectors)
+        case "imaprotect_bypassed":
+            detectors = ", ".join(d for d in data.get("detectors", []) if d)
+            return _text(hass, "bypassed", person=person, method=how, detectors=detectors)
+        case "imaprotect_code_rejected":
+            return _text(hass, "code_rejected", method=how, failures=data.get("failures"))
+        case "imaprotect_locked_out":
+            return _text(hass, "locked_out")
+        case "imaprotect_badge_rejected":
+            return _text(hass, f"badge_{data.get('reason')}", badge=data.get("badge"))
+        case "imaprotect_alarm" if not data.get("detector"):
+            return _text(hass, "alarm_manual")
+        case "imaprotect_alarm":
+            return _text(
+                hass,
+                f"alarm_{data.get('kind')}",
+                detector=data.get("detector"),
+                zone=data.get("zone"),
+            )
+        case _:
+            key = "fault" if data.get("fault") else "fault_cleared"
+            return _text(hass, key, detector=data.get("detector"))
+
+
+@callback
+def async_describe_events(
+    hass: HomeAssistant,
+    async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str]]], None],
+) -> None:
+    """Describe the integration's audit events for the logbook."""
+
+    @callback
+    def describe(event: Event) -> dict[str, str]:
+        return {
+            LOGBOOK_ENTRY_NAME: event.data.get("home", "imaprotect"),
+            LOGBOOK_ENTRY_MESSAGE: _describe(hass, event),
+        }
+
+    for event_type in EVENTS:
+        async_describe_event(DOMAIN, event_type, describe)

@@ -1,0 +1,422 @@
+"""HomePanel: the thin Home Assistant adapter around one home's alarm engine.
+
+It feeds the engine the mirrored detector states and the clock, persists its snapshot, schedules
+its deadlines, and turns what it reports into bus events, repairs and entity updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+import logging
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Context,
+    Event as HassEvent,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    BADGE_ARM_PARTIAL,
+    BADGE_ARM_TOTAL,
+    BADGE_DISARM,
+    BADGE_TOGGLE,
+    DOMAIN,
+    EVENT_ALARM,
+    EVENT_ARM_REFUSED,
+    EVENT_ARMED,
+    EVENT_BADGE_REJECTED,
+    EVENT_BYPASSED,
+    EVENT_CODE_REJECTED,
+    EVENT_DISARMED,
+    EVENT_FAULT,
+    EVENT_LOCKED_OUT,
+    STORAGE_VERSION,
+)
+from .core import (
+    Actor,
+    AlarmCleared,
+    AlarmEngine,
+    AlarmError,
+    AlarmRaised,
+    ArmMode,
+    ArmRefused,
+    BadgeRejected,
+    BadgeRejectedError,
+    Bypassed,
+    CodeRejected,
+    Event,
+    FaultCleared,
+    FaultRaised,
+    LockedOut,
+    Method,
+    PanelState,
+    Person,
+    Reading,
+    StateChanged,
+    match_code,
+)
+from .core.model import normalize_badge
+from .errors import translate_refusal
+from .home_config import HomeLayout, home_layout
+
+_LOGGER = logging.getLogger(__name__)
+
+type ImaProtectConfigEntry = ConfigEntry[HomePanel]
+
+ARMED_STATES = frozenset({PanelState.ARMED_TOTAL, PanelState.ARMED_PARTIAL})
+
+
+def signal_update(entry_id: str) -> str:
+    """Dispatcher signal telling a home's entities that the panel changed."""
+    return f"{DOMAIN}_{entry_id}_update"
+
+
+def signal_badge(entry_id: str) -> str:
+    """Dispatcher signal carrying a badge's presentation outcome to its event entity."""
+    return f"{DOMAIN}_{entry_id}_badge"
+
+
+def signal_alarm(entry_id: str) -> str:
+    """Dispatcher signal carrying an alarm event to the home's event entity."""
+    return f"{DOMAIN}_{entry_id}_alarm"
+
+
+def reading_of(state: State | None) -> Reading:
+    """Map a mirrored binary_sensor state to a reading; unknown counts as unavailable."""
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return Reading.UNAVAILABLE
+    return Reading.ON if state.state == STATE_ON else Reading.OFF
+
+
+class HomePanel:
+    """One home: its engine, its persistence, its timers and its subscriptions."""
+
+    def __init__(self, hass: HomeAssistant, entry: ImaProtectConfigEntry) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.layout: HomeLayout = home_layout(entry)
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
+        )
+        self.engine = AlarmEngine(self.layout.config)
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._timer: CALLBACK_TYPE | None = None
+        self._code_lock = asyncio.Lock()
+        self._context: Context | None = None
+        self.home_device_id: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The home's name."""
+        return self.entry.title
+
+    async def async_start(self) -> None:
+        """Restore the saved state, catch up with the detectors and start watching them."""
+        stored = await self._store.async_load()
+        now = dt_util.utcnow()
+        if stored is not None:
+            try:
+                self.engine = AlarmEngine.restore(
+                    self.layout.config,
+                    stored["engine"],
+                    now,
+                    disabled_badges=frozenset(stored.get("disabled_badges", ())),
+                )
+            except KeyError, ValueError:
+                _LOGGER.warning(
+                    "Saved alarm state of %s was unreadable; starting disarmed", self.title
+                )
+        for wiring in self.layout.wiring:
+            self.engine.detector_changed(
+                wiring.detector_id, reading_of(self.hass.states.get(wiring.source)), now
+            )
+            if wiring.tamper is not None:
+                tamper = self.hass.states.get(wiring.tamper)
+                self.engine.tamper_changed(
+                    wiring.detector_id, tamper is not None and tamper.state == STATE_ON, now
+                )
+        watched = [w.source for w in self.layout.wiring] + [
+            w.tamper for w in self.layout.wiring if w.tamper is not None
+        ]
+        if watched:
+            self._unsubscribe.append(
+                async_track_state_change_event(self.hass, watched, self._async_source_changed)
+            )
+        await self._async_commit()
+
+    async def async_stop(self) -> None:
+        """Stop watching and save; the next start resumes from here."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        await self._store.async_save(self._stored())
+
+    # ------------------------------------------------------------------ inputs
+
+    @callback
+    def _async_source_changed(self, event: HassEvent[EventStateChangedData]) -> None:
+        entity_id = event.data["entity_id"]
+        wiring = self.layout.wiring_for_entity(entity_id)
+        if wiring is None:  # pragma: no cover - only subscribed entities arrive here
+            return
+        now = dt_util.utcnow()
+        new_state = event.data["new_state"]
+        if entity_id == wiring.source:
+            self.engine.detector_changed(wiring.detector_id, reading_of(new_state), now)
+        else:
+            tampered = new_state is not None and new_state.state == STATE_ON
+            self.engine.tamper_changed(wiring.detector_id, tampered, now)
+        self.hass.async_create_task(self._async_commit(), eager_start=True)
+
+    @callback
+    def _async_deadline(self, now: datetime) -> None:
+        self._timer = None
+        self.engine.tick(dt_util.utcnow())
+        self.hass.async_create_task(self._async_commit(), eager_start=True)
+
+    async def async_authenticate_code(self, code: str, method: Method) -> Person:
+        """Identify the person behind a code; the slow hashes run off the event loop.
+
+        One check at a time, so the lockout counts every attempt in order; the engine itself is
+        only touched on the event loop.
+        """
+        async with self._code_lock:
+            try:
+                self.engine.check_code_lock(self.now())
+                person = await self.hass.async_add_executor_job(
+                    match_code, self.layout.config.people, code
+                )
+                return self.engine.record_code_attempt(person, self.now(), method)
+            finally:
+                await self._async_commit()
+
+    async def async_authenticate_badge(self, badge_id: str) -> Person:
+        """Identify a badge's holder; rejected badges are recorded."""
+        try:
+            return self.engine.authenticate_badge(badge_id, dt_util.utcnow())
+        finally:
+            await self._async_commit()
+
+    async def async_arm(
+        self, mode: ArmMode, actor: Actor, *, force: bool, context: Context | None = None
+    ) -> None:
+        """Arm (raises the core's refusals; the caller translates them)."""
+        self._context = context
+        try:
+            self.engine.arm(mode, actor, dt_util.utcnow(), force=force)
+        finally:
+            await self._async_commit()
+
+    async def async_disarm(self, actor: Actor, context: Context | None = None) -> None:
+        """Disarm, stopping any alarm."""
+        self._context = context
+        try:
+            self.engine.disarm(actor, dt_util.utcnow())
+        finally:
+            await self._async_commit()
+
+    async def async_trigger(self, actor: Actor, context: Context | None = None) -> None:
+        """Raise the alarm at once (panic)."""
+        self._context = context
+        try:
+            self.engine.trigger(actor, dt_util.utcnow())
+        finally:
+            await self._async_commit()
+
+    async def async_present_badge(
+        self, badge_id: str, action: str = BADGE_TOGGLE, context: Context | None = None
+    ) -> None:
+        """A badge was presented: arm or disarm as its holder, or record the rejection.
+
+        ``toggle`` disarms anything not disarmed and arms total otherwise.
+        """
+        entry_id = self.entry.entry_id
+        try:
+            person = await self.async_authenticate_badge(badge_id)
+        except BadgeRejectedError as err:
+            async_dispatcher_send(self.hass, signal_badge(entry_id), badge_id, "rejected", None)
+            raise translate_refusal(err, self.layout) from None
+        actor = Actor(method=Method.BADGE, person_id=person.id, person_name=person.name)
+        if action == BADGE_TOGGLE:
+            action = (
+                BADGE_DISARM if self.engine.state is not PanelState.DISARMED else BADGE_ARM_TOTAL
+            )
+        try:
+            if action == BADGE_DISARM:
+                await self.async_disarm(actor, context)
+            else:
+                mode = ArmMode.PARTIAL if action == BADGE_ARM_PARTIAL else ArmMode.TOTAL
+                await self.async_arm(mode, actor, force=False, context=context)
+        except AlarmError as err:
+            async_dispatcher_send(self.hass, signal_badge(entry_id), badge_id, "rejected", person)
+            raise translate_refusal(err, self.layout) from None
+        outcome = "disarmed" if action == BADGE_DISARM else "armed"
+        async_dispatcher_send(self.hass, signal_badge(entry_id), badge_id, outcome, person)
+
+    def owns_badge(self, badge_id: str) -> bool:
+        """Whether a badge id is registered to someone of this home."""
+        key = normalize_badge(badge_id)
+        return any(
+            normalize_badge(badge) == key
+            for person in self.layout.config.people
+            for badge in person.badges
+        )
+
+    def now(self) -> datetime:
+        """The current time, as the engine wants it."""
+        return dt_util.utcnow()
+
+    async def async_set_badge_disabled(self, badge_id: str, disabled: bool) -> None:
+        """Disable a lost badge, or enable it again."""
+        self.engine.set_badge_disabled(badge_id, disabled)
+        await self._async_commit()
+
+    def badge_disabled(self, badge_id: str) -> bool:
+        """Whether a badge is disabled."""
+        return normalize_badge(badge_id) in self.engine.disabled_badges
+
+    # ------------------------------------------------------------------ outputs
+
+    def _stored(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine.snapshot(),
+            "disabled_badges": sorted(self.engine.disabled_badges),
+        }
+
+    async def _async_commit(self) -> None:
+        """Publish what the engine reported, reschedule its deadline and save its state."""
+        context, self._context = self._context, None
+        for event in self.engine.drain_events():
+            self._publish(event, context)
+        self._reschedule()
+        async_dispatcher_send(self.hass, signal_update(self.entry.entry_id))
+        await self._store.async_save(self._stored())
+
+    def _reschedule(self) -> None:
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        deadline = self.engine.next_deadline()
+        if deadline is not None:
+            self._timer = async_track_point_in_utc_time(self.hass, self._async_deadline, deadline)
+
+    def _name(self, detector_id: str | None) -> str | None:
+        if detector_id is None:
+            return None
+        return self.layout.config.detector(detector_id).name
+
+    def _zone_name(self, zone_id: str | None) -> str | None:
+        if zone_id is None:
+            return None
+        return self.layout.config.zone(zone_id).name
+
+    def _base(self, actor: Actor | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {"entry_id": self.entry.entry_id, "home": self.title}
+        if actor is not None:
+            data["method"] = actor.method.value
+            data["person"] = actor.person_name
+        return data
+
+    def _fire(self, event_type: str, data: dict[str, Any], context: Context | None) -> None:
+        self.hass.bus.async_fire(event_type, data, context=context)
+
+    def _publish(self, event: Event, context: Context | None) -> None:
+        """Turn one engine event into the audit trail: bus event (logbook), entities, repairs."""
+        entry_id = self.entry.entry_id
+        match event:
+            case StateChanged(new=new, actor=actor) if actor is not None and new in (
+                PanelState.ARMING,
+                *ARMED_STATES,
+            ):
+                mode = self.engine.mode
+                self._fire(
+                    EVENT_ARMED,
+                    self._base(actor) | {"mode": mode.value if mode else None},
+                    context,
+                )
+            case StateChanged(new=PanelState.DISARMED, actor=actor) if actor is not None:
+                self._fire(EVENT_DISARMED, self._base(actor), context)
+            case StateChanged():
+                pass
+            case ArmRefused(actor=actor, mode=mode, detector_ids=ids, reason=reason):
+                self._fire(
+                    EVENT_ARM_REFUSED,
+                    self._base(actor)
+                    | {
+                        "mode": mode.value,
+                        "reason": reason,
+                        "detectors": [self._name(i) for i in ids],
+                    },
+                    context,
+                )
+            case Bypassed(actor=actor, detector_ids=ids):
+                self._fire(
+                    EVENT_BYPASSED,
+                    self._base(actor) | {"detectors": [self._name(i) for i in ids]},
+                    context,
+                )
+            case CodeRejected(method=method, failures=failures):
+                self._fire(
+                    EVENT_CODE_REJECTED,
+                    self._base() | {"method": method.value, "failures": failures},
+                    context,
+                )
+            case LockedOut(until=until):
+                self._fire(EVENT_LOCKED_OUT, self._base() | {"until": until.isoformat()}, context)
+            case BadgeRejected(badge_id_hint=hint, reason=reason):
+                self._fire(
+                    EVENT_BADGE_REJECTED,
+                    self._base() | {"badge": hint, "reason": reason},
+                    context,
+                )
+            case AlarmRaised(kind=kind, detector_id=detector_id, zone_id=zone_id):
+                data = self._base() | {
+                    "kind": kind.value,
+                    "detector": self._name(detector_id),
+                    "zone": self._zone_name(zone_id),
+                }
+                self._fire(EVENT_ALARM, data, context)
+                async_dispatcher_send(self.hass, signal_alarm(entry_id), kind.value, data)
+            case AlarmCleared():
+                pass
+            case FaultRaised(detector_id=detector_id):
+                name = self.layout.config.detector(detector_id).name
+                self._fire(EVENT_FAULT, self._base() | {"detector": name, "fault": True}, context)
+                async_dispatcher_send(
+                    self.hass,
+                    signal_alarm(entry_id),
+                    "fault",
+                    self._base() | {"kind": "fault", "detector": name, "zone": None},
+                )
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    f"detector_fault_{detector_id}",
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="detector_fault",
+                    translation_placeholders={"detector": name, "home": self.title},
+                )
+            case FaultCleared(detector_id=detector_id):
+                name = self.layout.config.detector(detector_id).name
+                self._fire(EVENT_FAULT, self._base() | {"detector": name, "fault": False}, context)
+                ir.async_delete_issue(self.hass, DOMAIN, f"detector_fault_{detector_id}")

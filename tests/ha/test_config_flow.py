@@ -1,0 +1,837 @@
+"""Tests for the imaprotect config flow: homes, and their zones, detectors and people."""
+
+import json
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.config_entries import (
+    SOURCE_USER,
+    ConfigEntry,
+    ConfigSubentry,
+    ConfigSubentryDataWithId,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from homeassistant.core import HomeAssistant
+import probatio
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.imaprotect.const import (
+    CONF_ALARM_DURATION,
+    CONF_BADGES,
+    CONF_BATTERY_ENTITY,
+    CONF_CALL_POSITION,
+    CONF_CAMERA_ENTITY,
+    CONF_CODE,
+    CONF_CODE_ARM_REQUIRED,
+    CONF_CODE_HASH,
+    CONF_DETECTOR_TYPE,
+    CONF_EMAIL,
+    CONF_ENTRY_DELAY,
+    CONF_ENTRY_ROUTE,
+    CONF_EXIT_DELAY,
+    CONF_FORMULA,
+    CONF_MAY_ARM,
+    CONF_MAY_DISARM,
+    CONF_PARTIAL,
+    CONF_PHONE,
+    CONF_SOURCE_ENTITY,
+    CONF_TAMPER_ENTITY,
+    CONF_ZONE,
+    DOMAIN,
+    SECTION_SUPERVISION,
+    SUBENTRY_DETECTOR,
+    SUBENTRY_PERSON,
+    SUBENTRY_ZONE,
+)
+from custom_components.imaprotect.core.codes import hash_code, verify_code
+
+HOME_INPUT: dict[str, Any] = {
+    CONF_NAME: "Maison",
+    CONF_FORMULA: "tout_inclus",
+    CONF_ENTRY_DELAY: 45.0,
+    CONF_EXIT_DELAY: 60.0,
+    CONF_ALARM_DURATION: 120.0,
+    CONF_CODE_ARM_REQUIRED: True,
+}
+HOME_DATA: dict[str, Any] = {
+    CONF_NAME: "Maison",
+    CONF_FORMULA: "tout_inclus",
+    CONF_ENTRY_DELAY: 45,
+    CONF_EXIT_DELAY: 60,
+    CONF_ALARM_DURATION: 120,
+    CONF_CODE_ARM_REQUIRED: True,
+}
+
+# Existing subentries of the home used by the subentry tests.
+ZONE_GROUND = "zone_ground"
+ZONE_GARAGE = "zone_garage"
+DETECTOR_DOOR = "detector_door"
+PERSON_ALICE = "person_alice"
+ALICE_CODE = "13572468"
+# Eight digits: too long to turn up by chance in a base64 salt or digest.
+NEW_CODE = "24681357"
+OTHER_CODE = "86420975"
+
+
+def _zone(subentry_id: str, title: str, *, partial: bool = False) -> ConfigSubentryDataWithId:
+    return ConfigSubentryDataWithId(
+        data={CONF_PARTIAL: partial},
+        subentry_id=subentry_id,
+        subentry_type=SUBENTRY_ZONE,
+        title=title,
+        unique_id=None,
+    )
+
+
+DOOR_DATA: dict[str, Any] = {
+    CONF_DETECTOR_TYPE: "opening",
+    CONF_SOURCE_ENTITY: "binary_sensor.front_door",
+    CONF_ZONE: ZONE_GROUND,
+    CONF_ENTRY_ROUTE: True,
+    CONF_CAMERA_ENTITY: None,
+    CONF_BATTERY_ENTITY: "sensor.front_door_battery",
+    CONF_TAMPER_ENTITY: None,
+}
+
+
+@pytest.fixture(scope="module")
+def alice_hash() -> str:
+    return hash_code(ALICE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def mock_setup_entry() -> Iterator[AsyncMock]:
+    """Keep the rest of the integration out of the flow tests."""
+    with patch("custom_components.imaprotect.async_setup_entry", return_value=True) as mock_setup:
+        yield mock_setup
+
+
+@pytest.fixture
+def empty_home(hass: HomeAssistant) -> MockConfigEntry:
+    """Add a home with no zone, detector or person."""
+    entry = MockConfigEntry(domain=DOMAIN, title="Maison", unique_id="maison", data=dict(HOME_DATA))
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+def furnished_home(hass: HomeAssistant, alice_hash: str) -> MockConfigEntry:
+    """Add a home with two zones, a detector and a person."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Maison",
+        unique_id="maison",
+        data=dict(HOME_DATA),
+        subentries_data=[
+            _zone(ZONE_GROUND, "Rez-de-chaussée"),
+            _zone(ZONE_GARAGE, "Garage", partial=True),
+            ConfigSubentryDataWithId(
+                data=DOOR_DATA,
+                subentry_id=DETECTOR_DOOR,
+                subentry_type=SUBENTRY_DETECTOR,
+                title="Porte d'entrée",
+                unique_id=None,
+            ),
+            ConfigSubentryDataWithId(
+                data={
+                    CONF_CODE_HASH: alice_hash,
+                    CONF_BADGES: ["04A1B2C3"],
+                    CONF_PHONE: "+33612345678",
+                    CONF_EMAIL: None,
+                    CONF_CALL_POSITION: 1,
+                    CONF_MAY_ARM: True,
+                    CONF_MAY_DISARM: True,
+                },
+                subentry_id=PERSON_ALICE,
+                subentry_type=SUBENTRY_PERSON,
+                title="Alice",
+                unique_id=None,
+            ),
+        ],
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+def _suggested(result: FlowResult[Any, Any]) -> dict[str, Any]:
+    """Return the values a form shows (suggested values, sections nested)."""
+    schema = result["data_schema"]
+    assert isinstance(schema, probatio.Schema)
+    return _suggested_in(schema)
+
+
+def _suggested_in(schema: probatio.Schema) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in schema.schema.items():
+        if isinstance(value, section):
+            values[key.schema] = _suggested_in(value.schema)
+        elif key.description and "suggested_value" in key.description:
+            values[key.schema] = key.description["suggested_value"]
+    return values
+
+
+def _field(result: FlowResult[Any, Any], name: str) -> probatio.Marker:
+    schema = result["data_schema"]
+    assert isinstance(schema, probatio.Schema)
+    return next(key for key in schema.schema if key.schema == name)
+
+
+async def _start_subentry(
+    hass: HomeAssistant, entry: ConfigEntry, subentry_type: str
+) -> FlowResult[Any, Any]:
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, subentry_type), context={"source": SOURCE_USER}
+    )
+
+
+async def _configure_subentry(
+    hass: HomeAssistant, result: FlowResult[Any, Any], user_input: Mapping[str, Any]
+) -> FlowResult[Any, Any]:
+    return await hass.config_entries.subentries.async_configure(result["flow_id"], dict(user_input))
+
+
+def _only_new(entry: ConfigEntry, subentry_type: str, known: set[str]) -> Any:
+    new = [
+        subentry
+        for subentry in entry.get_subentries_of_type(subentry_type)
+        if subentry.subentry_id not in known
+    ]
+    assert len(new) == 1
+    return new[0]
+
+
+# --- Home -------------------------------------------------------------------------------------
+
+
+async def test_create_home(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], HOME_INPUT)
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Maison"
+    assert result["data"] == HOME_DATA
+    assert all(type(result["data"][key]) is int for key in (CONF_ENTRY_DELAY, CONF_EXIT_DELAY))
+    assert result["result"].unique_id == "maison"
+    assert len(mock_setup_entry.mock_calls) == 1
+
+
+async def test_create_home_defaults(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Résidence secondaire", CONF_FORMULA: "e_veille"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_NAME: "Résidence secondaire",
+        CONF_FORMULA: "e_veille",
+        CONF_ENTRY_DELAY: 30,
+        CONF_EXIT_DELAY: 30,
+        CONF_ALARM_DURATION: 180,
+        CONF_CODE_ARM_REQUIRED: False,
+    }
+    assert result["result"].unique_id == "residence_secondaire"
+
+
+async def test_create_home_blank_name_then_recover(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME_INPUT, CONF_NAME: "   "}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {CONF_NAME: "invalid_name"}
+    # Nothing typed is lost.
+    assert _suggested(result)[CONF_FORMULA] == "tout_inclus"
+    assert _suggested(result)[CONF_ENTRY_DELAY] == 45.0
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME_INPUT, CONF_NAME: "  Maison  "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == HOME_DATA
+
+
+async def test_create_home_twice_aborts(hass: HomeAssistant, empty_home: MockConfigEntry) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME_INPUT, CONF_NAME: "MAISON"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_home(hass: HomeAssistant, empty_home: MockConfigEntry) -> None:
+    result = await empty_home.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {"name": "Maison"}
+    assert _suggested(result) == HOME_DATA
+
+    new = {
+        CONF_NAME: "Chalet",
+        CONF_FORMULA: "a_la_carte",
+        CONF_ENTRY_DELAY: 10.0,
+        CONF_EXIT_DELAY: 0.0,
+        CONF_ALARM_DURATION: 90.0,
+        CONF_CODE_ARM_REQUIRED: False,
+    }
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], new)
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert empty_home.title == "Chalet"
+    assert empty_home.unique_id == "chalet"
+    assert dict(empty_home.data) == {
+        CONF_NAME: "Chalet",
+        CONF_FORMULA: "a_la_carte",
+        CONF_ENTRY_DELAY: 10,
+        CONF_EXIT_DELAY: 0,
+        CONF_ALARM_DURATION: 90,
+        CONF_CODE_ARM_REQUIRED: False,
+    }
+
+
+async def test_reconfigure_home_errors_then_recover(
+    hass: HomeAssistant, empty_home: MockConfigEntry
+) -> None:
+    MockConfigEntry(
+        domain=DOMAIN, title="Chalet", unique_id="chalet", data={**HOME_DATA, CONF_NAME: "Chalet"}
+    ).add_to_hass(hass)
+    result = await empty_home.start_reconfigure_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME_INPUT, CONF_NAME: "chalet ", CONF_EXIT_DELAY: 99.0}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {CONF_NAME: "already_configured"}
+    assert _suggested(result)[CONF_NAME] == "chalet "
+    assert _suggested(result)[CONF_EXIT_DELAY] == 99.0
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME_INPUT, CONF_NAME: "", CONF_EXIT_DELAY: 99.0}
+    )
+    assert result["errors"] == {CONF_NAME: "invalid_name"}
+
+    # Keeping its own name (in another case) is no collision.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME_INPUT, CONF_NAME: "MAISON", CONF_EXIT_DELAY: 99.0}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert empty_home.title == "MAISON"
+    assert empty_home.unique_id == "maison"
+    assert empty_home.data[CONF_EXIT_DELAY] == 99
+
+
+# --- Zones ------------------------------------------------------------------------------------
+
+
+async def test_create_zone(hass: HomeAssistant, empty_home: MockConfigEntry) -> None:
+    result = await _start_subentry(hass, empty_home, SUBENTRY_ZONE)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+
+    result = await _configure_subentry(
+        hass, result, {CONF_NAME: " Rez-de-chaussée ", CONF_PARTIAL: True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    zone = _only_new(empty_home, SUBENTRY_ZONE, set())
+    assert zone.title == "Rez-de-chaussée"
+    assert dict(zone.data) == {CONF_PARTIAL: True}
+    assert zone.unique_id is None
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [("garage", "name_exists"), ("  GARAGE ", "name_exists"), ("  ", "invalid_name")],
+)
+async def test_create_zone_errors_then_recover(
+    hass: HomeAssistant, furnished_home: MockConfigEntry, name: str, error: str
+) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_ZONE)
+    result = await _configure_subentry(hass, result, {CONF_NAME: name, CONF_PARTIAL: True})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: error}
+    assert _suggested(result) == {CONF_NAME: name, CONF_PARTIAL: True}
+
+    result = await _configure_subentry(hass, result, {CONF_NAME: "Étage", CONF_PARTIAL: True})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    zone = _only_new(furnished_home, SUBENTRY_ZONE, {ZONE_GROUND, ZONE_GARAGE})
+    assert zone.title == "Étage"
+
+
+async def test_reconfigure_zone(hass: HomeAssistant, furnished_home: MockConfigEntry) -> None:
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, ZONE_GARAGE)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {"name": "Garage"}
+    assert _suggested(result) == {CONF_NAME: "Garage", CONF_PARTIAL: True}
+
+    result = await _configure_subentry(
+        hass, result, {CONF_NAME: "Rez-de-Chaussée", CONF_PARTIAL: False}
+    )
+    assert result["errors"] == {CONF_NAME: "name_exists"}
+
+    # Its own name is not taken.
+    result = await _configure_subentry(hass, result, {CONF_NAME: "garage", CONF_PARTIAL: False})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    zone = furnished_home.subentries[ZONE_GARAGE]
+    assert zone.title == "garage"
+    assert dict(zone.data) == {CONF_PARTIAL: False}
+
+
+# --- Detectors --------------------------------------------------------------------------------
+
+
+DETECTOR_INPUT: dict[str, Any] = {
+    CONF_NAME: "Fenêtre cuisine",
+    CONF_DETECTOR_TYPE: "opening",
+    CONF_SOURCE_ENTITY: "binary_sensor.kitchen_window",
+    CONF_ZONE: ZONE_GROUND,
+    CONF_ENTRY_ROUTE: False,
+    SECTION_SUPERVISION: {
+        CONF_BATTERY_ENTITY: "sensor.kitchen_window_battery",
+        CONF_TAMPER_ENTITY: "binary_sensor.kitchen_window_tamper",
+    },
+}
+
+
+async def test_detector_needs_a_zone(hass: HomeAssistant, empty_home: MockConfigEntry) -> None:
+    result = await _start_subentry(hass, empty_home, SUBENTRY_DETECTOR)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_zones"
+
+
+async def test_create_detector(hass: HomeAssistant, furnished_home: MockConfigEntry) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_DETECTOR)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    zone_selector = result["data_schema"].schema[_field(result, CONF_ZONE)]
+    assert zone_selector.config["options"] == [
+        {"value": ZONE_GROUND, "label": "Rez-de-chaussée"},
+        {"value": ZONE_GARAGE, "label": "Garage"},
+    ]
+
+    result = await _configure_subentry(hass, result, DETECTOR_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    detector = _only_new(furnished_home, SUBENTRY_DETECTOR, {DETECTOR_DOOR})
+    assert detector.title == "Fenêtre cuisine"
+    assert dict(detector.data) == {
+        CONF_DETECTOR_TYPE: "opening",
+        CONF_SOURCE_ENTITY: "binary_sensor.kitchen_window",
+        CONF_ZONE: ZONE_GROUND,
+        CONF_ENTRY_ROUTE: False,
+        CONF_CAMERA_ENTITY: None,
+        CONF_BATTERY_ENTITY: "sensor.kitchen_window_battery",
+        CONF_TAMPER_ENTITY: "binary_sensor.kitchen_window_tamper",
+    }
+
+
+@pytest.mark.parametrize("detector_type", ["smoke", "flood"])
+async def test_life_safety_detector_has_no_entry_route(
+    hass: HomeAssistant, furnished_home: MockConfigEntry, detector_type: str
+) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_DETECTOR)
+    result = await _configure_subentry(
+        hass,
+        result,
+        {
+            CONF_NAME: "Cuisine",
+            CONF_DETECTOR_TYPE: detector_type,
+            CONF_SOURCE_ENTITY: "binary_sensor.kitchen_smoke",
+            CONF_ZONE: ZONE_GARAGE,
+            CONF_ENTRY_ROUTE: True,
+            SECTION_SUPERVISION: {},
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    detector = _only_new(furnished_home, SUBENTRY_DETECTOR, {DETECTOR_DOOR})
+    assert detector.data[CONF_ENTRY_ROUTE] is False
+    assert detector.data[CONF_DETECTOR_TYPE] == detector_type
+    assert detector.data[CONF_BATTERY_ENTITY] is None
+    assert detector.data[CONF_TAMPER_ENTITY] is None
+
+
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        (
+            {CONF_SOURCE_ENTITY: "binary_sensor.front_door"},
+            {CONF_SOURCE_ENTITY: "source_in_use"},
+        ),
+        ({CONF_DETECTOR_TYPE: "image_motion"}, {CONF_CAMERA_ENTITY: "camera_required"}),
+        ({CONF_NAME: " "}, {CONF_NAME: "invalid_name"}),
+        (
+            {
+                CONF_NAME: "",
+                CONF_DETECTOR_TYPE: "image_motion",
+                CONF_SOURCE_ENTITY: "binary_sensor.front_door",
+            },
+            {
+                CONF_NAME: "invalid_name",
+                CONF_CAMERA_ENTITY: "camera_required",
+                CONF_SOURCE_ENTITY: "source_in_use",
+            },
+        ),
+    ],
+)
+async def test_create_detector_errors_then_recover(
+    hass: HomeAssistant,
+    furnished_home: MockConfigEntry,
+    user_input: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_DETECTOR)
+    bad = {**DETECTOR_INPUT, **user_input}
+    result = await _configure_subentry(hass, result, bad)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert _suggested(result) == bad
+
+    result = await _configure_subentry(
+        hass,
+        result,
+        {
+            **DETECTOR_INPUT,
+            CONF_DETECTOR_TYPE: "image_motion",
+            CONF_CAMERA_ENTITY: "camera.kitchen",
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    detector = _only_new(furnished_home, SUBENTRY_DETECTOR, {DETECTOR_DOOR})
+    assert detector.data[CONF_DETECTOR_TYPE] == "image_motion"
+    assert detector.data[CONF_CAMERA_ENTITY] == "camera.kitchen"
+
+
+async def test_reconfigure_detector(hass: HomeAssistant, furnished_home: MockConfigEntry) -> None:
+    hass.config_entries.async_add_subentry(
+        furnished_home,
+        ConfigSubentry(
+            data=MappingProxyType({**DOOR_DATA, CONF_SOURCE_ENTITY: "binary_sensor.window"}),
+            subentry_type=SUBENTRY_DETECTOR,
+            title="Fenêtre",
+            unique_id=None,
+        ),
+    )
+
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, DETECTOR_DOOR)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {"name": "Porte d'entrée"}
+    assert _suggested(result) == {
+        CONF_NAME: "Porte d'entrée",
+        CONF_DETECTOR_TYPE: "opening",
+        CONF_SOURCE_ENTITY: "binary_sensor.front_door",
+        CONF_ZONE: ZONE_GROUND,
+        CONF_ENTRY_ROUTE: True,
+        SECTION_SUPERVISION: {CONF_BATTERY_ENTITY: "sensor.front_door_battery"},
+    }
+
+    changed = {
+        CONF_NAME: "Porte principale",
+        CONF_DETECTOR_TYPE: "opening",
+        CONF_SOURCE_ENTITY: "binary_sensor.window",
+        CONF_ZONE: ZONE_GARAGE,
+        CONF_ENTRY_ROUTE: True,
+        CONF_CAMERA_ENTITY: "camera.hall",
+        SECTION_SUPERVISION: {CONF_TAMPER_ENTITY: "binary_sensor.front_door_tamper"},
+    }
+    result = await _configure_subentry(hass, result, changed)
+    assert result["errors"] == {CONF_SOURCE_ENTITY: "source_in_use"}
+
+    # Its own source is not in use.
+    result = await _configure_subentry(
+        hass, result, {**changed, CONF_SOURCE_ENTITY: "binary_sensor.front_door"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    detector = furnished_home.subentries[DETECTOR_DOOR]
+    assert detector.title == "Porte principale"
+    assert dict(detector.data) == {
+        CONF_DETECTOR_TYPE: "opening",
+        CONF_SOURCE_ENTITY: "binary_sensor.front_door",
+        CONF_ZONE: ZONE_GARAGE,
+        CONF_ENTRY_ROUTE: True,
+        CONF_CAMERA_ENTITY: "camera.hall",
+        CONF_BATTERY_ENTITY: None,
+        CONF_TAMPER_ENTITY: "binary_sensor.front_door_tamper",
+    }
+
+
+async def test_reconfigure_detector_without_zones_aborts(
+    hass: HomeAssistant, furnished_home: MockConfigEntry
+) -> None:
+    for zone_id in (ZONE_GROUND, ZONE_GARAGE):
+        hass.config_entries.async_remove_subentry(furnished_home, zone_id)
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, DETECTOR_DOOR)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_zones"
+
+
+# --- People -----------------------------------------------------------------------------------
+
+
+PERSON_INPUT: dict[str, Any] = {
+    CONF_NAME: "Bob",
+    CONF_CODE: NEW_CODE,
+    CONF_BADGES: ["  0badge1 ", "", "0BADGE1", "ff00aa"],
+    CONF_PHONE: "06 98 76 54 32",
+    CONF_EMAIL: " bob@example.fr ",
+    CONF_CALL_POSITION: 2.0,
+    CONF_MAY_ARM: True,
+    CONF_MAY_DISARM: False,
+}
+
+
+def _assert_no_clear_code(value: Any, code: str) -> None:
+    dumped = json.dumps(value, default=str)
+    assert code not in dumped
+    assert '"code"' not in dumped
+
+
+async def test_create_person(hass: HomeAssistant, furnished_home: MockConfigEntry) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_PERSON)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert isinstance(_field(result, CONF_CODE), probatio.Required)
+
+    result = await _configure_subentry(hass, result, PERSON_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    _assert_no_clear_code(result["data"], NEW_CODE)
+    person = _only_new(furnished_home, SUBENTRY_PERSON, {PERSON_ALICE})
+    assert person.title == "Bob"
+    data = dict(person.data)
+    code_hash = data.pop(CONF_CODE_HASH)
+    assert data == {
+        CONF_BADGES: ["0badge1", "ff00aa"],
+        CONF_PHONE: "+33698765432",
+        CONF_EMAIL: "bob@example.fr",
+        CONF_CALL_POSITION: 2,
+        CONF_MAY_ARM: True,
+        CONF_MAY_DISARM: False,
+    }
+    assert verify_code(NEW_CODE, code_hash)
+    assert CONF_CODE not in person.data
+    _assert_no_clear_code(dict(person.data), NEW_CODE)
+
+
+async def test_create_minimal_person(hass: HomeAssistant, empty_home: MockConfigEntry) -> None:
+    result = await _start_subentry(hass, empty_home, SUBENTRY_PERSON)
+    result = await _configure_subentry(hass, result, {CONF_NAME: "Carole", CONF_CODE: "0000"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    person = _only_new(empty_home, SUBENTRY_PERSON, set())
+    assert verify_code("0000", person.data[CONF_CODE_HASH])
+    assert {key: value for key, value in person.data.items() if key != CONF_CODE_HASH} == {
+        CONF_BADGES: [],
+        CONF_PHONE: None,
+        CONF_EMAIL: None,
+        CONF_CALL_POSITION: None,
+        CONF_MAY_ARM: True,
+        CONF_MAY_DISARM: True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        ({CONF_NAME: "alice "}, {CONF_NAME: "name_exists"}),
+        ({CONF_NAME: " "}, {CONF_NAME: "invalid_name"}),
+        ({CONF_CODE: ""}, {CONF_CODE: "code_required"}),
+        ({CONF_CODE: "123"}, {CONF_CODE: "invalid_code"}),
+        ({CONF_CODE: "123456789"}, {CONF_CODE: "invalid_code"}),
+        ({CONF_CODE: "12a4"}, {CONF_CODE: "invalid_code"}),
+        ({CONF_CODE: "91234"}, {CONF_CODE: "code_starts_with_9"}),
+        ({CONF_CODE: ALICE_CODE}, {CONF_CODE: "code_in_use"}),
+        ({CONF_BADGES: ["ff00aa", " 04a1b2c3 "]}, {CONF_BADGES: "badge_in_use"}),
+        ({CONF_PHONE: "12"}, {CONF_PHONE: "invalid_phone"}),
+        ({CONF_PHONE: "not a number"}, {CONF_PHONE: "invalid_phone"}),
+        ({CONF_PHONE: "+44 20 7946 0958"}, {CONF_PHONE: "invalid_phone"}),
+        ({CONF_PHONE: "06 12"}, {CONF_PHONE: "invalid_phone"}),
+        ({CONF_EMAIL: "bob@"}, {CONF_EMAIL: "invalid_email"}),
+        ({CONF_EMAIL: "bob example.fr"}, {CONF_EMAIL: "invalid_email"}),
+        ({CONF_CALL_POSITION: 1.0}, {CONF_CALL_POSITION: "position_in_use"}),
+        ({CONF_PHONE: ""}, {CONF_PHONE: "phone_required"}),
+        (
+            {CONF_PHONE: "12", CONF_CALL_POSITION: 3.0},
+            {CONF_PHONE: "invalid_phone"},
+        ),
+    ],
+)
+async def test_create_person_errors_then_recover(
+    hass: HomeAssistant,
+    furnished_home: MockConfigEntry,
+    user_input: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_PERSON)
+    bad = {**PERSON_INPUT, **user_input}
+    result = await _configure_subentry(hass, result, bad)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == errors
+    # Everything typed comes back, except the code, which never travels back to the browser.
+    assert _suggested(result) == {key: value for key, value in bad.items() if key != CONF_CODE}
+    _assert_no_clear_code(_suggested(result), NEW_CODE)
+    _assert_no_clear_code(_suggested(result), ALICE_CODE)
+
+    result = await _configure_subentry(hass, result, PERSON_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    person = _only_new(furnished_home, SUBENTRY_PERSON, {PERSON_ALICE})
+    assert person.title == "Bob"
+    assert verify_code(NEW_CODE, person.data[CONF_CODE_HASH])
+
+
+async def test_create_person_keeps_valid_code_across_errors(
+    hass: HomeAssistant, furnished_home: MockConfigEntry
+) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_PERSON)
+    result = await _configure_subentry(hass, result, {**PERSON_INPUT, CONF_PHONE: "12"})
+    assert result["errors"] == {CONF_PHONE: "invalid_phone"}
+    # The valid code is kept (hashed) by the flow: the field may now be left empty.
+    assert isinstance(_field(result, CONF_CODE), probatio.Optional)
+    assert not isinstance(_field(result, CONF_CODE), probatio.Required)
+
+    without_code = {key: value for key, value in PERSON_INPUT.items() if key != CONF_CODE}
+    result = await _configure_subentry(hass, result, {**without_code, CONF_EMAIL: "x"})
+    assert result["errors"] == {CONF_EMAIL: "invalid_email"}
+
+    result = await _configure_subentry(hass, result, without_code)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    person = _only_new(furnished_home, SUBENTRY_PERSON, {PERSON_ALICE})
+    assert verify_code(NEW_CODE, person.data[CONF_CODE_HASH])
+
+
+async def test_create_person_bad_new_code_drops_kept_code(
+    hass: HomeAssistant, furnished_home: MockConfigEntry
+) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_PERSON)
+    result = await _configure_subentry(hass, result, {**PERSON_INPUT, CONF_PHONE: "12"})
+    assert result["errors"] == {CONF_PHONE: "invalid_phone"}
+
+    result = await _configure_subentry(hass, result, {**PERSON_INPUT, CONF_CODE: "9999"})
+    assert result["errors"] == {CONF_CODE: "code_starts_with_9"}
+    assert isinstance(_field(result, CONF_CODE), probatio.Required)
+
+    result = await _configure_subentry(hass, result, {**PERSON_INPUT, CONF_CODE: ""})
+    assert result["errors"] == {CONF_CODE: "code_required"}
+
+    result = await _configure_subentry(hass, result, {**PERSON_INPUT, CONF_CODE: OTHER_CODE})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    person = _only_new(furnished_home, SUBENTRY_PERSON, {PERSON_ALICE})
+    assert verify_code(OTHER_CODE, person.data[CONF_CODE_HASH])
+    assert not verify_code(NEW_CODE, person.data[CONF_CODE_HASH])
+
+
+async def test_reconfigure_person_keeps_code(
+    hass: HomeAssistant, furnished_home: MockConfigEntry, alice_hash: str
+) -> None:
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, PERSON_ALICE)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {"name": "Alice"}
+    assert isinstance(_field(result, CONF_CODE), probatio.Optional)
+    assert not isinstance(_field(result, CONF_CODE), probatio.Required)
+    # Neither the code nor its hash is sent to the form.
+    assert _suggested(result) == {
+        CONF_NAME: "Alice",
+        CONF_BADGES: ["04A1B2C3"],
+        CONF_PHONE: "+33612345678",
+        CONF_CALL_POSITION: 1,
+        CONF_MAY_ARM: True,
+        CONF_MAY_DISARM: True,
+    }
+
+    # Her own name, badge and call position are not "in use".
+    result = await _configure_subentry(
+        hass,
+        result,
+        {
+            CONF_NAME: "ALICE",
+            CONF_BADGES: ["04a1b2c3", "new"],
+            CONF_PHONE: "+33612345678",
+            CONF_CALL_POSITION: 1.0,
+            CONF_MAY_ARM: False,
+            CONF_MAY_DISARM: True,
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    person = furnished_home.subentries[PERSON_ALICE]
+    assert person.title == "ALICE"
+    assert dict(person.data) == {
+        CONF_CODE_HASH: alice_hash,
+        CONF_BADGES: ["04a1b2c3", "new"],
+        CONF_PHONE: "+33612345678",
+        CONF_EMAIL: None,
+        CONF_CALL_POSITION: 1,
+        CONF_MAY_ARM: False,
+        CONF_MAY_DISARM: True,
+    }
+
+
+async def test_reconfigure_person_new_code(
+    hass: HomeAssistant, furnished_home: MockConfigEntry
+) -> None:
+    # Bob joins first, so a code of his is taken.
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_PERSON)
+    result = await _configure_subentry(hass, result, PERSON_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, PERSON_ALICE)
+    alice_input = {
+        CONF_NAME: "Alice",
+        CONF_CODE: NEW_CODE,
+        CONF_BADGES: ["04A1B2C3"],
+        CONF_PHONE: "0612345678",
+        CONF_CALL_POSITION: 2.0,
+        CONF_MAY_ARM: True,
+        CONF_MAY_DISARM: True,
+    }
+    result = await _configure_subentry(hass, result, alice_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {
+        CONF_CODE: "code_in_use",
+        CONF_CALL_POSITION: "position_in_use",
+    }
+    assert CONF_CODE not in _suggested(result)
+
+    result = await _configure_subentry(
+        hass, result, {**alice_input, CONF_NAME: "bob", CONF_CODE: OTHER_CODE}
+    )
+    assert result["errors"] == {
+        CONF_NAME: "name_exists",
+        CONF_CALL_POSITION: "position_in_use",
+    }
+
+    # The new valid code is kept while the other errors are fixed.
+    result = await _configure_subentry(
+        hass,
+        result,
+        {
+            key: value
+            for key, value in alice_input.items()
+            if key not in (CONF_CODE, CONF_CALL_POSITION)
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    person = furnished_home.subentries[PERSON_ALICE]
+    assert verify_code(OTHER_CODE, person.data[CONF_CODE_HASH])
+    assert not verify_code(ALICE_CODE, person.data[CONF_CODE_HASH])
+    assert person.data[CONF_CALL_POSITION] is None
+    _assert_no_clear_code(dict(person.data), OTHER_CODE)

@@ -1,0 +1,1 @@
+"""Voice path tests: Asterisk 22 + SIPp phones on loopback."""

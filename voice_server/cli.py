@@ -1,0 +1,101 @@
+"""Command line of the imaprotect voice server (``imaprotect-voice``).
+
+Settings come from a TOML file (``--config``), then command-line options override them. The ARI
+password is read from the file or the IMAPROTECT_ARI_PASSWORD environment variable, never from the
+command line, where any local user could read it in the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+import sys
+import tomllib
+from typing import TYPE_CHECKING, Any
+
+from voice_server.asterisk_config import AsteriskSettings, render
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+PASSWORD_ENV = "IMAPROTECT_ARI_PASSWORD"  # noqa: S105 - a variable name, not a secret
+_INT_KEYS = ("sip_port", "http_port", "rtp_start", "rtp_end")
+_STR_KEYS = ("ari_user", "ari_password", "sip_address", "language")
+_PATH_KEYS = ("module_dir", "data_dir")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imaprotect-voice",
+        description="imaprotect voice server: alarm call-out over Asterisk ARI.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "TOML settings file; its [asterisk] table takes ari_password and the "
+            "asterisk-config options spelt with underscores (ari_user, sip_port, ...)"
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    render_cmd = commands.add_parser(
+        "asterisk-config",
+        help="render the Asterisk configuration into a run directory",
+        description=(
+            "Write asterisk.conf and friends into DIR/etc and create DIR's runtime folders; then "
+            "start Asterisk with: asterisk -C DIR/etc/asterisk.conf -f"
+        ),
+    )
+    render_cmd.add_argument("--out", type=Path, required=True, metavar="DIR", help="run directory")
+    render_cmd.add_argument("--ari-user", help="ARI user name (default: imaprotect)")
+    render_cmd.add_argument("--sip-address", help="SIP and RTP address (default: 127.0.0.1)")
+    render_cmd.add_argument("--sip-port", type=int, help="SIP UDP port (default: 5060)")
+    render_cmd.add_argument("--http-port", type=int, help="ARI port on 127.0.0.1 (default: 8088)")
+    render_cmd.add_argument("--rtp-start", type=int, help="first RTP port (default: 10000)")
+    render_cmd.add_argument("--rtp-end", type=int, help="last RTP port (default: 10999)")
+    render_cmd.add_argument("--language", help="prompt language (default: fr)")
+    render_cmd.add_argument("--module-dir", type=Path, help="Asterisk module folder")
+    render_cmd.add_argument("--data-dir", type=Path, help="Asterisk data folder (sounds)")
+    return parser
+
+
+def _load_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    with path.open("rb") as handle:
+        table = tomllib.load(handle).get("asterisk", {})
+    if not isinstance(table, dict):
+        raise TypeError(f"{path}: [asterisk] must be a table")
+    unknown = set(table) - {*_INT_KEYS, *_STR_KEYS, *_PATH_KEYS}
+    if unknown:
+        raise ValueError(f"{path}: unknown [asterisk] keys: {', '.join(sorted(unknown))}")
+    return table
+
+
+def _settings(args: argparse.Namespace, config: dict[str, Any]) -> AsteriskSettings:
+    values: dict[str, Any] = {"ari_user": "imaprotect", **config}
+    for key in (*_INT_KEYS, *_STR_KEYS, *_PATH_KEYS):
+        if getattr(args, key, None) is not None:
+            values[key] = getattr(args, key)
+    values["ari_password"] = os.environ.get(PASSWORD_ENV) or values.get("ari_password")
+    if not values["ari_password"]:
+        raise ValueError(f"no ARI password: set ari_password in --config or ${PASSWORD_ENV}")
+    for key in _PATH_KEYS:
+        if key in values:
+            values[key] = Path(values[key])
+    return AsteriskSettings(run_dir=args.out.resolve(), **values)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args, _load_config(args.config))
+        paths = render(settings)
+    except (OSError, ValueError, TypeError, tomllib.TOMLDecodeError) as err:
+        parser.exit(2, f"imaprotect-voice: error: {err}\n")
+    sys.stdout.write(f"asterisk -C {paths.config} -f\n")
+    return 0
