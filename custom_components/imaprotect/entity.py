@@ -34,6 +34,7 @@ class ImaProtectEntity(Entity):
             )
         )
 
+    @callback
     def _async_panel_updated(self) -> None:
         """Write the new state; subclasses refresh their cached attributes first."""
         self.async_write_ha_state()

@@ -58,7 +58,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_PRESENT_BADGE,
         entity_domain=ALARM_DOMAIN,
         schema={
-            probatio.Required(ATTR_BADGE_ID): probatio.All(cv.string, probatio.Length(min=1, max=64)),
+            probatio.Required(ATTR_BADGE_ID): probatio.All(
+                cv.string, probatio.Length(min=1, max=64)
+            ),
             probatio.Optional(ATTR_ACTION, default=BADGE_TOGGLE): probatio.In(BADGE_ACTIONS),
         },
         func="async_present_badge",

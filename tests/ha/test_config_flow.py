@@ -1,6 +1,7 @@
 """Tests for the imaprotect config flow: homes, and their zones, detectors and people."""
 
 import json
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from unittest.mock import AsyncMock, patch
@@ -13,6 +14,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
+from homeassistant.helpers.translation import async_get_translations
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -22,6 +24,12 @@ import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.imaprotect.config_flow import (
+    HOME_SCHEMA,
+    ZONE_SCHEMA,
+    _detector_schema,
+    _person_schema,
+)
 from custom_components.imaprotect.const import (
     CONF_ALARM_DURATION,
     CONF_BADGES,
@@ -51,6 +59,7 @@ from custom_components.imaprotect.const import (
     SUBENTRY_ZONE,
 )
 from custom_components.imaprotect.core.codes import hash_code, verify_code
+from custom_components.imaprotect.core.model import DetectorType, Formula
 
 HOME_INPUT: dict[str, Any] = {
     CONF_NAME: "Maison",
@@ -180,7 +189,8 @@ def _suggested_in(schema: probatio.Schema) -> dict[str, Any]:
 def _field(result: FlowResult[Any, Any], name: str) -> probatio.Marker:
     schema = result["data_schema"]
     assert isinstance(schema, probatio.Schema)
-    return next(key for key in schema.schema if key.schema == name)
+    marker: probatio.Marker = next(key for key in schema.schema if key.schema == name)
+    return marker
 
 
 async def _start_subentry(
@@ -421,7 +431,9 @@ async def test_create_detector(hass: HomeAssistant, furnished_home: MockConfigEn
     result = await _start_subentry(hass, furnished_home, SUBENTRY_DETECTOR)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
-    zone_selector = result["data_schema"].schema[_field(result, CONF_ZONE)]
+    schema = result["data_schema"]
+    assert isinstance(schema, probatio.Schema)
+    zone_selector = schema.schema[_field(result, CONF_ZONE)]
     assert zone_selector.config["options"] == [
         {"value": ZONE_GROUND, "label": "Rez-de-chaussée"},
         {"value": ZONE_GARAGE, "label": "Garage"},
@@ -835,3 +847,111 @@ async def test_reconfigure_person_new_code(
     assert not verify_code(ALICE_CODE, person.data[CONF_CODE_HASH])
     assert person.data[CONF_CALL_POSITION] is None
     _assert_no_clear_code(dict(person.data), OTHER_CODE)
+
+
+# --- Translations -----------------------------------------------------------------------------
+
+
+TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / DOMAIN / "translations"
+
+
+def _keys(tree: Any, prefix: str = "") -> set[str]:
+    if not isinstance(tree, dict):
+        return {prefix}
+    return set().union(*(_keys(value, f"{prefix}/{key}") for key, value in tree.items()))
+
+
+def _leaf(tree: Any, key: str) -> str:
+    for part in key.strip("/").split("/"):
+        tree = tree[part]
+    assert isinstance(tree, str)
+    return tree
+
+
+async def test_home_assistant_loads_the_translations(hass: HomeAssistant) -> None:
+    for language in ("en", "fr"):
+        strings = await async_get_translations(
+            hass, language, "config_subentries", integrations=[DOMAIN]
+        )
+        key = f"component.{DOMAIN}.config_subentries.person.error.code_starts_with_9"
+        assert "9" in strings[key]
+
+
+def _fields(schema: probatio.Schema) -> tuple[set[str], dict[str, set[str]]]:
+    fields: set[str] = set()
+    sections: dict[str, set[str]] = {}
+    for key, value in schema.schema.items():
+        if isinstance(value, section):
+            sections[key.schema] = {inner.schema for inner in value.schema.schema}
+        else:
+            fields.add(key.schema)
+    return fields, sections
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_translations_cover_every_field_and_error(language: str) -> None:
+    strings = json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8"))
+    english = json.loads((TRANSLATIONS / "en.json").read_text(encoding="utf-8"))
+    ours = {
+        "config": strings["config"],
+        "config_subentries": strings["config_subentries"],
+        "selector": {key: strings["selector"][key] for key in (CONF_FORMULA, CONF_DETECTOR_TYPE)},
+    }
+    assert _keys(ours) == _keys(
+        {
+            "config": english["config"],
+            "config_subentries": english["config_subentries"],
+            "selector": {
+                key: english["selector"][key] for key in (CONF_FORMULA, CONF_DETECTOR_TYPE)
+            },
+        }
+    )
+    assert all(_leaf(ours, key).strip() for key in _keys(ours))
+
+    forms: dict[str, tuple[dict[str, Any], probatio.Schema, set[str]]] = {
+        "home": (strings["config"], HOME_SCHEMA, {"invalid_name", "already_configured"}),
+        SUBENTRY_ZONE: (
+            strings["config_subentries"][SUBENTRY_ZONE],
+            ZONE_SCHEMA,
+            {"invalid_name", "name_exists"},
+        ),
+        SUBENTRY_DETECTOR: (
+            strings["config_subentries"][SUBENTRY_DETECTOR],
+            _detector_schema([]),
+            {"invalid_name", "source_in_use", "camera_required"},
+        ),
+        SUBENTRY_PERSON: (
+            strings["config_subentries"][SUBENTRY_PERSON],
+            _person_schema(code_required=True),
+            {
+                "invalid_name",
+                "name_exists",
+                "code_required",
+                "invalid_code",
+                "code_starts_with_9",
+                "code_in_use",
+                "badge_in_use",
+                "invalid_phone",
+                "invalid_email",
+                "position_in_use",
+                "phone_required",
+            },
+        ),
+    }
+    for flow, schema, errors in forms.values():
+        fields, sections = _fields(schema)
+        assert set(flow["error"]) == errors
+        for step in ("user", "reconfigure"):
+            texts = flow["step"][step]
+            assert set(texts["data"]) == fields
+            assert set(texts["data_description"]) == fields
+            assert set(texts.get("sections", {})) == set(sections)
+            for name, inner in sections.items():
+                assert set(texts["sections"][name]["data"]) == inner
+                assert set(texts["sections"][name]["data_description"]) == inner
+    assert set(strings["config"]["abort"]) == {"already_configured", "already_in_progress"}
+    assert set(strings["config_subentries"][SUBENTRY_DETECTOR]["abort"]) == {"no_zones"}
+    assert set(strings["selector"]["formula"]["options"]) == {formula.value for formula in Formula}
+    assert set(strings["selector"]["detector_type"]["options"]) == {
+        detector_type.value for detector_type in DetectorType
+    }

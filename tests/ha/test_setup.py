@@ -36,3 +36,53 @@ async def test_home_loads_with_its_entities(
 
     assert await hass.config_entries.async_unload(home.entry_id)
     assert home.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_a_new_detector_appears_without_restarting(
+    hass: HomeAssistant, home: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    hass.states.async_set("binary_sensor.garage_door", "off")
+    result = await hass.config_entries.subentries.async_init(
+        (home.entry_id, "detector"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            "name": "Porte garage",
+            "detector_type": "opening",
+            "source_entity": "binary_sensor.garage_door",
+            "zone": "ground",
+            "entry_route": True,
+            "supervision": {},
+        },
+    )
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.porte_garage") is not None
+    hass.states.async_set("binary_sensor.garage_door", "on")
+    await hass.async_block_till_done()
+    assert hass.states.get(PANEL).attributes["open_detectors"] == ["Porte garage"]  # type: ignore[union-attr]
+
+
+async def test_removed_detector_leaves_and_its_device_can_be_deleted(
+    hass: HomeAssistant,
+    home: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    device = device_registry.async_get_device_by_identifier(
+        ("imaprotect", "bedroom"), home.entry_id
+    )
+    assert device is not None
+    hass.config_entries.async_remove_subentry(home, "bedroom")
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.chambre") is None or (
+        hass.states.get("binary_sensor.chambre").state == "unavailable"  # type: ignore[union-attr]
+    )
+    from custom_components.imaprotect import async_remove_config_entry_device
+
+    panel_device = device_registry.async_get_device_by_identifier(
+        ("imaprotect", home.entry_id), home.entry_id
+    )
+    assert panel_device is not None
+    assert not await async_remove_config_entry_device(hass, home, panel_device)
+    assert await async_remove_config_entry_device(hass, home, device)
