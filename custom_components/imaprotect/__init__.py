@@ -9,9 +9,9 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import BADGE_TOGGLE, DOMAIN
-from .logbook import async_load_logbook_strings
 from .panel import HomePanel, ImaProtectConfigEntry
 from .services import async_setup_services
+from .texts import async_load_texts
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -29,7 +29,7 @@ EVENT_TAG_SCANNED = "tag_scanned"
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and listen to Home Assistant's tag scans for every home."""
     async_setup_services(hass)
-    await async_load_logbook_strings(hass)
+    await async_load_texts(hass)
 
     async def _async_tag_scanned(event: Event) -> None:
         tag_id = event.data.get("tag_id")

@@ -7,8 +7,10 @@ stored, logged, echoed back as a suggested value or put in an error message.
 
 from abc import ABC, abstractmethod
 import re
+import secrets
 from typing import TYPE_CHECKING, Any, override
 
+from homeassistant.components import webhook
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
@@ -21,6 +23,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME, Platform, UnitOfTime
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -45,6 +48,7 @@ from .const import (
     CONF_BADGES,
     CONF_BATTERY_ENTITY,
     CONF_CALL_POSITION,
+    CONF_CALLBACK_SECRET,
     CONF_CAMERA_ENTITY,
     CONF_CODE,
     CONF_CODE_ARM_REQUIRED,
@@ -57,10 +61,15 @@ from .const import (
     CONF_FORMULA,
     CONF_MAY_ARM,
     CONF_MAY_DISARM,
+    CONF_NOTIFY_ENTITIES,
     CONF_PARTIAL,
     CONF_PHONE,
     CONF_SOURCE_ENTITY,
+    CONF_STATION,
     CONF_TAMPER_ENTITY,
+    CONF_VOICE_TOKEN,
+    CONF_VOICE_URL,
+    CONF_WEBHOOK_ID,
     CONF_ZONE,
     DEFAULT_ALARM_DURATION,
     DEFAULT_ENTRY_DELAY,
@@ -72,6 +81,7 @@ from .const import (
     MAX_CALL_POSITION,
     MAX_DELAY,
     MIN_ALARM_DURATION,
+    SECTION_CALL_OUT,
     SECTION_SUPERVISION,
     SUBENTRY_DETECTOR,
     SUBENTRY_PERSON,
@@ -79,6 +89,7 @@ from .const import (
 )
 from .core.codes import hash_code, is_valid_code, verify_code
 from .core.model import ALWAYS_ACTIVE_TYPES, DetectorType, Formula
+from .voice_client import VoiceClient, VoiceServerAuthError, VoiceServerError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -116,8 +127,27 @@ HOME_SCHEMA = probatio.Schema(
             MIN_ALARM_DURATION, MAX_ALARM_DURATION
         ),
         probatio.Required(CONF_CODE_ARM_REQUIRED, default=False): BooleanSelector(),
+        probatio.Optional(SECTION_CALL_OUT, default={}): section(
+            probatio.Schema(
+                {
+                    probatio.Optional(CONF_VOICE_URL): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.URL)
+                    ),
+                    probatio.Optional(CONF_VOICE_TOKEN): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    ),
+                    probatio.Optional(CONF_STATION): TextSelector(),
+                    probatio.Optional(CONF_NOTIFY_ENTITIES): EntitySelector(
+                        EntitySelectorConfig(domain=Platform.NOTIFY, multiple=True)
+                    ),
+                }
+            ),
+            {"collapsed": True},
+        ),
     }
 )
+
+CALL_OUT_KEYS = (CONF_VOICE_URL, CONF_VOICE_TOKEN, CONF_STATION, CONF_NOTIFY_ENTITIES)
 
 ZONE_SCHEMA = probatio.Schema(
     {
@@ -263,19 +293,59 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
             SUBENTRY_PERSON: PersonSubentryFlow,
         }
 
+    async def _async_validate_call_out(
+        self, user_input: Mapping[str, Any], current: Mapping[str, Any], errors: dict[str, str]
+    ) -> dict[str, Any]:
+        """Check the voice server settings; an empty token keeps the stored one."""
+        call_out: Mapping[str, Any] = user_input.get(SECTION_CALL_OUT) or {}
+        url = str(call_out.get(CONF_VOICE_URL) or "").strip() or None
+        token = str(call_out.get(CONF_VOICE_TOKEN) or "").strip() or current.get(CONF_VOICE_TOKEN)
+        if url is not None:
+            if not token:
+                errors[SECTION_CALL_OUT] = "token_required"
+            else:
+                client = VoiceClient(async_get_clientsession(self.hass), url, token)
+                try:
+                    await client.async_check()
+                except VoiceServerAuthError:
+                    errors[SECTION_CALL_OUT] = "invalid_auth"
+                except VoiceServerError:
+                    errors[SECTION_CALL_OUT] = "cannot_connect"
+        return {
+            CONF_VOICE_URL: url,
+            CONF_VOICE_TOKEN: token if url else None,
+            CONF_STATION: str(call_out.get(CONF_STATION) or "").strip() or None,
+            CONF_NOTIFY_ENTITIES: list(call_out.get(CONF_NOTIFY_ENTITIES) or []),
+        }
+
+    @staticmethod
+    def _suggested_home(data: Mapping[str, Any]) -> dict[str, Any]:
+        """Show stored settings with the call-out ones in their section, never the token."""
+        values = {k: v for k, v in data.items() if k not in CALL_OUT_KEYS}
+        values[SECTION_CALL_OUT] = {
+            k: data[k] for k in CALL_OUT_KEYS if k != CONF_VOICE_TOKEN and data.get(k)
+        }
+        return values
+
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Create a home."""
         errors: dict[str, str] = {}
         if user_input is not None:
             data, errors = _validate_home(user_input)
+            data |= await self._async_validate_call_out(user_input, {}, errors)
             if not errors:
                 await self.async_set_unique_id(slugify(data[CONF_NAME]))
                 self._abort_if_unique_id_configured()
+                # The voice server proves its callbacks with this secret, to this webhook.
+                data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
+                data[CONF_CALLBACK_SECRET] = secrets.token_urlsafe(32)
                 return self.async_create_entry(title=data[CONF_NAME], data=data)
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(HOME_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                HOME_SCHEMA, self._suggested_home(user_input) if user_input else None
+            ),
             errors=errors,
         )
 
@@ -287,6 +357,7 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data, errors = _validate_home(user_input)
+            data |= await self._async_validate_call_out(user_input, entry.data, errors)
             if not errors:
                 unique_id = slugify(data[CONF_NAME])
                 if any(
@@ -303,7 +374,7 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                HOME_SCHEMA, user_input if user_input is not None else entry.data
+                HOME_SCHEMA, self._suggested_home(user_input or entry.data)
             ),
             errors=errors,
             description_placeholders={"name": entry.title},

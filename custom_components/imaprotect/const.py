@@ -12,6 +12,15 @@ CONF_EXIT_DELAY: Final = "exit_delay"
 CONF_ALARM_DURATION: Final = "alarm_duration"
 CONF_CODE_ARM_REQUIRED: Final = "code_arm_required"
 
+# Call-out (optional): the voice server that phones the contacts, and the fallback notifiers.
+SECTION_CALL_OUT: Final = "call_out"
+CONF_VOICE_URL: Final = "voice_url"
+CONF_VOICE_TOKEN: Final = "voice_token"
+CONF_STATION: Final = "station"
+CONF_NOTIFY_ENTITIES: Final = "notify_entities"
+CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_CALLBACK_SECRET: Final = "callback_secret"
+
 DEFAULT_ENTRY_DELAY: Final = 30  # seconds: the seed's grace period
 DEFAULT_EXIT_DELAY: Final = 30
 DEFAULT_ALARM_DURATION: Final = 180  # seconds: the French legal limit for a siren
@@ -78,6 +87,7 @@ EVENT_LOCKED_OUT: Final = "imaprotect_locked_out"
 EVENT_BADGE_REJECTED: Final = "imaprotect_badge_rejected"
 EVENT_ALARM: Final = "imaprotect_alarm"
 EVENT_FAULT: Final = "imaprotect_fault"
+EVENT_ALERT: Final = "imaprotect_alert"
 
 STORAGE_VERSION: Final = 1
 SUPERVISION_WINDOW: Final = timedelta(minutes=5)

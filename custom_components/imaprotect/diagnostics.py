@@ -1,14 +1,33 @@
 """Diagnostics of a home: its settings, layout and panel state, with every secret redacted."""
 
+from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_BADGES, CONF_CODE_HASH, CONF_EMAIL, CONF_PHONE
+from .const import (
+    CONF_BADGES,
+    CONF_CALLBACK_SECRET,
+    CONF_CODE_HASH,
+    CONF_EMAIL,
+    CONF_PHONE,
+    CONF_VOICE_TOKEN,
+    CONF_WEBHOOK_ID,
+)
 from .panel import ImaProtectConfigEntry
 
-TO_REDACT = {CONF_CODE_HASH, CONF_BADGES, CONF_PHONE, CONF_EMAIL, "disabled_badges", "person_name"}
+TO_REDACT = {
+    CONF_CODE_HASH,
+    CONF_BADGES,
+    CONF_PHONE,
+    CONF_EMAIL,
+    CONF_VOICE_TOKEN,
+    CONF_CALLBACK_SECRET,
+    CONF_WEBHOOK_ID,
+    "disabled_badges",
+    "person_name",
+}
 
 
 async def async_get_config_entry_diagnostics(
@@ -18,7 +37,7 @@ async def async_get_config_entry_diagnostics(
     panel = entry.runtime_data
     engine = panel.engine
     return {
-        "entry": {"title": entry.title, "data": dict(entry.data)},
+        "entry": {"title": entry.title, "data": async_redact_data(dict(entry.data), TO_REDACT)},
         "subentries": [
             {
                 "type": subentry.subentry_type,
@@ -36,6 +55,7 @@ async def async_get_config_entry_diagnostics(
             "faults": sorted(engine.faults),
             "code_locked_until": _iso(engine.locked_until(panel.now())),
         },
+        "alert": asdict(panel.callout.alert),
     }
 
 

@@ -1,18 +1,16 @@
 """Readable logbook lines (fr, en) for the alarm's audit trail: who, how and what."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from homeassistant.components.logbook import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers.translation import (
-    async_get_cached_translations,
-    async_get_translations,
-)
+from homeassistant.util import dt as dt_util
 
 from .const import (
     DOMAIN,
     EVENT_ALARM,
+    EVENT_ALERT,
     EVENT_ARM_REFUSED,
     EVENT_ARMED,
     EVENT_BADGE_REJECTED,
@@ -22,6 +20,7 @@ from .const import (
     EVENT_FAULT,
     EVENT_LOCKED_OUT,
 )
+from .texts import text as _text
 
 EVENTS = (
     EVENT_ARMED,
@@ -33,29 +32,19 @@ EVENTS = (
     EVENT_BADGE_REJECTED,
     EVENT_ALARM,
     EVENT_FAULT,
+    EVENT_ALERT,
 )
-
-
-async def async_load_logbook_strings(hass: HomeAssistant) -> None:
-    """Load the logbook lines in the instance's language (and English as the fallback)."""
-    for language in {hass.config.language, "en"}:
-        await async_get_translations(hass, language, "logbook", {DOMAIN})
-
-
-def _text(hass: HomeAssistant, key: str, **placeholders: Any) -> str:
-    """A line from the integration's `logbook` translations, in the instance's language."""
-    full_key = f"component.{DOMAIN}.logbook.{key}"
-    template = async_get_cached_translations(hass, hass.config.language, "logbook", DOMAIN).get(
-        full_key
-    ) or async_get_cached_translations(hass, "en", "logbook", DOMAIN).get(full_key, key)
-    try:
-        return template.format(**{k: "" if v is None else v for k, v in placeholders.items()})
-    except KeyError, IndexError:
-        return template
 
 
 def _method(hass: HomeAssistant, method: str | None) -> str:
     return _text(hass, f"method_{method}") if method else ""
+
+
+def _time(data: Mapping[str, Any]) -> str:
+    """The local HH:MM of an ISO timestamp in the event, or nothing."""
+    if (at := dt_util.parse_datetime(str(data.get("at") or ""))) is None:
+        return ""
+    return dt_util.as_local(at).strftime("%H:%M")
 
 
 def _describe(hass: HomeAssistant, event: Event) -> str:
@@ -87,6 +76,10 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
                 f"alarm_{data.get('kind')}",
                 detector=data.get("detector"),
                 zone=data.get("zone"),
+            )
+        case "imaprotect_alert":
+            return _text(
+                hass, f"alert_{data.get('status')}", contact=data.get("contact"), time=_time(data)
             )
         case _:
             key = "fault" if data.get("fault") else "fault_cleared"

@@ -31,6 +31,7 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .callout import CallOut
 from .const import (
     BADGE_ARM_PARTIAL,
     BADGE_ARM_TOTAL,
@@ -120,6 +121,7 @@ class HomePanel:
         self._code_lock = asyncio.Lock()
         self._context: Context | None = None
         self.home_device_id: str | None = None
+        self.callout = CallOut(hass, entry)
 
     @property
     def title(self) -> str:
@@ -159,9 +161,11 @@ class HomePanel:
                 async_track_state_change_event(self.hass, watched, self._async_source_changed)
             )
         await self._async_commit()
+        await self.callout.async_start()
 
     async def async_stop(self) -> None:
         """Stop watching and save; the next start resumes from here."""
+        await self.callout.async_stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -355,6 +359,9 @@ class HomePanel:
                 )
             case StateChanged(new=PanelState.DISARMED, actor=actor) if actor is not None:
                 self._fire(EVENT_DISARMED, self._base(actor), context)
+                self.entry.async_create_task(
+                    self.hass, self.callout.async_cancel(actor.label), "imaprotect cancel alert"
+                )
             case StateChanged():
                 pass
             case ArmRefused(actor=actor, mode=mode, detector_ids=ids, reason=reason):
@@ -396,6 +403,11 @@ class HomePanel:
                 }
                 self._fire(EVENT_ALARM, data, context)
                 async_dispatcher_send(self.hass, signal_alarm(entry_id), kind.value, data)
+                self.entry.async_create_task(
+                    self.hass,
+                    self.callout.async_raise(kind.value, data["detector"], data["zone"], event.at),
+                    "imaprotect raise alert",
+                )
             case AlarmCleared():
                 pass
             case FaultRaised(detector_id=detector_id):

@@ -1,14 +1,16 @@
-"""Detector battery levels, mirrored from the entities that report them."""
+"""The home's call-out status, and detector battery levels mirrored from their entities."""
 
-from typing import override
+from typing import Any, override
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MirrorEntity
+from .callout import ALERT_STATUSES, signal_alert
+from .entity import ImaProtectEntity, MirrorEntity, home_device
 from .panel import HomePanel, ImaProtectConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -19,8 +21,9 @@ async def async_setup_entry(
     entry: ImaProtectConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a battery sensor to each detector whose battery is a numeric sensor."""
+    """Add the alert sensor, and a battery sensor to each detector with a numeric battery."""
     panel = entry.runtime_data
+    async_add_entities([AlertSensor(panel)])
     for wiring in panel.layout.wiring:
         if wiring.battery is not None and wiring.battery.startswith("sensor."):
             subentry = entry.subentries[wiring.detector_id]
@@ -51,3 +54,34 @@ class DetectorBatterySensor(MirrorEntity, SensorEntity):
             return round(float(state.state))
         except ValueError:
             return None
+
+
+class AlertSensor(ImaProtectEntity, SensorEntity):
+    """Where the latest alert stands: calling whom, acknowledged by whom, and when."""
+
+    _attr_translation_key = "alert"
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = list(ALERT_STATUSES)
+
+    def __init__(self, panel: HomePanel) -> None:
+        super().__init__(panel, "alert", home_device(panel))
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_alert(self.panel.entry.entry_id), self._async_panel_updated
+            )
+        )
+
+    @property
+    @override
+    def native_value(self) -> str:
+        return self.panel.callout.alert.status
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        alert = self.panel.callout.alert
+        return {"kind": alert.kind, "contact": alert.contact, "changed_at": alert.changed_at}

@@ -1,5 +1,6 @@
 """Tests for the imaprotect config flow: homes, and their zones, detectors and people."""
 
+from collections.abc import Mapping
 import json
 from pathlib import Path
 from types import MappingProxyType
@@ -77,6 +78,24 @@ HOME_DATA: dict[str, Any] = {
     CONF_ALARM_DURATION: 120,
     CONF_CODE_ARM_REQUIRED: True,
 }
+
+
+NO_CALL_OUT: dict[str, Any] = {
+    "voice_url": None,
+    "voice_token": None,
+    "station": None,
+    "notify_entities": [],
+}
+
+
+def _settings(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The home's settings without its call-out part, which must be empty here."""
+    settings = dict(data)
+    assert {key: settings.pop(key) for key in NO_CALL_OUT} == NO_CALL_OUT
+    settings.pop("webhook_id", None)
+    settings.pop("callback_secret", None)
+    return settings
+
 
 # Existing subentries of the home used by the subentry tests.
 ZONE_GROUND = "zone_ground"
@@ -231,7 +250,9 @@ async def test_create_home(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> 
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Maison"
-    assert result["data"] == HOME_DATA
+    assert _settings(result["data"]) == HOME_DATA
+    assert len(result["data"]["webhook_id"]) == 64
+    assert len(result["data"]["callback_secret"]) >= 40
     assert all(type(result["data"][key]) is int for key in (CONF_ENTRY_DELAY, CONF_EXIT_DELAY))
     assert result["result"].unique_id == "maison"
     assert len(mock_setup_entry.mock_calls) == 1
@@ -243,7 +264,7 @@ async def test_create_home_defaults(hass: HomeAssistant) -> None:
         result["flow_id"], {CONF_NAME: "Résidence secondaire", CONF_FORMULA: "e_veille"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {
+    assert _settings(result["data"]) == {
         CONF_NAME: "Résidence secondaire",
         CONF_FORMULA: "e_veille",
         CONF_ENTRY_DELAY: 30,
@@ -270,7 +291,7 @@ async def test_create_home_blank_name_then_recover(hass: HomeAssistant) -> None:
         result["flow_id"], {**HOME_INPUT, CONF_NAME: "  Maison  "}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == HOME_DATA
+    assert _settings(result["data"]) == HOME_DATA
 
 
 async def test_create_home_twice_aborts(hass: HomeAssistant, empty_home: MockConfigEntry) -> None:
@@ -287,7 +308,7 @@ async def test_reconfigure_home(hass: HomeAssistant, empty_home: MockConfigEntry
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     assert result["description_placeholders"] == {"name": "Maison"}
-    assert _suggested(result) == HOME_DATA
+    assert _suggested(result) == HOME_DATA | {"call_out": {}}
 
     new = {
         CONF_NAME: "Chalet",
@@ -304,7 +325,7 @@ async def test_reconfigure_home(hass: HomeAssistant, empty_home: MockConfigEntry
     assert result["reason"] == "reconfigure_successful"
     assert empty_home.title == "Chalet"
     assert empty_home.unique_id == "chalet"
-    assert dict(empty_home.data) == {
+    assert _settings(empty_home.data) == {
         CONF_NAME: "Chalet",
         CONF_FORMULA: "a_la_carte",
         CONF_ENTRY_DELAY: 10,
@@ -909,7 +930,17 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
     assert all(_leaf(ours, key).strip() for key in _keys(ours))
 
     forms: dict[str, tuple[dict[str, Any], probatio.Schema, set[str]]] = {
-        "home": (strings["config"], HOME_SCHEMA, {"invalid_name", "already_configured"}),
+        "home": (
+            strings["config"],
+            HOME_SCHEMA,
+            {
+                "invalid_name",
+                "already_configured",
+                "token_required",
+                "invalid_auth",
+                "cannot_connect",
+            },
+        ),
         SUBENTRY_ZONE: (
             strings["config_subentries"][SUBENTRY_ZONE],
             ZONE_SCHEMA,
