@@ -1,0 +1,545 @@
+"""The outbox against real servers on 127.0.0.1: aiosmtpd for SMTP, an aiohttp callback receiver.
+
+Backoff is made fast with a fake clock (the worker sleeps until the next due row or wake()) or with
+a tiny ``max_backoff``, so nothing here waits for real retry delays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+import functools
+import json
+import logging
+from pathlib import Path
+import socket
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import ClientSession, web
+from aiosmtpd.controller import Controller
+import pytest
+
+from voice_server.outbox import (
+    OutboxWorker,
+    SmtpSettings,
+    enqueue_callback,
+    enqueue_email,
+    ensure_schema,
+    pending_counts,
+    retarget_callbacks,
+)
+from voice_server.signing import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sign,
+    verify,
+)
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+LOOPBACK = "127.0.0.1"
+SENDER = "Imaprotect <alarme@example.com>"
+MARIE, PAUL = "marie@example.org", "paul@example.net"
+SECRET = "callback-secret-0123456789-abcdefgh"
+SMTP_PASSWORD = "smtp-password-never-logged"
+WEBHOOK_ID = "webhook-id-5f1c2d9e7a"  # Home Assistant webhook ids are credentials too
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) + b"\xff\xd9"
+OTHER_JPEG = b"\xff\xd8\xff\xdb" + bytes(200) + b"\xff\xd9"
+SERVER_LOGGERS = ("mail.log", "aiohttp.access", "aiohttp.server", "aiohttp.web")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    ensure_schema(conn)
+    return conn
+
+
+def _row(conn: sqlite3.Connection, outbox_id: int) -> dict[str, Any]:
+    cursor = conn.execute(
+        "SELECT attempts, last_error, next_attempt, delivered_at, recipients, secret"
+        " FROM outbox WHERE id = ?",
+        (outbox_id,),
+    )
+    names = [column[0] for column in cursor.description]
+    return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def _has_attempts(conn: sqlite3.Connection, outbox_id: int, attempts: int) -> bool:
+    return bool(_row(conn, outbox_id)["attempts"] == attempts)
+
+
+async def _until(predicate: Callable[[], bool], within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+class FakeClock:
+    """The worker's clock, moved by hand: backoff without waiting for it."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every accepted message; refuses the addresses in ``refuse``."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: object, session: object, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, server: object, session: object, envelope: Any
+    ) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for rcpt, message in self.messages if rcpt == [address]]
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    mailbox: Mailbox = field(default_factory=Mailbox)
+    controller: Controller | None = None
+
+    @property
+    def settings(self) -> SmtpSettings:
+        return SmtpSettings(host=LOOPBACK, port=self.port, sender=SENDER, timeout=5.0)
+
+    def start(self) -> None:
+        self.controller = Controller(self.mailbox, hostname=LOOPBACK, port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@dataclass(frozen=True)
+class Received:
+    delivery: str
+    body: bytes
+    signed: bool
+
+
+@dataclass
+class Receiver:
+    """Home Assistant's side: verifies signatures (401 if bad), then answers ``statuses``."""
+
+    url: str = ""
+    statuses: list[int] = field(default_factory=list)
+    requests: list[Received] = field(default_factory=list)
+    open: asyncio.Event = field(default_factory=asyncio.Event)  # cleared: requests hang
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await self.open.wait()
+        body = await request.read()
+        signed = verify(
+            SECRET,
+            request.headers.get(TIMESTAMP_HEADER, ""),
+            body,
+            request.headers.get(SIGNATURE_HEADER, ""),
+            now=time.time(),
+        )
+        self.requests.append(Received(request.headers.get(DELIVERY_HEADER, ""), body, signed))
+        if not signed:
+            return web.json_response({"error": "unauthorized"}, status=401)
+        return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
+
+    def deliveries(self) -> list[int]:
+        return [int(received.delivery) for received in self.requests]
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "voice.sqlite3"
+
+
+@pytest.fixture
+def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
+    connection = _connect(db_path)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """An SMTP server on a free port, not started: each test decides when it is up."""
+    server = SmtpServer(_free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    receiver.open.set()
+    app = web.Application()
+    app.router.add_post("/api/webhook/{webhook_id}", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, LOOPBACK, 0).start()
+    receiver.url = f"http://{LOOPBACK}:{runner.addresses[0][1]}/api/webhook/{WEBHOOK_ID}"
+    yield receiver
+    receiver.open.set()
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[ClientSession]:
+    async with ClientSession() as client:
+        yield client
+
+
+WorkerFactory = Callable[..., OutboxWorker]
+
+
+@pytest.fixture
+async def start_worker(session: ClientSession) -> AsyncIterator[WorkerFactory]:
+    """Start OutboxWorkers running in tasks; all are stopped at teardown."""
+    running: list[tuple[OutboxWorker, asyncio.Task[None]]] = []
+
+    def start(conn: sqlite3.Connection, **options: Any) -> OutboxWorker:
+        options.setdefault("smtp", None)
+        worker = OutboxWorker(conn, session=session, **options)
+        running.append((worker, asyncio.create_task(worker.run())))
+        return worker
+
+    yield start
+    for worker, task in running:
+        await worker.stop()
+        await task
+
+
+def _email(conn: sqlite3.Connection, *to: str, photos: tuple[bytes, ...] = ()) -> int:
+    with conn:
+        return enqueue_email(
+            conn,
+            site_id="maison",
+            alert_id="alert-1",
+            to=to,
+            subject="[Maison] Alerte : intrusion",
+            body="Une alerte s'est déclenchée à « Maison » : intrusion.",
+            photos=photos,
+        )
+
+
+def _callback(conn: sqlite3.Connection, url: str, status: str, secret: str = SECRET) -> int:
+    payload = {"event": "alert_status", "site_id": "maison", "alert_id": "a1", "status": status}
+    with conn:
+        return enqueue_callback(conn, site_id="maison", url=url, secret=secret, payload=payload)
+
+
+async def test_email_goes_to_each_recipient_with_photos(
+    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+) -> None:
+    smtp_server.start()
+    worker = start_worker(conn, smtp=smtp_server.settings)
+    outbox_id = _email(conn, MARIE, PAUL, photos=(JPEG, OTHER_JPEG))
+    worker.wake()
+    await _until(lambda: pending_counts(conn) == {"email": 0, "callback": 0})
+
+    assert len(smtp_server.mailbox.messages) == 2
+    for address, other in ((MARIE, PAUL), (PAUL, MARIE)):
+        (message,) = smtp_server.mailbox.to(address)
+        assert other not in message.as_string()  # one message each: nobody sees the others
+        assert message["To"] == address
+        assert message["From"] == SENDER
+        assert message["Subject"] == "[Maison] Alerte : intrusion"
+        assert message["Message-ID"] == f"<imaprotect.outbox.{outbox_id}@example.com>"
+        body = message.get_body(("plain",))
+        assert body is not None
+        assert "« Maison » : intrusion" in body.get_content()
+        photos = list(message.iter_attachments())
+        assert [part.get_content_type() for part in photos] == ["image/jpeg", "image/jpeg"]
+        assert [part.get_content() for part in photos] == [JPEG, OTHER_JPEG]
+    row = _row(conn, outbox_id)
+    assert row["attempts"] == 1
+    assert row["delivered_at"] is not None
+    assert conn.execute("SELECT COUNT(*) FROM outbox_photo").fetchone() == (0,)
+    assert worker.delivered == {"email": 1, "callback": 0}
+
+
+async def test_smtp_down_then_back(
+    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+) -> None:
+    clock = FakeClock()
+    worker = start_worker(conn, smtp=smtp_server.settings, clock=clock, max_backoff=3.0)
+    looks = 0
+    dispatch = worker._dispatch
+
+    def counted_dispatch() -> float:
+        nonlocal looks
+        looks += 1
+        return dispatch()
+
+    worker._dispatch = counted_dispatch  # type: ignore[method-assign]
+    outbox_id = _email(conn, MARIE)
+    worker.wake()
+    for attempts, backoff in ((1, 1.0), (2, 2.0), (3, 3.0)):  # 4 s is capped at max_backoff
+        await _until(functools.partial(_has_attempts, conn, outbox_id, attempts))
+        row = _row(conn, outbox_id)
+        assert row["last_error"] == "SMTPConnectError"
+        assert backoff <= row["next_attempt"] - clock.now <= min(backoff * 1.1, 3.0)
+        looks_before = looks
+        worker.wake()  # waking early neither retries before due nor spins
+        await asyncio.sleep(0.2)
+        assert _row(conn, outbox_id)["attempts"] == attempts
+        assert looks - looks_before == 1
+        clock.now = row["next_attempt"]
+        if attempts < 3:
+            worker.wake()
+    smtp_server.start()
+    worker.wake()
+    await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+    assert _row(conn, outbox_id)["attempts"] == 4
+    assert len(smtp_server.mailbox.to(MARIE)) == 1
+    assert (worker.failures, worker.delivered) == (
+        {"email": 3, "callback": 0},
+        {"email": 1, "callback": 0},
+    )
+
+
+async def test_callback_retried_until_2xx_and_kept_in_order(
+    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory
+) -> None:
+    receiver.statuses = [500]
+    worker = start_worker(conn, max_backoff=0.05)
+    calling = _callback(conn, receiver.url, "calling")
+    acknowledged = _callback(conn, receiver.url, "acknowledged")
+    worker.wake()  # the retry after the 500 needs no wake(): the worker sleeps until it is due
+    await _until(lambda: pending_counts(conn)["callback"] == 0)
+
+    assert receiver.deliveries() == [calling, calling, acknowledged]
+    assert all(received.signed for received in receiver.requests)
+    statuses = [json.loads(received.body)["status"] for received in receiver.requests]
+    assert statuses == ["calling", "calling", "acknowledged"]
+    first = _row(conn, calling)
+    assert (first["attempts"], first["last_error"], first["secret"]) == (2, "http_500", None)
+    assert _row(conn, acknowledged)["attempts"] == 1
+    assert (worker.failures, worker.delivered) == (
+        {"email": 0, "callback": 1},
+        {"email": 0, "callback": 2},
+    )
+
+
+async def test_bad_or_stale_signature_is_refused(
+    conn: sqlite3.Connection,
+    receiver: Receiver,
+    session: ClientSession,
+    start_worker: WorkerFactory,
+) -> None:
+    body = b'{"event":"alert_status"}'
+    stale = int(time.time()) - 301
+    for timestamp, signature, expected in (
+        (stale, sign(SECRET, stale, body), 401),
+        (int(time.time()), sign("not-the-secret-0123456789abcdefgh", int(time.time()), body), 401),
+        (int(time.time()), sign(SECRET, int(time.time()), body), 200),
+    ):
+        headers = {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature}
+        async with session.post(receiver.url, data=body, headers=headers) as response:
+            assert response.status == expected
+
+    # A callback signed with a rotated-out secret is refused and retried, never "delivered";
+    # retargeting the site's pending callbacks to the current secret lets it through.
+    worker = start_worker(conn, max_backoff=0.05)
+    outbox_id = _callback(conn, receiver.url, "calling", secret="old-secret-0123456789-abcdefghij")
+    worker.wake()
+    await _until(lambda: _row(conn, outbox_id)["attempts"] >= 2)
+    assert _row(conn, outbox_id)["last_error"] == "http_401"
+    assert _row(conn, outbox_id)["delivered_at"] is None
+    with conn:
+        changed = retarget_callbacks(conn, site_id="maison", url=receiver.url, secret=SECRET)
+    assert changed == 1
+    worker.wake()
+    await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+    assert receiver.requests[-1].signed
+
+
+async def test_new_worker_on_the_same_database_delivers_what_was_pending(
+    db_path: Path,
+    smtp_server: SmtpServer,
+    receiver: Receiver,
+    session: ClientSession,
+) -> None:
+    receiver.statuses = [503] * 1000  # Home Assistant is away too
+    first = _connect(db_path)
+    email_id = _email(first, MARIE, photos=(JPEG,))
+    callback_id = _callback(first, receiver.url, "calling")
+    worker = OutboxWorker(first, smtp=smtp_server.settings, session=session, max_backoff=0.05)
+    task = asyncio.create_task(worker.run())
+    await _until(lambda: _row(first, callback_id)["attempts"] >= 1)
+    await _until(lambda: _row(first, email_id)["attempts"] >= 1)
+    await worker.stop()
+    await task
+    receiver.statuses.clear()
+    # Enqueued but never committed when the process dies: must never be sent.
+    enqueue_callback(first, site_id="maison", url=receiver.url, secret=SECRET, payload={})
+    first.close()
+
+    smtp_server.start()
+    second = _connect(db_path)
+    try:
+        restarted = OutboxWorker(second, smtp=smtp_server.settings, session=session)
+        task = asyncio.create_task(restarted.run())  # no wake(): it looks at the table on start
+        await _until(lambda: pending_counts(second) == {"email": 0, "callback": 0})
+        await restarted.stop()
+        await task
+        assert second.execute("SELECT COUNT(*) FROM outbox").fetchone() == (2,)
+        assert _row(second, email_id)["attempts"] >= 2
+        assert set(receiver.deliveries()) == {callback_id}  # always the same idempotency key
+        assert len(receiver.deliveries()) == _row(second, callback_id)["attempts"] >= 2
+        (message,) = smtp_server.mailbox.to(MARIE)
+        assert message["Message-ID"] == f"<imaprotect.outbox.{email_id}@example.com>"
+        assert [part.get_content() for part in message.iter_attachments()] == [JPEG]
+    finally:
+        second.close()
+
+
+async def test_logs_and_table_never_hold_an_address_a_url_or_a_secret(
+    conn: sqlite3.Connection,
+    smtp_server: SmtpServer,
+    receiver: Receiver,
+    start_worker: WorkerFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    smtp_server.mailbox.refuse = {PAUL}
+    smtp_server.start()
+    receiver.statuses = [500]
+    settings = SmtpSettings(host=LOOPBACK, port=smtp_server.port, sender=SENDER)
+    worker = start_worker(conn, smtp=settings, max_backoff=0.05)
+    email_id = _email(conn, MARIE, PAUL)
+    callback_id = _callback(conn, receiver.url, "calling")
+    worker.wake()
+    await _until(lambda: _row(conn, email_id)["attempts"] >= 3)
+    await _until(lambda: _row(conn, callback_id)["delivered_at"] is not None)
+
+    # Marie's copy went once; only Paul's refused address is retried.
+    assert len(smtp_server.mailbox.to(MARIE)) == 1
+    email = _row(conn, email_id)
+    assert (email["last_error"], json.loads(email["recipients"])) == (
+        "SMTPRecipientsRefused 550",
+        [PAUL],
+    )
+    ours = [record for record in caplog.records if not record.name.startswith(SERVER_LOGGERS)]
+    logged = "\n".join(logging.Formatter().format(record) for record in ours)
+    assert f"Outbox email #{email_id} failed (SMTPRecipientsRefused 550)" in logged
+    assert f"Outbox callback #{callback_id} failed (http_500)" in logged
+    errors = " ".join(str(error) for (error,) in conn.execute("SELECT last_error FROM outbox"))
+    for secret in (MARIE, PAUL, "example.org", SECRET, WEBHOOK_ID, SMTP_PASSWORD):
+        assert secret not in logged
+        assert secret not in errors
+    password_settings = SmtpSettings(LOOPBACK, 25, SENDER, "user", SMTP_PASSWORD)
+    assert SMTP_PASSWORD not in repr(password_settings)
+
+
+async def test_emails_wait_without_smtp_settings(
+    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory
+) -> None:
+    worker = start_worker(conn, smtp=None)
+    email_id = _email(conn, MARIE)
+    _callback(conn, receiver.url, "calling")
+    worker.wake()
+    await _until(lambda: pending_counts(conn) == {"email": 1, "callback": 0})
+    await asyncio.sleep(0.1)
+    assert _row(conn, email_id)["attempts"] == 0
+
+
+def test_enqueue_joins_the_caller_transaction(conn: sqlite3.Connection) -> None:
+    enqueue_email(conn, site_id="s", alert_id="a", to=[MARIE], subject="s", body="b")
+    enqueue_callback(conn, site_id="s", url="https://ha.example/x", secret=SECRET, payload={})
+    assert pending_counts(conn) == {"email": 1, "callback": 1}
+    conn.rollback()
+    assert pending_counts(conn) == {"email": 0, "callback": 0}
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"to": []}, "without recipient"),
+        ({"to": [MARIE, "paul@example.net\r\nBcc: x@example.com"]}, "position 1"),
+        ({"to": ["Marie <marie@example.org>"]}, "position 0"),
+        ({"subject": "two\nlines"}, "one line"),
+    ],
+)
+def test_enqueue_email_refuses_bad_input(
+    conn: sqlite3.Connection, changes: dict[str, Any], error: str
+) -> None:
+    values: dict[str, Any] = {"site_id": "s", "alert_id": "a", "to": [MARIE], "subject": "s"}
+    values.update(changes)
+    with pytest.raises(ValueError, match=error) as raised:
+        enqueue_email(conn, body="b", **values)
+    assert "example" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "payload"),
+    [
+        ("ftp://ha.example/x", SECRET, {}),
+        ("/api/webhook/x", SECRET, {}),
+        ("https://ha.example/x", "", {}),
+        ("https://ha.example/x", SECRET, {"at": float("nan")}),
+    ],
+)
+def test_enqueue_callback_refuses_bad_input(
+    conn: sqlite3.Connection, url: str, secret: str, payload: dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError, match=r"URL|secret|JSON|Out of range"):
+        enqueue_callback(conn, site_id="s", url=url, secret=secret, payload=payload)
+
+
+async def test_a_hanging_receiver_holds_back_nothing_else_and_stop_is_prompt(
+    conn: sqlite3.Connection,
+    smtp_server: SmtpServer,
+    receiver: Receiver,
+    session: ClientSession,
+) -> None:
+    receiver.open.clear()
+    smtp_server.start()
+    worker = OutboxWorker(conn, smtp=smtp_server.settings, session=session)
+    task = asyncio.create_task(worker.run())
+    callback_id = _callback(conn, receiver.url, "calling")
+    worker.wake()
+    await _until(lambda: bool(worker._in_flight))
+    email_id = _email(conn, MARIE)
+    worker.wake()
+    await _until(lambda: _row(conn, email_id)["delivered_at"] is not None)
+    started = time.monotonic()
+    await worker.stop()
+    await task
+    assert time.monotonic() - started < 1.0
+    # Cut off mid-delivery: still pending, untouched, sent again by the next worker.
+    assert _row(conn, callback_id)["attempts"] == 0
+    assert pending_counts(conn) == {"email": 0, "callback": 1}

@@ -1,0 +1,183 @@
+"""Texts of the information emails, in French and English.
+
+Pure functions returning ``(subject, body)``: the campaign builds them when the status changes and
+hands them to the outbox, so a retried email carries exactly the words of the first attempt. Times
+are shown in the home's time zone, taken from the alert's ``occurred_at`` offset, because that is
+the clock the contacts read on the panel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+__all__ = [
+    "AlertFacts",
+    "ack_email",
+    "cancelled_email",
+    "escalated_email",
+    "exhausted_email",
+    "info_email",
+]
+
+_KINDS = {
+    "fr": {
+        "intrusion": "intrusion",
+        "smoke": "détection de fumée",
+        "flood": "inondation",
+        "tamper": "sabotage",
+        "sos": "SOS",
+        "fault": "défaut technique",
+    },
+    "en": {
+        "intrusion": "intrusion",
+        "smoke": "smoke detected",
+        "flood": "flood",
+        "tamper": "tamper",
+        "sos": "SOS",
+        "fault": "technical fault",
+    },
+}
+_MONTHS = {
+    "fr": (
+        "janvier", "février", "mars", "avril", "mai", "juin",
+        "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+_TEXT = {
+    "fr": {
+        "unknown": "non précisé",
+        "unknown_zone": "non précisée",
+        "details": "Type : {kind}\nDétecteur : {detector}\nZone : {zone}\nHeure : {time}",
+        "date": "le {day} {month} {year} à {hm}",
+        "time": "à {hm}",
+        "info_subject": "[{site}] Alerte : {kind}",
+        "info_body": (
+            "Une alerte s'est déclenchée à « {site} » : {kind}.\n\n{details}\n\n"
+            "Vos contacts de confiance sont appelés l'un après l'autre. La première personne qui "
+            "tape son code arrête l'alerte ; un e-mail de confirmation suivra."
+        ),
+        "ack_subject": "[{site}] Alerte acquittée par {by}",
+        "ack_body": "Alerte acquittée par {by} {at}.\n\n{details}\n\nPlus personne ne sera appelé.",
+        "escalated_subject": "[{site}] {by} a joint la télésurveillance",
+        "escalated_body": "Appel transféré à la télésurveillance par {by} {at}.\n\n{details}",
+        "exhausted_subject": "[{site}] Alerte non acquittée",
+        "exhausted_body": (
+            "Personne n'a acquitté l'alerte : tous les contacts ont été appelés sans succès.\n\n"
+            "{details}\n\nVérifiez la situation sur place ou appelez les secours si besoin."
+        ),
+        "cancelled_subject": "[{site}] Alerte arrêtée",
+        "cancelled_body": "Alarme désarmée {who}{at} : l'alerte est arrêtée.\n\n{details}",
+        "cancelled_by": "par {by} ",
+    },
+    "en": {
+        "unknown": "not specified",
+        "unknown_zone": "not specified",
+        "details": "Type: {kind}\nDetector: {detector}\nZone: {zone}\nTime: {time}",
+        "date": "on {day} {month} {year} at {hm}",
+        "time": "at {hm}",
+        "info_subject": "[{site}] Alert: {kind}",
+        "info_body": (
+            "An alert went off at “{site}”: {kind}.\n\n{details}\n\n"
+            "Your trusted contacts are being called one after the other. The first person who "
+            "types their code stops the alert; a confirmation email will follow."
+        ),
+        "ack_subject": "[{site}] Alert acknowledged by {by}",
+        "ack_body": "Alert acknowledged by {by} {at}.\n\n{details}\n\nNobody else will be called.",
+        "escalated_subject": "[{site}] {by} reached the monitoring station",
+        "escalated_body": "{by} was put through to the monitoring station {at}.\n\n{details}",
+        "exhausted_subject": "[{site}] Alert not acknowledged",
+        "exhausted_body": (
+            "Nobody acknowledged the alert: every contact was called without success.\n\n"
+            "{details}\n\nCheck the home or call the emergency services if needed."
+        ),
+        "cancelled_subject": "[{site}] Alert stopped",
+        "cancelled_body": "Alarm disarmed {who}{at}: the alert is stopped.\n\n{details}",
+        "cancelled_by": "by {by} ",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFacts:
+    """What the emails say about one alert; ``occurred_at`` must carry the home's offset."""
+
+    site_name: str
+    language: str
+    kind: str
+    detector: str | None
+    zone: str | None
+    occurred_at: datetime
+
+
+def _text(facts: AlertFacts) -> dict[str, str]:
+    """The language's texts; unknown languages, kinds or naive times are the caller's bug."""
+    if facts.language not in _TEXT:
+        raise ValueError(f"unsupported language {facts.language!r}")
+    if facts.kind not in _KINDS[facts.language]:
+        raise ValueError(f"unknown alert kind {facts.kind!r}")
+    if facts.occurred_at.utcoffset() is None:
+        raise ValueError("occurred_at needs a time zone")
+    return _TEXT[facts.language]
+
+
+def _when(facts: AlertFacts, at: datetime, *, same_day_short: bool) -> str:
+    """``at`` in the home's zone; only the hour when it is the alert's day (``à 14:32``)."""
+    if at.utcoffset() is None:
+        raise ValueError("times need a time zone")
+    text = _TEXT[facts.language]
+    local = at.astimezone(facts.occurred_at.tzinfo)
+    hm = f"{local.hour:02d}:{local.minute:02d}"
+    if same_day_short and local.date() == facts.occurred_at.date():
+        return text["time"].format(hm=hm)
+    month = _MONTHS[facts.language][local.month - 1]
+    return text["date"].format(day=local.day, month=month, year=local.year, hm=hm)
+
+
+def _fill(facts: AlertFacts, key: str, **values: str) -> tuple[str, str]:
+    text = _text(facts)
+    kind = _KINDS[facts.language][facts.kind]
+    details = text["details"].format(
+        kind=kind[0].upper() + kind[1:],
+        detector=facts.detector or text["unknown"],
+        zone=facts.zone or text["unknown_zone"],
+        time=_when(facts, facts.occurred_at, same_day_short=False),
+    )
+    common = {"site": facts.site_name, "kind": kind}
+    # One line whatever a name holds: a line break in a header would be refused when sending.
+    subject = " ".join(text[f"{key}_subject"].format(**common, **values).split())
+    body = text[f"{key}_body"].format(**common, details=details, **values)
+    return subject, body
+
+
+def info_email(facts: AlertFacts) -> tuple[str, str]:
+    """Sent at once when the alert starts: what happened, and that contacts are being called."""
+    return _fill(facts, "info")
+
+
+def ack_email(facts: AlertFacts, by: str, at: datetime) -> tuple[str, str]:
+    """Sent after the right code: "Alerte acquittée par Marie à 14:32"."""
+    return _fill(facts, "ack", by=by, at=_when(facts, at, same_day_short=True))
+
+
+def escalated_email(facts: AlertFacts, by: str, at: datetime) -> tuple[str, str]:
+    """Sent when a contact pressed 9 and was bridged to the monitoring station."""
+    return _fill(facts, "escalated", by=by, at=_when(facts, at, same_day_short=True))
+
+
+def exhausted_email(facts: AlertFacts) -> tuple[str, str]:
+    """Sent when every round of calls ended without an acknowledgement."""
+    return _fill(facts, "exhausted")
+
+
+def cancelled_email(facts: AlertFacts, by: str | None, at: datetime) -> tuple[str, str]:
+    """Sent when the alarm was disarmed at home, by a named person or not."""
+    who = _text(facts)["cancelled_by"].format(by=by) if by else ""
+    return _fill(facts, "cancelled", who=who, at=_when(facts, at, same_day_short=True))

@@ -1,0 +1,487 @@
+"""Crash-safe outbox of information emails and signed status callbacks to Home Assistant.
+
+Rows are inserted in the caller's transaction, beside the status change that causes them, so a
+crash keeps both or neither. ``OutboxWorker`` delivers due rows oldest first and marks one delivered
+only once the SMTP server accepted it or the callback got a 2xx; a crash in between sends it again
+(at-least-once), and the receiver recognises the repeat by the outbox id, sent as the
+``X-Imaprotect-Delivery`` header of callbacks and in the ``Message-ID`` of emails. Failures are
+retried with exponential backoff; all the state is in the table, so a new worker on the same
+database carries on where a killed one stopped.
+
+Emails go out as one message per recipient rather than one message with everyone in Bcc: each
+address is then accepted or refused on its own and remembered as delivered on its own, so a retry
+after a partial failure never sends the same email twice to those who already have it, and one bad
+address does not hold back the others.
+
+Callbacks of one site to one URL are delivered in order (a later one waits for the earlier ones):
+Home Assistant must never see "calling" arrive after "acknowledged".
+
+Logs and the ``last_error`` column name outbox ids, kinds and error classes only, never an
+address, a URL (Home Assistant webhook ids are credentials) or a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+import functools
+import json
+import logging
+import random
+import re
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import aiosmtplib
+
+from voice_server.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = [
+    "OutboxWorker",
+    "SmtpSettings",
+    "enqueue_callback",
+    "enqueue_email",
+    "ensure_schema",
+    "pending_counts",
+    "retarget_callbacks",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+_KINDS = ("email", "callback")
+_CONCURRENCY = 8  # deliveries in flight: a slow receiver must not hold back every other row
+_MAX_SLEEP = 60.0  # look again at least this often: wall-clock jumps, rows added by other writers
+_CALLBACK_TIMEOUT = 10.0
+_JITTER = 0.1  # up to +10 % so that rows failed together do not retry in lockstep
+_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: an idempotency key is never reused
+        kind TEXT NOT NULL CHECK (kind IN ('email', 'callback')),
+        site_id TEXT NOT NULL,
+        alert_id TEXT,
+        recipients TEXT,           -- email: JSON list of the addresses still to deliver
+        subject TEXT,
+        url TEXT,                  -- callback
+        secret TEXT,               -- callback; cleared once delivered
+        body BLOB NOT NULL,        -- email text (UTF-8) or the exact JSON bytes that are signed
+        created_at REAL NOT NULL,
+        next_attempt REAL NOT NULL,  -- worker clock; 0 = at once, whatever that clock is
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at REAL
+    )""",
+    """CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)
+        WHERE delivered_at IS NULL""",
+    """CREATE INDEX IF NOT EXISTS outbox_callback_order ON outbox (site_id, url, id)
+        WHERE delivered_at IS NULL AND kind = 'callback'""",
+    """CREATE TABLE IF NOT EXISTS outbox_photo (
+        outbox_id INTEGER NOT NULL REFERENCES outbox (id),
+        position INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (outbox_id, position)
+    )""",
+)
+
+# Rows the worker may start now: pending, not already in flight (:busy, a JSON list of ids),
+# emails only with SMTP settings, and a callback only when no older one to the same place waits.
+_ELIGIBLE = """
+    delivered_at IS NULL
+    AND id NOT IN (SELECT value FROM json_each(:busy))
+    AND (kind = 'callback' OR :smtp)
+    AND NOT (kind = 'callback' AND EXISTS (
+        SELECT 1 FROM outbox AS older
+        WHERE older.delivered_at IS NULL AND older.kind = 'callback'
+          AND older.site_id = outbox.site_id AND older.url = outbox.url AND older.id < outbox.id))
+"""
+_COLUMNS = "id, kind, recipients, subject, url, secret, body, created_at, attempts"
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """How to reach the SMTP relay; ``sender`` may be ``"Name <address>"``."""
+
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: int
+    kind: str
+    recipients: str | None
+    subject: str | None
+    url: str | None
+    secret: str | None = field(repr=False)
+    body: bytes = field(repr=False)
+    created_at: float
+    attempts: int
+
+
+class _DeliveryError(Exception):
+    """The receiver answered but did not take the item; ``str()`` is safe to log."""
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create the outbox tables; one statement at a time, as executescript() would commit."""
+    for statement in _SCHEMA:
+        conn.execute(statement)
+
+
+def enqueue_email(
+    conn: sqlite3.Connection,
+    *,
+    site_id: str,
+    alert_id: str,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    photos: Sequence[bytes] = (),
+) -> int:
+    """Queue one email to every address in ``to``; joins the caller's transaction (no commit).
+
+    Bad input raises ValueError here rather than failing forever in the worker.
+    """
+    if isinstance(to, str):
+        raise TypeError("to must be a sequence of addresses, not one string")
+    recipients = list(dict.fromkeys(address.strip() for address in to))
+    if not recipients:
+        raise ValueError("email without recipient")
+    for position, address in enumerate(recipients):
+        if not _ADDRESS.fullmatch(address):
+            raise ValueError(f"invalid email address at position {position}")  # not echoed
+    if "\r" in subject or "\n" in subject:
+        raise ValueError("subject must be one line")
+    cursor = conn.execute(
+        "INSERT INTO outbox (kind, site_id, alert_id, recipients, subject, body, created_at,"
+        " next_attempt) VALUES ('email', ?, ?, ?, ?, ?, ?, 0)",
+        (site_id, alert_id, json.dumps(recipients), subject, body.encode(), time.time()),
+    )
+    outbox_id = _row_id(cursor)
+    conn.executemany(
+        "INSERT INTO outbox_photo (outbox_id, position, data) VALUES (?, ?, ?)",
+        [(outbox_id, position, bytes(photo)) for position, photo in enumerate(photos)],
+    )
+    return outbox_id
+
+
+def enqueue_callback(
+    conn: sqlite3.Connection, *, site_id: str, url: str, secret: str, payload: Mapping[str, Any]
+) -> int:
+    """Queue one signed POST of ``payload`` to ``url``; joins the caller's transaction.
+
+    The JSON bytes are fixed now and signed at each attempt with a fresh timestamp, so a retry an
+    hour later is not refused as stale.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError("callback URL must be an absolute http(s) URL")
+    if not secret:
+        raise ValueError("empty callback secret")
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    cursor = conn.execute(
+        "INSERT INTO outbox (kind, site_id, url, secret, body, created_at, next_attempt)"
+        " VALUES ('callback', ?, ?, ?, ?, ?, 0)",
+        (site_id, url, secret, body.encode(), time.time()),
+    )
+    return _row_id(cursor)
+
+
+def retarget_callbacks(
+    conn: sqlite3.Connection, *, site_id: str, url: str | None, secret: str | None
+) -> int:
+    """Point the site's pending callbacks at its new URL and secret (None: drop them).
+
+    Call it when a site's callback settings change, in the same transaction: callbacks signed with
+    a rotated secret would be refused forever and, being delivered in order, block the newer ones.
+    Returns how many pending callbacks were changed or dropped.
+    """
+    if url is None:
+        cursor = conn.execute(
+            "DELETE FROM outbox WHERE kind = 'callback' AND site_id = ? AND delivered_at IS NULL",
+            (site_id,),
+        )
+    else:
+        if not secret:
+            raise ValueError("empty callback secret")
+        cursor = conn.execute(
+            "UPDATE outbox SET url = ?, secret = ?, next_attempt = 0"
+            " WHERE kind = 'callback' AND site_id = ? AND delivered_at IS NULL",
+            (url, secret, site_id),
+        )
+    return cursor.rowcount
+
+
+def pending_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows not delivered yet, by kind (both kinds always present), for /metrics."""
+    counts = dict.fromkeys(_KINDS, 0)
+    counts.update(
+        conn.execute(
+            "SELECT kind, COUNT(*) FROM outbox WHERE delivered_at IS NULL GROUP BY kind"
+        ).fetchall()
+    )
+    return counts
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    if cursor.lastrowid is None:  # an INSERT always sets it
+        raise RuntimeError("INSERT returned no row id")
+    return cursor.lastrowid
+
+
+def _error_name(exc: BaseException) -> str:
+    """Class of the failure plus the SMTP code: what to diagnose, without addresses or URLs."""
+    if isinstance(exc, _DeliveryError):
+        return str(exc)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"{type(exc).__name__} {exc.code}"
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        return f"{type(exc).__name__} {exc.recipients[0].code}"
+    return type(exc).__name__
+
+
+def _email(sender: str, to: str, row: _Row, photos: Sequence[bytes]) -> EmailMessage:
+    """The message for one recipient, rebuilt alike at each attempt (date and id from the row)."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "imaprotect.invalid"
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = row.subject or ""
+    message["Date"] = formatdate(row.created_at, usegmt=True)
+    message["Message-ID"] = f"<imaprotect.outbox.{row.id}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+    message.set_content(row.body.decode())
+    for position, photo in enumerate(photos, 1):
+        message.add_attachment(
+            photo, maintype="image", subtype="jpeg", filename=f"photo-{position}.jpg"
+        )
+    return message
+
+
+class OutboxWorker:
+    """Delivers the outbox of one database; run exactly one per database, or items go twice.
+
+    It uses the caller's connection from the event loop thread. Its own writes are committed at
+    once, unless the caller left a transaction open across an await: then they join it rather than
+    commit the caller's half-done work (a rollback then only means a repeat delivery).
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        smtp: SmtpSettings | None,
+        session: aiohttp.ClientSession,
+        clock: Callable[[], float] = time.time,
+        max_backoff: float = 300.0,
+    ) -> None:
+        self._conn = conn
+        self._smtp = smtp
+        self._session = session
+        self._clock = clock
+        self._max_backoff = max_backoff
+        self.delivered: dict[str, int] = dict.fromkeys(_KINDS, 0)
+        self.failures: dict[str, int] = dict.fromkeys(_KINDS, 0)
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._stopped: asyncio.Event | None = None
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+
+    async def run(self) -> None:
+        """Deliver due rows until stop(); sleep until the next due row or wake(), never spin."""
+        if self._stopped is not None:
+            raise RuntimeError("OutboxWorker.run() can only be started once")
+        self._stopped = asyncio.Event()
+        if self._smtp is None:
+            _LOGGER.warning("No SMTP settings: information emails stay queued")
+        try:
+            while not self._stopping:
+                self._wakeup.clear()
+                delay = self._dispatch()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._wakeup.wait()
+        finally:
+            # Interrupted deliveries are not marked delivered: they go again at the next start.
+            tasks = list(self._in_flight.values())
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._stopped.set()
+
+    def wake(self) -> None:
+        """Look at the table now: call after committing newly enqueued rows."""
+        self._wakeup.set()
+
+    async def stop(self) -> None:
+        """End run(), cancelling deliveries in flight, and wait until it has returned."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._stopped is not None:
+            await self._stopped.wait()
+
+    def _dispatch(self) -> float:
+        """Start the due rows there is room for; return how long to sleep before looking again."""
+        now = self._clock()
+        free = _CONCURRENCY - len(self._in_flight)
+        if free > 0:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM outbox WHERE {_ELIGIBLE}"  # noqa: S608 - constants only
+                " AND next_attempt <= :now ORDER BY id LIMIT :free",
+                {**self._query_args(), "now": now, "free": free},
+            ).fetchall()
+            for values in rows:
+                row = _Row(*values)
+                task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
+                self._in_flight[row.id] = task
+                task.add_done_callback(functools.partial(self._finished, row.id))
+        if len(self._in_flight) >= _CONCURRENCY:
+            return _MAX_SLEEP  # a finishing delivery wakes the loop
+        (next_due,) = self._conn.execute(
+            f"SELECT MIN(next_attempt) FROM outbox WHERE {_ELIGIBLE}",  # noqa: S608 - constants
+            self._query_args(),
+        ).fetchone()
+        if next_due is None:
+            return _MAX_SLEEP
+        return min(max(float(next_due) - now, 0.0), _MAX_SLEEP)
+
+    def _query_args(self) -> dict[str, Any]:
+        return {"busy": json.dumps(list(self._in_flight)), "smtp": self._smtp is not None}
+
+    def _finished(self, row_id: int, _task: asyncio.Task[None]) -> None:
+        del self._in_flight[row_id]
+        self._wakeup.set()
+
+    async def _deliver(self, row: _Row) -> None:
+        try:
+            if row.kind == "email":
+                await self._send_email(row)
+            else:
+                await self._post_callback(row)
+        except Exception as exc:  # noqa: BLE001 - every failure must back off, or the row would spin
+            self._failed(row, _error_name(exc))
+        else:
+            self._write(
+                (
+                    "UPDATE outbox SET delivered_at = ?, attempts = ?, secret = NULL WHERE id = ?",
+                    (self._clock(), row.attempts + 1, row.id),
+                ),
+                ("DELETE FROM outbox_photo WHERE outbox_id = ?", (row.id,)),
+            )
+            self.delivered[row.kind] += 1
+            _LOGGER.debug("Outbox %s #%d delivered, attempt %d", row.kind, row.id, row.attempts + 1)
+
+    async def _send_email(self, row: _Row) -> None:
+        """Send to each remaining recipient over one SMTP session, remembering each success."""
+        smtp = self._smtp
+        if smtp is None or row.recipients is None:  # excluded by _ELIGIBLE
+            raise _DeliveryError("not_deliverable")
+        remaining: list[str] = json.loads(row.recipients)
+        if not remaining:
+            return  # every recipient took it; only the final mark was missing
+        photos = [
+            data
+            for (data,) in self._conn.execute(
+                "SELECT data FROM outbox_photo WHERE outbox_id = ? ORDER BY position", (row.id,)
+            )
+        ]
+        pending = list(remaining)
+        errors: list[str] = []
+        async with aiosmtplib.SMTP(
+            hostname=smtp.host,
+            port=smtp.port,
+            username=smtp.username,
+            password=smtp.password,
+            start_tls=smtp.starttls,
+            timeout=smtp.timeout,
+        ) as client:
+            for address in remaining:
+                message = _email(smtp.sender, address, row, photos)
+                try:
+                    await client.send_message(
+                        message, sender=parseaddr(smtp.sender)[1], recipients=[address]
+                    )
+                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                    # This address (or this message) was refused: try the others, retry it later.
+                    errors.append(_error_name(exc))
+                    continue
+                pending.remove(address)
+                self._write(
+                    ("UPDATE outbox SET recipients = ? WHERE id = ?", (json.dumps(pending), row.id))
+                )
+        if errors:
+            raise _DeliveryError(errors[0])
+
+    async def _post_callback(self, row: _Row) -> None:
+        """POST the stored bytes, signed now with wall-clock time as the receiver checks it."""
+        if row.url is None or row.secret is None:  # set by enqueue_callback
+            raise _DeliveryError("not_deliverable")
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: sign(row.secret, timestamp, row.body),
+            DELIVERY_HEADER: str(row.id),
+        }
+        async with self._session.post(
+            row.url,
+            data=row.body,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=_CALLBACK_TIMEOUT),
+            allow_redirects=False,  # a redirect elsewhere must not receive the signed payload
+        ) as response:
+            if not 200 <= response.status < 300:
+                raise _DeliveryError(f"http_{response.status}")
+
+    def _failed(self, row: _Row, error: str) -> None:
+        attempts = row.attempts + 1
+        delay = self._retry_delay(attempts)
+        self._write(
+            (
+                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt = ? WHERE id = ?",
+                (attempts, error, self._clock() + delay, row.id),
+            )
+        )
+        self.failures[row.kind] += 1
+        # Warn on attempts 1, 2, 4, 8…: a long outage stays visible without flooding the log.
+        level = logging.WARNING if attempts & (attempts - 1) == 0 else logging.DEBUG
+        _LOGGER.log(
+            level,
+            "Outbox %s #%d failed (%s), attempt %d, retry in %.1f s",
+            row.kind,
+            row.id,
+            error,
+            attempts,
+            delay,
+        )
+
+    def _retry_delay(self, attempts: int) -> float:
+        """1, 2, 4 … s after the 1st, 2nd, 3rd … failure, plus jitter, capped at max_backoff."""
+        base = 2.0 ** min(attempts - 1, 62)
+        jitter = 1.0 + random.uniform(0.0, _JITTER)  # noqa: S311 - spreading retries, not a secret
+        return min(base * jitter, self._max_backoff)
+
+    def _write(self, *statements: tuple[str, Sequence[Any]]) -> None:
+        """Run the statements as one transaction (or inside the caller's, see the class doc)."""
+        if self._conn.in_transaction:
+            for sql, params in statements:
+                self._conn.execute(sql, params)
+            return
+        with self._conn:
+            for sql, params in statements:
+                self._conn.execute(sql, params)
