@@ -1,5 +1,6 @@
 """Base entities: one device per home, zone, detector and person, updated by the panel's signal."""
 
+from collections.abc import Callable
 from typing import override
 
 from homeassistant.config_entries import ConfigSubentry
@@ -28,11 +29,11 @@ class ImaProtectEntity(Entity):
     @override
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_update(self.panel.entry.entry_id), self._async_panel_updated
-            )
-        )
+        self._listen(signal_update(self.panel.entry.entry_id), self._async_panel_updated)
+
+    def _listen(self, signal: str, target: Callable[..., None]) -> None:
+        """Follow one of the panel's dispatcher signals while the entity exists."""
+        self.async_on_remove(async_dispatcher_connect(self.hass, signal, target))
 
     @callback
     def _async_panel_updated(self) -> None:

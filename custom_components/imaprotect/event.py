@@ -5,7 +5,6 @@ from typing import Any, override
 from homeassistant.components.event import EventEntity
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .badges import badge_hint, badge_key, person_badges
@@ -51,11 +50,7 @@ class HomeAlarmEvent(ImaProtectEntity, EventEntity):
     @override
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_alarm(self.panel.entry.entry_id), self._async_alarm
-            )
-        )
+        self._listen(signal_alarm(self.panel.entry.entry_id), self._async_alarm)
 
     @callback
     def _async_alarm(self, kind: str, data: dict[str, Any]) -> None:
@@ -80,11 +75,7 @@ class BadgeEvent(ImaProtectEntity, EventEntity):
     @override
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_badge(self.panel.entry.entry_id), self._async_badge
-            )
-        )
+        self._listen(signal_badge(self.panel.entry.entry_id), self._async_badge)
 
     @callback
     def _async_badge(self, badge_id: str, outcome: str, person: Person | None) -> None:

@@ -6,7 +6,6 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, Sen
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .callout import ALERT_STATUSES, signal_alert
@@ -69,11 +68,7 @@ class AlertSensor(ImaProtectEntity, SensorEntity):
     @override
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_alert(self.panel.entry.entry_id), self._async_panel_updated
-            )
-        )
+        self._listen(signal_alert(self.panel.entry.entry_id), self._async_panel_updated)
 
     @property
     @override

@@ -4,10 +4,9 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
-
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 
 async def add(hass: HomeAssistant, entry: ConfigEntry, kind: str, form: dict[str, Any]) -> None:
