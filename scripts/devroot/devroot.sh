@@ -5,6 +5,12 @@
 # Sourced by scripts/test, scripts/demo and scripts/devroot/build. Built once per machine and reused;
 # rebuilt when its inputs change (package list, Python lock file, this recipe). Mirrors and package
 # indexes are read from the host's own apt and pip configuration at run time, never written here.
+#
+# Two Python layers sit on the system layer: the dev/test venv (/opt/imaprotect-venv, from
+# requirements/dev.lock: Home Assistant as pinned by the test harness) and the "ha-next" venv
+# (/opt/imaprotect-ha-next, from requirements/ha-next.lock: the current Home Assistant release, for
+# the load check in tests/compat). Each has its own stamp, written last, so an interrupted build is
+# seen as stale and redone.
 
 DEVROOT_RECIPE=3 # bump to force a rebuild of the system layer
 DEVROOT_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -13,6 +19,9 @@ DEVROOT=${IMAPROTECT_ROOT:-$DEVROOT_CACHE/root}
 DEVROOT_VENV=/opt/imaprotect-venv
 DEVROOT_PACKAGES=$DEVROOT_REPO/scripts/devroot/packages.txt
 DEVROOT_LOCK_FILE=$DEVROOT_REPO/requirements/dev.lock
+DEVROOT_NEXT_VENV=/opt/imaprotect-ha-next
+DEVROOT_NEXT_IN_FILE=$DEVROOT_REPO/requirements/ha-next.in
+DEVROOT_NEXT_LOCK_FILE=$DEVROOT_REPO/requirements/ha-next.lock
 DEVROOT_LOG=$DEVROOT_CACHE/build.log
 
 devroot_say() { printf 'devroot: %s\n' "$*" >&2; }
@@ -45,6 +54,10 @@ devroot_system_hash() {
 
 devroot_venv_hash() {
   { devroot_system_hash; cat "$DEVROOT_LOCK_FILE"; } | sha256sum | cut -c1-16
+}
+
+devroot_next_venv_hash() {
+  { devroot_system_hash; echo "ha-next"; cat "$DEVROOT_NEXT_LOCK_FILE"; } | sha256sum | cut -c1-16
 }
 
 # The Debian mirror the host uses: first non-security deb URI of its apt sources.
@@ -144,16 +157,32 @@ devroot_build_system() {
   mv "$staging" "$DEVROOT"
 }
 
-devroot_build_venv() {
-  local binds=() p
+# Build one venv layer from scratch: VENV (path inside the root), REQS (file name in requirements/),
+# STAMP (file name inside VENV) and VALUE (what to write there, last; empty: no stamp). The old venv
+# is removed first, so a build cut short leaves no stamp and is redone by the next run.
+devroot_build_layer() {
+  local venv=$1 reqs=$2 stamp=$3 value=$4 binds=() p
   while read -r p; do binds+=(--ro-bind "$p" "$p"); done < <(devroot_pip_paths)
   mkdir -p "$DEVROOT_CACHE/pip-cache"
-  rm -rf "${DEVROOT:?}$DEVROOT_VENV"
-  devroot_step "python3.14 venv" devroot_bwrap python3.14 -m venv "$DEVROOT_VENV"
-  devroot_step "pip install -r requirements/dev.lock" devroot_bwrap "${binds[@]}" \
+  rm -rf "${DEVROOT:?}${venv:?}"
+  local where=""
+  [ "$venv" = "$DEVROOT_VENV" ] || where=" into $venv"
+  devroot_step "python3.14 venv${where:+ $venv}" devroot_bwrap python3.14 -m venv "$venv"
+  devroot_step "pip install -r requirements/$reqs$where" devroot_bwrap "${binds[@]}" \
     --bind "$DEVROOT_CACHE/pip-cache" /root/.cache/pip --ro-bind "$DEVROOT_REPO/requirements" /tmp/requirements \
-    "$DEVROOT_VENV/bin/pip" install --disable-pip-version-check -r /tmp/requirements/dev.lock
-  devroot_venv_hash >"$DEVROOT$DEVROOT_VENV/.imaprotect-venv"
+    "$venv/bin/pip" install --disable-pip-version-check -r "/tmp/requirements/$reqs"
+  if [ -n "$value" ]; then
+    echo "$value" >"$DEVROOT$venv/$stamp.new"
+    mv "$DEVROOT$venv/$stamp.new" "$DEVROOT$venv/$stamp"
+  fi
+}
+
+devroot_build_venv() {
+  devroot_build_layer "$DEVROOT_VENV" dev.lock .imaprotect-venv "$(devroot_venv_hash)"
+}
+
+devroot_build_next_venv() {
+  devroot_build_layer "$DEVROOT_NEXT_VENV" ha-next.lock .imaprotect-ha-next "$(devroot_next_venv_hash)"
 }
 
 # Build what is missing or stale; reuse the rest. Concurrent callers wait on one lock.
@@ -173,6 +202,37 @@ devroot_ensure() {
     devroot_build_venv
   fi
   flock -u 9
+}
+
+# The same, plus the ha-next layer (current Home Assistant release) used by the load check.
+devroot_ensure_ha_next() {
+  devroot_ensure
+  [ -f "$DEVROOT_NEXT_LOCK_FILE" ] ||
+    devroot_die "requirements/ha-next.lock is missing: run scripts/devroot/build freeze-ha-next"
+  exec 9>"$DEVROOT_CACHE/.lock"
+  flock 9
+  if [ "$(cat "$DEVROOT$DEVROOT_NEXT_VENV/.imaprotect-ha-next" 2>/dev/null)" != "$(devroot_next_venv_hash)" ]; then
+    devroot_build_next_venv
+  fi
+  flock -u 9
+}
+
+# Re-resolve requirements/ha-next.in into a fresh ha-next venv and freeze it into ha-next.lock, the
+# way `build freeze` writes dev.lock; the venv then matches the new lock and is stamped as such.
+devroot_freeze_ha_next() {
+  [ -f "$DEVROOT_NEXT_IN_FILE" ] || devroot_die "requirements/ha-next.in is missing"
+  devroot_ensure
+  exec 9>"$DEVROOT_CACHE/.lock"
+  flock 9
+  devroot_build_layer "$DEVROOT_NEXT_VENV" ha-next.in .imaprotect-ha-next ""
+  {
+    echo "# Frozen from requirements/ha-next.in by scripts/devroot/build freeze-ha-next; edit ha-next.in, not this."
+    devroot_run "$DEVROOT_NEXT_VENV/bin/pip" freeze --exclude-editable --all | grep -vE '^(pip|setuptools|wheel)=='
+  } >"$DEVROOT_NEXT_LOCK_FILE.new"
+  mv "$DEVROOT_NEXT_LOCK_FILE.new" "$DEVROOT_NEXT_LOCK_FILE"
+  devroot_next_venv_hash >"$DEVROOT$DEVROOT_NEXT_VENV/.imaprotect-ha-next"
+  flock -u 9
+  devroot_say "wrote $DEVROOT_NEXT_LOCK_FILE"
 }
 
 # Run a command inside the root with the repository bound at its own path.
