@@ -24,12 +24,22 @@ import aiohttp
 if TYPE_CHECKING:
     from types import TracebackType
 
-__all__ = ["CHANNEL_GONE", "AriClient", "AriError", "AriEvent", "Subscription"]
+__all__ = [
+    "CHANNEL_GONE",
+    "CONNECTION_LOST",
+    "AriClient",
+    "AriError",
+    "AriEvent",
+    "Subscription",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
 #: Event types that end a channel's life; a reader that sees one can stop waiting on that channel.
 CHANNEL_GONE = frozenset({"ChannelDestroyed", "StasisEnd"})
+#: Synthetic event put in every subscription when the events WebSocket drops: Asterisk may have
+#: restarted, so the channels and bridges it routed may be gone without a ChannelDestroyed.
+CONNECTION_LOST = "ImaprotectConnectionLost"
 
 
 class AriError(Exception):
@@ -171,6 +181,8 @@ class AriClient:
         self._session: aiohttp.ClientSession | None = None
         self._reader: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
+        self._disconnected = asyncio.Event()
+        self._disconnected.set()
         self._routes: dict[str, Subscription] = {}
 
     async def __aenter__(self) -> Self:
@@ -214,6 +226,10 @@ class AriClient:
         async with asyncio.timeout(within):
             await self._connected.wait()
 
+    async def wait_disconnected(self) -> None:
+        """Wait until the events WebSocket is down (at once if it is)."""
+        await self._disconnected.wait()
+
     # --- events -----------------------------------------------------------------------------
 
     def subscribe(self, *object_ids: str) -> Subscription:
@@ -227,6 +243,15 @@ class AriClient:
         for object_id in object_ids:
             self._routes[object_id] = subscription
         return subscription
+
+    def route(self, subscription: Subscription, *object_ids: str) -> None:
+        """Also route these ids (a bridge, a second leg) to an existing subscription."""
+        taken = [i for i in object_ids if self._routes.get(i, subscription) is not subscription]
+        if taken:
+            raise ValueError(f"already subscribed: {', '.join(taken)}")
+        subscription.object_ids = subscription.object_ids | frozenset(object_ids)
+        for object_id in object_ids:
+            self._routes[object_id] = subscription
 
     def _unsubscribe(self, subscription: Subscription) -> None:
         for object_id in subscription.object_ids:
@@ -249,6 +274,11 @@ class AriClient:
         if not targets:
             _LOGGER.debug("unrouted ARI event %s", event.type)
 
+    def _lost(self) -> None:
+        event = AriEvent(type=CONNECTION_LOST)
+        for subscription in {id(s): s for s in self._routes.values()}.values():
+            subscription.queue.put_nowait(event)
+
     async def _read_events(self, session: aiohttp.ClientSession) -> None:
         delay = self._delays[0]
         params = {"app": self.app, "subscribeAll": "false"}
@@ -258,6 +288,7 @@ class AriClient:
                     f"{self._base}/events", params=params, heartbeat=20
                 ) as ws:
                     self._connected.set()
+                    self._disconnected.clear()
                     delay = self._delays[0]
                     _LOGGER.info("ARI events connected (app %s)", self.app)
                     async for msg in ws:
@@ -268,7 +299,10 @@ class AriClient:
                 # Credentials travel in a header, so the error text (status, URL) holds no secret.
                 _LOGGER.warning("ARI events connection failed: %r", err)
             finally:
+                if self._connected.is_set():
+                    self._lost()
                 self._connected.clear()
+                self._disconnected.set()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._delays[1])
 
@@ -306,6 +340,13 @@ class AriClient:
         """GET /asterisk/info: build, system and status (also a cheap liveness probe)."""
         info: dict[str, Any] = await self._request("GET", "/asterisk/info")
         return info
+
+    async def module_running(self, module: str) -> bool:
+        """Whether a module is loaded and running (used to tell that Asterisk has booted)."""
+        info = await self._request(
+            "GET", f"/asterisk/modules/{quote(module, safe='')}", missing_ok=True
+        )
+        return isinstance(info, dict) and info.get("status") == "Running"
 
     async def originate(
         self,

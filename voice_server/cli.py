@@ -1,13 +1,17 @@
 """Command line of the imaprotect voice server (``imaprotect-voice``).
 
-Settings come from a TOML file (``--config``), then command-line options override them. The ARI
-password is read from the file or the IMAPROTECT_ARI_PASSWORD environment variable, never from the
-command line, where any local user could read it in the process list.
+``imaprotect-voice --config FILE`` (or ``... run``) runs the server; ``asterisk-config`` renders the
+Asterisk configuration. Settings come from a TOML file (``--config``), then environment variables
+(and, for ``asterisk-config``, command-line options) override them. Secrets (API token, ARI and
+SMTP passwords) are read from the file or the environment, never from the command line, where any
+local user could read them in the process list.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
 from pathlib import Path
 import sys
@@ -15,11 +19,18 @@ import tomllib
 from typing import TYPE_CHECKING, Any
 
 from voice_server.asterisk_config import AsteriskSettings, render
+from voice_server.config import (
+    ARI_PASSWORD_ENV,
+    ENV_PREFIX,
+    SMTP_ENV_PREFIX,
+    ConfigError,
+    load_config,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-PASSWORD_ENV = "IMAPROTECT_ARI_PASSWORD"  # noqa: S105 - a variable name, not a secret
+PASSWORD_ENV = ARI_PASSWORD_ENV
 _INT_KEYS = ("sip_port", "http_port", "rtp_start", "rtp_end")
 _STR_KEYS = ("ari_user", "ari_password", "sip_address", "language")
 _PATH_KEYS = ("module_dir", "data_dir")
@@ -29,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imaprotect-voice",
         description="imaprotect voice server: alarm call-out over Asterisk ARI.",
+        epilog=(
+            f"Environment: {ENV_PREFIX}<KEY> overrides [voice] keys (TOKEN, DATABASE, PORT, "
+            f"LISTEN, RING_TIMEOUT, ...), {SMTP_ENV_PREFIX}<KEY> the [smtp] keys, "
+            f"{ARI_PASSWORD_ENV} the ARI password. Without COMMAND, runs the server."
+        ),
     )
     parser.add_argument(
         "--config",
@@ -39,7 +55,15 @@ def _parser() -> argparse.ArgumentParser:
             "asterisk-config options spelt with underscores (ari_user, sip_port, ...)"
         ),
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="run the voice server (the default)",
+        description="Serve the HTTP API and run the call trees until SIGTERM.",
+    )
     render_cmd = commands.add_parser(
         "asterisk-config",
         help="render the Asterisk configuration into a run directory",
@@ -88,10 +112,26 @@ def _settings(args: argparse.Namespace, config: dict[str, Any]) -> AsteriskSetti
     return AsteriskSettings(run_dir=args.out.resolve(), **values)
 
 
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from voice_server.server import serve  # noqa: PLC0415 - keep asterisk-config light
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        parser.exit(2, f"imaprotect-voice: error: {err}\n")
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(serve(config))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command in {None, "run"}:
+        return _run(parser, args)
     try:
         settings = _settings(args, _load_config(args.config))
         paths = render(settings)

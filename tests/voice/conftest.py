@@ -13,19 +13,27 @@ runs), so free ports are found in /proc/net and readiness is checked through Ast
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 import logging
 from pathlib import Path
 import random
 import subprocess
 import time
+from typing import Any
+import uuid
 
+import aiohttp
 import pytest
 
 from tests.voice.dtmf_pcap import write_dtmf_pcap
+from tests.voice.harness import TOKEN, CallbackSink, SmtpSink, VoiceApi
 from voice_server.ari import AriClient
 from voice_server.asterisk_config import AsteriskPaths, AsteriskSettings, render
+from voice_server.config import CallSettings, VoiceConfig
+from voice_server.outbox import SmtpSettings
+from voice_server.server import VoiceServer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -132,16 +140,11 @@ def _stop(process: subprocess.Popen[bytes], grace: float) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
-def asterisk(
-    tmp_path_factory: pytest.TempPathFactory, port_pool: PortPool
-) -> Iterator[AsteriskInstance]:
-    """Asterisk 22 on free loopback ports, fully booted, for the whole session."""
-    if not ASTERISK.exists() or not SIPP.exists():
-        pytest.skip("Asterisk and SIPp come with the dev root: scripts/devroot/build run …")
+def asterisk_settings(run_dir: Path, port_pool: PortPool) -> AsteriskSettings:
+    """Settings for one Asterisk on free loopback ports."""
     rtp_start = port_pool.take(200)
-    settings = AsteriskSettings(
-        run_dir=tmp_path_factory.mktemp("asterisk"),
+    return AsteriskSettings(
+        run_dir=run_dir,
         ari_user=ARI_USER,
         ari_password=ARI_PASSWORD,
         sip_port=port_pool.take(),
@@ -149,9 +152,13 @@ def asterisk(
         rtp_start=rtp_start,
         rtp_end=rtp_start + 199,
     )
+
+
+def launch_asterisk(settings: AsteriskSettings) -> AsteriskInstance:
+    """Render the configuration, start Asterisk and wait until it is fully booted."""
     paths = render(settings)
     started = time.monotonic()
-    with (paths.log / "console.log").open("wb") as console:
+    with (paths.log / "console.log").open("ab") as console:
         process = subprocess.Popen(
             [ASTERISK, "-C", str(paths.config), "-f", "-n"],
             stdin=subprocess.DEVNULL,
@@ -160,21 +167,38 @@ def asterisk(
             start_new_session=True,
         )
     instance = AsteriskInstance(settings, paths, process, 0.0)
+    # The control socket appears during start-up; "core waitfullybooted" then blocks until
+    # every module (ARI's HTTP server included) is loaded.
+    deadline = started + _BOOT_SECONDS
+    while instance.cli("core waitfullybooted").returncode != 0:
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_asterisk(instance)
+            pytest.fail(f"Asterisk did not boot:\n{instance.log_tail()}")
+        time.sleep(0.05)
+    instance = AsteriskInstance(settings, paths, process, time.monotonic() - started)
+    _LOGGER.info("Asterisk fully booted in %.3f s", instance.boot_seconds)
+    return instance
+
+
+def stop_asterisk(instance: AsteriskInstance) -> None:
+    """Stop Asterisk gracefully, or kill it."""
+    if instance.process.poll() is None:
+        instance.cli("core stop now")
+    _stop(instance.process, grace=10)
+
+
+@pytest.fixture(scope="session")
+def asterisk(
+    tmp_path_factory: pytest.TempPathFactory, port_pool: PortPool
+) -> Iterator[AsteriskInstance]:
+    """Asterisk 22 on free loopback ports, fully booted, for the whole session."""
+    if not ASTERISK.exists() or not SIPP.exists():
+        pytest.skip("Asterisk and SIPp come with the dev root: scripts/devroot/build run …")
+    instance = launch_asterisk(asterisk_settings(tmp_path_factory.mktemp("asterisk"), port_pool))
     try:
-        # The control socket appears during start-up; "core waitfullybooted" then blocks until
-        # every module (ARI's HTTP server included) is loaded.
-        deadline = started + _BOOT_SECONDS
-        while instance.cli("core waitfullybooted").returncode != 0:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Asterisk did not boot:\n{instance.log_tail()}")
-            time.sleep(0.05)
-        instance = AsteriskInstance(settings, paths, process, time.monotonic() - started)
-        _LOGGER.info("Asterisk fully booted in %.3f s", instance.boot_seconds)
         yield instance
     finally:
-        if process.poll() is None:
-            instance.cli("core stop now")
-        _stop(process, grace=10)
+        stop_asterisk(instance)
 
 
 @pytest.fixture
@@ -258,3 +282,100 @@ def sipp_phone(tmp_path: Path, port_pool: PortPool) -> Iterator[SippFactory]:
     yield start
     for phone in phones:
         _stop(phone.process, grace=5)
+
+
+# --- the voice server and its peers -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def prompt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthesised prompts shared by every server of the session (espeak-ng runs once per text)."""
+    return tmp_path_factory.mktemp("prompts")
+
+
+@dataclass
+class RunningVoice:
+    """An in-process voice server and a client for its API."""
+
+    server: VoiceServer
+    api: VoiceApi
+
+
+VoiceFactory = Callable[..., Awaitable[RunningVoice]]
+
+
+def voice_config(
+    database: Path,
+    prompts: Path,
+    *,
+    asterisk: AsteriskInstance | None,
+    routes: dict[str, str] | None = None,
+    smtp_port: int | None = None,
+    port: int = 0,
+    ari_port: int | None = None,
+    allowed_regions: tuple[str, ...] = ("FR",),
+    **calls: Any,
+) -> VoiceConfig:
+    """Settings for a test server: short timers, a fresh Stasis app name, routes to SIPp."""
+    settings = {"ring_timeout": 2.0, "digit_timeout": 3.0, "rounds": 1, **calls}
+    ari_url = asterisk.settings.ari_url if asterisk else f"http://{LOOPBACK}:{ari_port}"
+    return VoiceConfig(
+        token=TOKEN,
+        database=database,
+        ari_url=ari_url,
+        ari_user=ARI_USER,
+        ari_password=ARI_PASSWORD,
+        listen=LOOPBACK,
+        port=port,
+        ari_app=f"imaprotect-{uuid.uuid4().hex[:8]}",
+        prompts_dir=prompts,
+        reconnect_max=0.5,
+        routes=routes or {},
+        allowed_regions=allowed_regions,
+        calls=CallSettings(**settings),
+        smtp=SmtpSettings(LOOPBACK, smtp_port, "alarme@example.org") if smtp_port else None,
+    )
+
+
+@pytest.fixture
+async def voice(
+    tmp_path: Path, prompt_dir: Path, port_pool: PortPool
+) -> AsyncIterator[VoiceFactory]:
+    """Start in-process servers; options go to voice_config (routes, timers, regions)."""
+    running: list[RunningVoice] = []
+    session = aiohttp.ClientSession()
+
+    async def start(*, asterisk: AsteriskInstance | None = None, **options: Any) -> RunningVoice:
+        if asterisk is None:
+            options.setdefault("ari_port", port_pool.take())  # nobody listens: Asterisk away
+        database = tmp_path / f"voice-{len(running)}.db"
+        server = VoiceServer(voice_config(database, prompt_dir, asterisk=asterisk, **options))
+        await server.start()
+        if asterisk is not None:
+            await asyncio.wait_for(server.ready.wait(), 10)
+        voice = RunningVoice(server, VoiceApi(f"http://{LOOPBACK}:{server.port}", session))
+        running.append(voice)
+        return voice
+
+    yield start
+    for voice in running:
+        await voice.server.stop()
+    await session.close()
+
+
+@pytest.fixture
+async def smtp_sink(port_pool: PortPool) -> AsyncIterator[SmtpSink]:
+    """An SMTP server keeping every message."""
+    sink = SmtpSink(port_pool.take())
+    await sink.start()
+    yield sink
+    await sink.stop()
+
+
+@pytest.fixture
+async def callback_sink(port_pool: PortPool) -> AsyncIterator[CallbackSink]:
+    """A Home Assistant webhook checking signatures."""
+    sink = CallbackSink(port_pool.take())
+    await sink.start()
+    yield sink
+    await sink.stop()

@@ -1,0 +1,232 @@
+"""The HTTP API against a real server process-in-loop, with Asterisk away (calls just wait)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.voice.harness import CALLBACK_SECRET, alert_body, contact, site_body
+
+if TYPE_CHECKING:
+    from tests.voice.conftest import RunningVoice, VoiceFactory
+    from tests.voice.harness import VoiceApi
+
+ROUTES = [
+    ("PUT", "/api/v1/sites/home"),
+    ("GET", "/api/v1/sites/home"),
+    ("DELETE", "/api/v1/sites/home"),
+    ("POST", "/api/v1/sites/home/alerts"),
+    ("GET", "/api/v1/alerts/a-1"),
+    ("POST", "/api/v1/alerts/a-1/cancel"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/metrics"),
+]
+
+
+@pytest.fixture
+async def running(voice: VoiceFactory) -> RunningVoice:
+    return await voice()
+
+
+@pytest.fixture
+def api(running: RunningVoice) -> VoiceApi:
+    return running.api
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+@pytest.mark.parametrize("token", [None, "wrong-token-0123456789abcdef", ""])
+async def test_every_endpoint_needs_the_token(
+    api: VoiceApi, method: str, path: str, token: str | None
+) -> None:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    async with api.session.request(method, api.base + path, headers=headers, json={}) as resp:
+        assert resp.status == 401
+        assert await resp.json() == {"error": "unauthorized"}
+
+
+async def test_healthz_is_public_and_degraded_without_asterisk(api: VoiceApi) -> None:
+    async with api.session.get(api.base + "/healthz") as resp:
+        assert resp.status == 200
+        assert await resp.json() == {"status": "degraded", "asterisk": False}
+
+
+async def test_site_round_trip_hides_secrets(api: VoiceApi) -> None:
+    body = site_body(
+        [contact(0), {**contact(1), "phone": "06 12 34 56 11"}],
+        station="sip:station@127.0.0.1:5099",
+        callback_url="http://127.0.0.1:8123/api/webhook/x",
+    )
+    assert await api.call("PUT", "/api/v1/sites/home", body) == (
+        201,
+        {"site_id": "home", "contacts": 2},
+    )
+    assert (await api.call("PUT", "/api/v1/sites/home", body))[0] == 200
+    status, site = await api.call("GET", "/api/v1/sites/home")
+    assert status == 200
+    assert [c["phone"] for c in site["contacts"]] == ["+33612345610", "+33612345611"]
+    text = str(site)
+    assert "code_hash" not in text
+    assert "pbkdf2" not in text
+    assert CALLBACK_SECRET not in text
+    assert (await api.call("DELETE", "/api/v1/sites/home"))[0] == 204
+    assert (await api.call("GET", "/api/v1/sites/home"))[0] == 404
+    assert (await api.call("DELETE", "/api/v1/sites/home"))[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("phone", "detail"),
+    [
+        ("+14155550123", "region US"),  # valid, but not French
+        ("+33 7 12 34 56 78", "not a valid"),  # French prefix, impossible number
+        ("n/a", "not a phone number"),
+    ],
+)
+async def test_refused_phone_names_the_contact(api: VoiceApi, phone: str, detail: str) -> None:
+    contacts = [contact(0), {**contact(1), "phone": phone}]
+    status, error = await api.call("PUT", "/api/v1/sites/home", site_body(contacts))
+    assert status == 422
+    assert error["error"] == "invalid_phone"
+    assert error["field"] == "contacts.1.phone"
+    assert error["contact"] == "c1"
+    assert "c1" in error["detail"]
+    assert detail in error["detail"]
+    assert phone not in str(error)
+
+
+async def test_allowed_regions_are_configurable(voice: VoiceFactory) -> None:
+    running = await voice(allowed_regions=("FR", "BE"))
+    contacts = [contact(0), {**contact(1), "phone": "+32 470 12 34 56"}]
+    status, _ = await running.api.call("PUT", "/api/v1/sites/home", site_body(contacts))
+    assert status == 201
+
+
+_GOOD_SITE = site_body([contact(0)])
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "status", "field"),
+    [
+        ("/api/v1/sites/home", b"{not json", 400, ""),
+        ("/api/v1/sites/home", b"\xff\xfe", 400, ""),
+        ("/api/v1/sites/home", b"[1, 2]", 422, ""),
+        ("/api/v1/sites/home", b"", 400, ""),
+        ("/api/v1/sites/home/alerts", b'{"alert_id": 5}', 422, "alert_id"),
+        ("/api/v1/sites/home/alerts", b"null", 422, ""),
+        ("/api/v1/alerts/a-1/cancel", b"{oops", 400, ""),
+    ],
+)
+async def test_malformed_json_is_a_4xx(
+    api: VoiceApi, path: str, raw: bytes, status: int, field: str
+) -> None:
+    await api.put_site("home", _GOOD_SITE)
+    method = "PUT" if path == "/api/v1/sites/home" else "POST"
+    got, error = await api.call(method, path, raw=raw)
+    assert (got, error["field"]) == (status, field), error
+
+
+def _with(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of ``base`` with the dotted ``path`` set to ``value``."""
+    import copy
+
+    body = copy.deepcopy(base)
+    *parents, last = path.split(".")
+    target: Any = body
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[int(last) if last.isdigit() else last] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("name", None),
+        ("name", 12),
+        ("language", "de"),
+        ("formula", "gold"),
+        ("contacts", []),
+        ("contacts", "c0"),
+        ("contacts.0", "c0"),
+        ("contacts.0.id", "bad id!"),
+        ("contacts.0.email", "not-an-email"),
+        ("contacts.0.code_hash", "1234"),
+        ("contacts.0.code_hash", "pbkdf2_sha256$x$AAAA$AAAA"),
+        ("contacts.0.phone", ["+33612345678"]),
+        ("station", "sip:bad uri"),
+        ("callback_url", "ftp://example.org"),
+        ("callback_secret", "short"),
+    ],
+)
+async def test_invalid_site_fields_are_named(api: VoiceApi, path: str, value: Any) -> None:
+    body = _with(site_body([contact(0)], callback_url="http://127.0.0.1:1/hook"), path, value)
+    status, error = await api.call("PUT", "/api/v1/sites/home", body)
+    assert status == 422, error
+    assert error["field"] == path or error["field"].startswith(path), error
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("alert_id", ""),
+        ("alert_id", "x" * 65),
+        ("kind", "burglary"),
+        ("occurred_at", "yesterday"),
+        ("occurred_at", "2026-03-14T14:32:00"),  # no time zone
+        ("detector", "line\nbreak"),
+        ("photos", "abc"),
+        ("photos", ["%%%"]),
+        ("photos", ["aGVsbG8="] * 6),
+    ],
+)
+async def test_invalid_alert_fields_are_named(api: VoiceApi, path: str, value: Any) -> None:
+    await api.put_site("home", _GOOD_SITE)
+    status, error = await api.post_alert("home", _with(alert_body("a-1"), path, value))
+    assert status == 422, error
+    assert error["field"].startswith(path), error
+
+
+async def test_alert_for_unknown_site_or_alert(api: VoiceApi) -> None:
+    status, error = await api.post_alert("nowhere", alert_body("a-1"))
+    assert (status, error["field"]) == (404, "site_id")
+    assert (await api.call("GET", "/api/v1/alerts/nope"))[0] == 404
+    assert (await api.call("POST", "/api/v1/alerts/nope/cancel"))[0] == 404
+    assert (await api.call("GET", "/api/v1/nothing-here"))[0] == 404
+    assert (await api.call("PATCH", "/api/v1/sites/home", {}))[0] == 405
+
+
+async def test_alert_waits_while_asterisk_is_away_and_is_idempotent(api: VoiceApi) -> None:
+    await api.put_site("home", _GOOD_SITE)
+    photo = "aGVsbG8="
+    assert await api.post_alert("home", alert_body("a-1", photos=[photo])) == (
+        201,
+        {"alert_id": "a-1", "status": "calling"},
+    )
+    assert await api.post_alert("home", alert_body("a-1")) == (
+        200,
+        {"alert_id": "a-1", "status": "calling"},
+    )
+    alert = await api.alert("a-1")
+    assert alert["attempts"] == []
+    assert alert["current_contact"] is None
+    status, cancelled = await api.call("POST", "/api/v1/alerts/a-1/cancel", {"by": None})
+    assert (status, cancelled["status"], cancelled["attempts"]) == (200, "cancelled", [])
+
+
+async def test_openapi_lists_every_route(running: RunningVoice) -> None:
+    status, document = await running.api.call("GET", "/api/v1/openapi.json")
+    assert status == 200
+    assert document["openapi"].startswith("3.1")
+    app = running.server._runner.app  # type: ignore[union-attr]
+    for resource in app.router.resources():
+        info = resource.get_info()
+        path = info.get("path") or info.get("formatter")
+        assert path in document["paths"], path
+
+
+async def test_metrics_text(api: VoiceApi) -> None:
+    status, text = await api.call("GET", "/metrics")
+    assert status == 200
+    assert "imaprotect_voice_alert_to_first_call_seconds_bucket" in text
+    assert "imaprotect_voice_outbox_pending_email 0" in text
+    assert "imaprotect_voice_asterisk_up 0" in text

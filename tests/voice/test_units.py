@@ -1,0 +1,206 @@
+"""Pure parts of the voice server: codes, causes, phones, dial strings, config, prompts, store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+import subprocess
+import sys
+
+import pytest
+
+from custom_components.imaprotect.core.codes import hash_code
+from tests.voice.harness import code_hash
+from voice_server.campaign import outcome_for_cause, verify_code
+from voice_server.config import ConfigError, load_config
+from voice_server.metrics import Metrics
+from voice_server.phones import Dialer, PhoneError, normalise, normalise_station
+from voice_server.prompts import PromptCache, alert_message
+from voice_server.store import Alert, Contact, Site, Store
+
+
+def test_codes_hashed_by_the_panel_are_verified() -> None:
+    encoded = hash_code("4321", iterations=2000)
+    assert verify_code("4321", encoded)
+    assert not verify_code("1234", encoded)
+    assert not verify_code("", encoded)
+    assert not verify_code("43a1", encoded)
+    assert not verify_code("4321", encoded.replace("pbkdf2_sha256", "md5"))
+    assert not verify_code("4321", "pbkdf2_sha256$99999999999$AAAA$AAAA")
+    assert verify_code("98765", code_hash("98765"))
+
+
+@pytest.mark.parametrize(
+    ("cause", "outcome"),
+    [(17, "busy"), (21, "rejected"), (18, "no_answer"), (19, "no_answer"), (1, "unreachable"),
+     (3, "unreachable"), (34, "unreachable"), (None, "unreachable")],
+)  # fmt: skip
+def test_outcome_for_cause(cause: int | None, outcome: str) -> None:
+    assert outcome_for_cause(cause) == outcome
+
+
+def test_phone_normalisation() -> None:
+    assert normalise("06 12 34 56 78", ("FR",)) == "+33612345678"
+    assert normalise("+33 1 23 45 67 89", ("FR",)) == "+33123456789"
+    with pytest.raises(PhoneError, match="region US"):
+        normalise("+1 415 555 0123", ("FR",))
+    assert normalise("+1 415 555 0123", ("FR", "US")) == "+14155550123"
+    assert normalise_station("sip:station@10.0.0.2:5060", ("FR",)) == "sip:station@10.0.0.2:5060"
+    assert normalise_station("01 23 45 67 89", ("FR",)) == "+33123456789"
+    with pytest.raises(PhoneError):
+        normalise_station("sip:a b@c", ("FR",))
+
+
+def test_dial_strings() -> None:
+    dialer = Dialer("PJSIP/{number}@trunk", {"+33612345678": "PJSIP/direct/sip:x@1.2.3.4"})
+    assert dialer.endpoint("+33612345678") == "PJSIP/direct/sip:x@1.2.3.4"
+    assert dialer.endpoint("+33612345679") == "PJSIP/+33612345679@trunk"
+    assert dialer.endpoint("sip:station@10.0.0.2") == "PJSIP/direct/sip:station@10.0.0.2"
+    with pytest.raises(ValueError, match="number"):
+        Dialer("PJSIP/trunk", {})
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_config_file_and_environment(tmp_path: Path) -> None:
+    config = _write(
+        tmp_path / "voice.toml",
+        """
+[asterisk]
+ari_user = "voice"
+ari_password = "file-password-123"
+http_port = 18088
+
+[voice]
+token = "file-token-0123456789"
+database = "/var/lib/imaprotect/voice.db"
+ring_timeout = 25
+allowed_regions = ["FR", "BE"]
+
+[voice.routes]
+"06 12 34 56 78" = "PJSIP/direct/sip:marie@192.0.2.7"
+
+[smtp]
+host = "smtp.example.org"
+sender = "alarme@example.org"
+""",
+    )
+    env = {
+        "IMAPROTECT_VOICE_TOKEN": "env-token-0123456789abc",
+        "IMAPROTECT_VOICE_PORT": "9100",
+        "IMAPROTECT_ARI_PASSWORD": "env-password-456",
+        "IMAPROTECT_SMTP_PASSWORD": "smtp-secret",
+        "IMAPROTECT_VOICE_ROUNDS": "3",
+    }
+    loaded = load_config(config, env)
+    assert loaded.token == "env-token-0123456789abc"
+    assert loaded.port == 9100
+    assert loaded.ari_url == "http://127.0.0.1:18088"
+    assert (loaded.ari_user, loaded.ari_password) == ("voice", "env-password-456")
+    assert loaded.calls.ring_timeout == 25.0
+    assert loaded.calls.rounds == 3
+    assert loaded.allowed_regions == ("FR", "BE")
+    assert loaded.routes == {"+33612345678": "PJSIP/direct/sip:marie@192.0.2.7"}
+    assert loaded.smtp is not None
+    assert loaded.smtp.password == "smtp-secret"
+    assert loaded.smtp.port == 25
+    assert loaded.prompt_cache == Path("/var/lib/imaprotect/prompts")
+    for secret in ("env-token", "env-password", "smtp-secret"):
+        assert secret not in repr(loaded)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[voice]\ndatabase = "/x.db"\n', "token"),
+        ('[voice]\ntoken = "t-0123456789abcdef"\n', "ARI password"),
+        ('[asterisk]\nari_password = "p-123456789012"\n[voice]\ntoken = "t-0123456789abcdef"\n',
+         "database"),
+        ('[voice]\ncolour = "blue"\n', "unknown"),
+        ('[voice]\nrounds = "many"\n', "voice.rounds"),
+        ("not toml [", "voice.toml"),
+    ],
+)  # fmt: skip
+def test_config_errors_name_the_setting(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path / "voice.toml", text), {})
+
+
+def test_cli_help_and_bad_config(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    shown = subprocess.run(
+        [sys.executable, "-m", "voice_server", "--help"],
+        cwd=repo, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "--config" in shown.stdout
+    assert "IMAPROTECT_VOICE_" in shown.stdout
+    refused = subprocess.run(
+        [sys.executable, "-m", "voice_server", "--config", str(tmp_path / "missing.toml")],
+        cwd=repo, capture_output=True, text=True, check=False, env={},
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "missing.toml" in refused.stderr
+
+
+def test_alert_message_in_both_languages() -> None:
+    when = datetime.fromisoformat("2026-03-14T14:05:00+01:00")
+    french = alert_message(
+        "fr", site_name="Maison", kind="smoke", detector="Cuisine", zone=None, occurred_at=when
+    )
+    assert french == "Alerte à Maison : détection de fumée. Détecteur : Cuisine. À 14 heures 05."
+    english = alert_message(
+        "en", site_name="Home", kind="flood", detector=None, zone="Cellar", occurred_at=when
+    )
+    assert english == "Alarm at Home: flood. Zone: Cellar. At 14:05."
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+async def test_prompts_are_synthesised_once_at_8khz(tmp_path: Path) -> None:
+    cache = PromptCache(tmp_path)
+    first, second = await cache.get("fr", "Bonjour."), await cache.get("fr", "Bonjour.")
+    await cache.close()
+    assert first == second
+    assert cache.syntheses == 1
+    header = first.read_bytes()[:44]
+    assert header[:4] == b"RIFF"
+    assert int.from_bytes(header[24:28], "little") == 8000
+    assert (await cache.media("fr", "Bonjour.")) == f"sound:{first.with_suffix('')}"
+    assert _names(tmp_path) == [first.name]  # no temporary file left behind
+
+
+def test_store_cursor_goes_round_after_round(tmp_path: Path) -> None:
+    store = Store(tmp_path / "v.db")
+    site = Site("s", "Maison", "fr", "a_la_carte", (Contact("a", "A", "+33612345678"),) * 3)
+    alert = Alert(
+        "x", "s", "intrusion", None, None, "2026-01-01T00:00:00+00:00", site, "calling",
+        "2026-01-01T00:00:00+00:00", 1, 0, None, None, None, None, None,
+    )  # fmt: skip
+    with store.transaction() as conn:
+        Store.insert_alert(conn, alert)
+    cursors = []
+    for _ in range(4):
+        with store.transaction() as conn:
+            Store.advance(conn, "x", 3)
+        current = store.get_alert("x")
+        assert current is not None
+        cursors.append((current.next_round, current.next_position))
+    assert cursors == [(1, 1), (1, 2), (2, 0), (2, 1)]
+    assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    store.close()
+
+
+def test_metrics_exposition() -> None:
+    metrics = Metrics()
+    metrics.calls.inc("busy")
+    metrics.first_call.observe(0.007)
+    text = metrics.render({"imaprotect_voice_campaigns_running": ("Running.", 2.0)})
+    assert 'imaprotect_voice_calls_total{outcome="busy"} 1' in text
+    assert 'imaprotect_voice_alert_to_first_call_seconds_bucket{le="0.01"} 1' in text
+    assert 'imaprotect_voice_alert_to_first_call_seconds_bucket{le="0.005"} 0' in text
+    assert "imaprotect_voice_campaigns_running 2" in text

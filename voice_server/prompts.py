@@ -1,0 +1,213 @@
+"""Spoken prompts: texts in French and English, synthesised by espeak-ng, made 8 kHz by sox.
+
+Files are cached under the hash of (language, text), so each alert message is synthesised once
+and the fixed prompts only on first use. Synthesis runs while the phone rings, never before the
+INVITE. Texts come from HA (detector and zone names), so they reach espeak-ng on stdin, never
+as arguments, and are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+__all__ = ["PromptCache", "Texts", "alert_message", "texts"]
+
+_LOGGER = logging.getLogger(__name__)
+
+ESPEAK = "espeak-ng"
+SOX = "sox"
+_VOICES = {"fr": "fr", "en": "en"}
+_SPEED = "150"
+_TIMEOUT = 30.0
+
+_KINDS = {
+    "fr": {
+        "intrusion": "intrusion",
+        "smoke": "détection de fumée",
+        "flood": "inondation",
+        "tamper": "sabotage",
+        "sos": "appel d'urgence",
+        "fault": "panne",
+    },
+    "en": {
+        "intrusion": "intrusion",
+        "smoke": "smoke detected",
+        "flood": "flood",
+        "tamper": "tampering",
+        "sos": "emergency call",
+        "fault": "fault",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """The fixed sentences of the call, in one language."""
+
+    enter_code: str
+    enter_code_or_sos: str
+    wrong_code: str
+    too_many: str
+    acknowledged: str
+    connecting: str
+    station_unreachable: str
+    cancelled: str
+    cancelled_by: str
+
+
+_TEXTS = {
+    "fr": Texts(
+        enter_code="Tapez votre code personnel suivi de la touche dièse.",
+        enter_code_or_sos=(
+            "Tapez votre code personnel suivi de la touche dièse. "
+            "Pour joindre la télésurveillance, tapez 9."
+        ),
+        wrong_code="Code incorrect. Recommencez.",
+        too_many="Code incorrect. Au revoir.",
+        acknowledged="Code correct. Alerte acquittée. Merci, au revoir.",
+        connecting="Mise en relation avec la télésurveillance.",
+        station_unreachable=(
+            "La télésurveillance ne répond pas. "
+            "Tapez votre code personnel suivi de la touche dièse."
+        ),
+        cancelled="L'alerte a été arrêtée. Au revoir.",
+        cancelled_by="L'alerte a été arrêtée par {by}. Au revoir.",
+    ),
+    "en": Texts(
+        enter_code="Type your personal code followed by the hash key.",
+        enter_code_or_sos=(
+            "Type your personal code followed by the hash key. "
+            "To reach the monitoring station, type 9."
+        ),
+        wrong_code="Wrong code. Please try again.",
+        too_many="Wrong code. Goodbye.",
+        acknowledged="Code accepted. The alert is acknowledged. Thank you, goodbye.",
+        connecting="Connecting you to the monitoring station.",
+        station_unreachable=(
+            "The monitoring station does not answer. "
+            "Type your personal code followed by the hash key."
+        ),
+        cancelled="The alert has been stopped. Goodbye.",
+        cancelled_by="The alert has been stopped by {by}. Goodbye.",
+    ),
+}
+
+
+def texts(language: str) -> Texts:
+    """Fixed sentences for a site language (French when unknown)."""
+    return _TEXTS.get(language, _TEXTS["fr"])
+
+
+def alert_message(
+    language: str,
+    *,
+    site_name: str,
+    kind: str,
+    detector: str | None,
+    zone: str | None,
+    occurred_at: datetime,
+) -> str:
+    """What happened, where and when, said at the start of the call (local time of the alert)."""
+    kind_text = _KINDS.get(language, _KINDS["fr"]).get(kind, kind)
+    hour, minute = occurred_at.hour, occurred_at.minute
+    if language == "en":
+        parts = [f"Alarm at {site_name}: {kind_text}."]
+        if detector:
+            parts.append(f"Detector: {detector}.")
+        if zone:
+            parts.append(f"Zone: {zone}.")
+        parts.append(f"At {hour}:{minute:02d}.")
+    else:
+        parts = [f"Alerte à {site_name} : {kind_text}."]
+        if detector:
+            parts.append(f"Détecteur : {detector}.")
+        if zone:
+            parts.append(f"Zone : {zone}.")
+        parts.append(f"À {hour} heures {minute:02d}." if minute else f"À {hour} heures.")
+    return " ".join(parts)
+
+
+class PromptCache:
+    """Synthesised prompts on disk, keyed by content; concurrent requests share one synthesis."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._pending: dict[str, asyncio.Task[Path]] = {}
+        self.syntheses = 0
+
+    async def close(self) -> None:
+        """Cancel syntheses in progress (their temporary files are removed)."""
+        tasks = list(self._pending.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def media(self, language: str, text: str) -> str:
+        """ARI media URI of the prompt (``sound:`` + path without extension)."""
+        path = await self.get(language, text)
+        return f"sound:{path.with_suffix('')}"
+
+    async def get(self, language: str, text: str) -> Path:
+        """Path of the 8 kHz mono WAV saying ``text``; synthesised on first use."""
+        key = hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:32]
+        path = self.folder / f"{key}.wav"
+        if path.exists():
+            return path
+        task = self._pending.get(key)
+        if task is None:
+            task = asyncio.create_task(self._synthesise(language, text, path))
+            self._pending[key] = task
+            task.add_done_callback(lambda _: self._pending.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _synthesise(self, language: str, text: str, path: Path) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        raw = path.with_name(f"{path.stem}.{os.getpid()}.raw.wav")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.wav")
+        try:
+            await _run(
+                [
+                    ESPEAK,
+                    "-v",
+                    _VOICES.get(language, "fr"),
+                    "-s",
+                    _SPEED,
+                    "--stdin",
+                    "-w",
+                    str(raw),
+                ],
+                text.encode(),
+            )
+            await _run([SOX, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(tmp)], b"")
+            tmp.replace(path)  # atomic: Asterisk never sees half a file
+        finally:
+            raw.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
+        self.syntheses += 1
+        _LOGGER.debug("prompt %s synthesised", path.stem)
+        return path
+
+
+async def _run(command: list[str], stdin: bytes) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(_TIMEOUT):
+            _, err = await process.communicate(stdin)
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed ({process.returncode}): {err[-200:]!r}")

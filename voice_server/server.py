@@ -1,0 +1,204 @@
+"""Wiring of the running voice server: database, ARI, outbox, call trees and the HTTP API.
+
+The HTTP API starts at once, whether Asterisk is there or not: alerts are accepted and kept, and
+their calls start as soon as Asterisk is back and fully booted (/healthz says ``degraded`` until
+then). Unfinished alerts of a previous run are resumed at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+
+from voice_server.api import ApiContext, build_app, outbox_gauges
+from voice_server.ari import AriClient, AriError
+from voice_server.campaign import Campaigns
+from voice_server.metrics import Metrics
+from voice_server.outbox import OutboxWorker
+from voice_server.prompts import PromptCache, texts
+from voice_server.store import Store
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine, Mapping
+
+    from voice_server.config import VoiceConfig
+
+__all__ = ["VoiceServer", "serve"]
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Modules a call needs; when ARI reports them running, Asterisk has finished booting them.
+REQUIRED_MODULES = (
+    "chan_pjsip.so",
+    "res_stasis_playback.so",
+    "bridge_softmix.so",
+    "format_wav.so",
+)
+_BOOT_POLL = 0.2
+
+
+class VoiceServer:
+    """One voice server; ``start()`` then ``stop()``."""
+
+    def __init__(self, config: VoiceConfig) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self.ready = asyncio.Event()
+        self.store = Store(config.database)
+        self.ari = AriClient(
+            config.ari_url,
+            config.ari_user,
+            config.ari_password,
+            config.ari_app,
+            reconnect_delays=(min(0.2, config.reconnect_max), config.reconnect_max),
+        )
+        self.prompts = PromptCache(config.prompt_cache.resolve())
+        self._session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.outbox: OutboxWorker | None = None
+        self.campaigns: Campaigns | None = None
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        """Open everything, resume unfinished alerts and listen."""
+        self._session = aiohttp.ClientSession()
+        self.outbox = OutboxWorker(self.store.conn, smtp=self.config.smtp, session=self._session)
+        self.ari.start()
+        self.campaigns = Campaigns(
+            self.store,
+            self.ari,
+            prompts=self.prompts,
+            dialer=self.config.dialer(),
+            settings=self.config.calls,
+            metrics=self.metrics,
+            ready=self.ready,
+            wake_outbox=self.outbox.wake,
+        )
+        self._spawn(self.outbox.run(), "outbox")
+        self._spawn(self._watch_asterisk(), "asterisk-watch")
+        self._spawn(self._warm_prompts(), "prompts")
+        self.campaigns.resume()
+        context = ApiContext(
+            token=self.config.token,
+            store=self.store,
+            campaigns=self.campaigns,
+            metrics=self.metrics,
+            allowed_regions=self.config.allowed_regions,
+            health=self._health,
+            gauges=self._gauges,
+        )
+        self._runner = web.AppRunner(build_app(context), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.listen, self.config.port)
+        await site.start()
+        server = site._server  # noqa: SLF001 - the only way to learn the port when 0 was asked
+        if isinstance(server, asyncio.Server) and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+        _LOGGER.info("voice server listening on %s:%s", self.config.listen, self.port)
+
+    async def stop(self) -> None:
+        """Stop calls (they resume at the next start), the API, the outbox and ARI."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.campaigns is not None:
+            await self.campaigns.stop()
+        if self.outbox is not None:
+            await self.outbox.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.prompts.close()
+        await self.ari.close()
+        if self._session is not None:
+            await self._session.close()
+        self.store.close()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    def _health(self) -> Mapping[str, Any]:
+        up = self.ready.is_set()
+        return {"status": "ok" if up else "degraded", "asterisk": up}
+
+    def _gauges(self) -> Mapping[str, tuple[str, float]]:
+        running = self.campaigns.running if self.campaigns else 0
+        return {
+            "imaprotect_voice_asterisk_up": (
+                "1 when Asterisk is connected.",
+                float(self.ready.is_set()),
+            ),
+            "imaprotect_voice_campaigns_running": ("Call trees in progress.", running),
+            **outbox_gauges(self.store),
+        }
+
+    async def _watch_asterisk(self) -> None:
+        """Keep ``ready`` set exactly while ARI is connected and Asterisk is fully booted."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await self.ari.wait_connected(within=3600)
+            if not await self._wait_booted():
+                continue
+            self.ready.set()
+            _LOGGER.info("Asterisk is up")
+            await self.ari.wait_disconnected()
+            self.ready.clear()
+            _LOGGER.warning("Asterisk is away: health degraded, calls wait")
+
+    async def _wait_booted(self) -> bool:
+        """Poll until the modules run; False if ARI dropped meanwhile."""
+        while self.ari.connected:
+            if await self._booted():
+                return True
+            await asyncio.sleep(_BOOT_POLL)
+        return False
+
+    async def _booted(self) -> bool:
+        try:
+            for module in REQUIRED_MODULES:
+                if not await self.ari.module_running(module):
+                    return False
+        except AriError, aiohttp.ClientError, OSError, TimeoutError:
+            return False
+        return True
+
+    async def _warm_prompts(self) -> None:
+        """Synthesise the fixed sentences ahead, so they never wait on espeak-ng in a call."""
+        for language in ("fr", "en"):
+            words = texts(language)
+            for text in (
+                words.enter_code,
+                words.enter_code_or_sos,
+                words.wrong_code,
+                words.too_many,
+                words.acknowledged,
+                words.connecting,
+                words.station_unreachable,
+                words.cancelled,
+            ):
+                try:
+                    await self.prompts.get(language, text)
+                except OSError, RuntimeError, TimeoutError:
+                    _LOGGER.exception("prompt synthesis failed")
+                    return
+
+
+async def serve(config: VoiceConfig) -> None:
+    """Run until SIGTERM or SIGINT."""
+    server = VoiceServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await server.start()
+    try:
+        await stop.wait()
+    finally:
+        _LOGGER.info("stopping")
+        await server.stop()

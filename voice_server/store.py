@@ -1,0 +1,399 @@
+"""The voice server's state in one SQLite database (WAL): sites, alerts, call attempts, outbox.
+
+Every change of an alert is one transaction together with the emails and callbacks it causes
+(see outbox.py), so a crash or ``kill -9`` loses or duplicates nothing. WAL with
+``synchronous=NORMAL`` keeps committed transactions across a process crash; only a power cut may
+lose the last ones, which the call tree then simply redoes.
+The connection is used from the event-loop thread only; no transaction spans an ``await``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import contextlib
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+import json
+from pathlib import Path
+import sqlite3
+from typing import Any
+
+from voice_server import outbox
+
+__all__ = ["Alert", "Attempt", "Contact", "Site", "Store", "now_iso"]
+
+ACTIVE = "calling"
+TERMINAL = frozenset({"acknowledged", "escalated", "exhausted", "cancelled"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sites (
+    site_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detector TEXT,
+    zone TEXT,
+    occurred_at TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    next_round INTEGER NOT NULL DEFAULT 1,
+    next_position INTEGER NOT NULL DEFAULT 0,
+    acknowledged_by_id TEXT,
+    acknowledged_by_name TEXT,
+    acknowledged_at TEXT,
+    cancelled_by TEXT,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS alerts_status ON alerts (status);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY,
+    alert_id TEXT NOT NULL REFERENCES alerts (alert_id),
+    contact_id TEXT NOT NULL,
+    contact_name TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    channel_id TEXT NOT NULL UNIQUE,
+    started_at TEXT NOT NULL,
+    answered_at TEXT,
+    ended_at TEXT,
+    outcome TEXT,
+    cause INTEGER
+);
+CREATE INDEX IF NOT EXISTS attempts_alert ON attempts (alert_id, id);
+CREATE INDEX IF NOT EXISTS attempts_open ON attempts (ended_at) WHERE ended_at IS NULL;
+"""
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601 with milliseconds (the API's time format)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One person to call; phone in E.164, code as a PBKDF2 hash only."""
+
+    id: str
+    name: str
+    phone: str = field(repr=False)
+    email: str | None = field(default=None, repr=False)
+    code_hash: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A home's instructions, as last PUT by Home Assistant."""
+
+    site_id: str
+    name: str
+    language: str
+    formula: str
+    contacts: tuple[Contact, ...]
+    station: str | None = field(default=None, repr=False)
+    callback_url: str | None = field(default=None, repr=False)
+    callback_secret: str | None = field(default=None, repr=False)
+
+    def to_json(self) -> str:
+        """Serialised form kept in the database (secrets included: the file is private)."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Site:
+        """Inverse of to_json."""
+        data = json.loads(text)
+        data["contacts"] = tuple(Contact(**c) for c in data["contacts"])
+        return cls(**data)
+
+    def public(self) -> dict[str, Any]:
+        """The site as GET shows it: no code hashes, no callback secret."""
+        return {
+            "site_id": self.site_id,
+            "name": self.name,
+            "language": self.language,
+            "formula": self.formula,
+            "contacts": [
+                {"id": c.id, "name": c.name, "phone": c.phone, "email": c.email}
+                for c in self.contacts
+            ],
+            "station": self.station,
+            "callback_url": self.callback_url,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One call to one contact."""
+
+    id: int
+    alert_id: str
+    contact_id: str
+    contact_name: str
+    round: int
+    position: int
+    channel_id: str
+    started_at: str
+    answered_at: str | None
+    ended_at: str | None
+    outcome: str | None
+    cause: int | None
+
+    def public(self) -> dict[str, Any]:
+        """The attempt as the API and the callbacks show it."""
+        return {
+            "contact_id": self.contact_id,
+            "contact_name": self.contact_name,
+            "round": self.round,
+            "started_at": self.started_at,
+            "answered_at": self.answered_at,
+            "ended_at": self.ended_at,
+            "outcome": self.outcome,
+            "cause": self.cause,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert and where its call tree stands; ``plan`` is the site as it was at alert time."""
+
+    alert_id: str
+    site_id: str
+    kind: str
+    detector: str | None
+    zone: str | None
+    occurred_at: str
+    plan: Site
+    status: str
+    created_at: str
+    next_round: int
+    next_position: int
+    acknowledged_by_id: str | None
+    acknowledged_by_name: str | None
+    acknowledged_at: str | None
+    cancelled_by: str | None
+    finished_at: str | None
+
+    @property
+    def active(self) -> bool:
+        """Whether the call tree still runs."""
+        return self.status == ACTIVE
+
+
+_ALERT_COLUMNS = (
+    "alert_id, site_id, kind, detector, zone, occurred_at, plan, status, created_at, next_round,"
+    " next_position, acknowledged_by_id, acknowledged_by_name, acknowledged_at, cancelled_by,"
+    " finished_at"
+)
+_ATTEMPT_COLUMNS = (
+    "id, alert_id, contact_id, contact_name, round, position, channel_id, started_at,"
+    " answered_at, ended_at, outcome, cause"
+)
+
+
+def _alert(row: tuple[Any, ...]) -> Alert:
+    values = list(row)
+    values[6] = Site.from_json(values[6])
+    return Alert(*values)
+
+
+class Store:
+    """Typed access to the database; writes go through ``transaction()``."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, timeout=10)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        with self.transaction():
+            self.conn.executescript("BEGIN;" + _SCHEMA)
+            outbox.ensure_schema(self.conn)
+        path.chmod(0o600)
+
+    def close(self) -> None:
+        """Close the connection (committed data is already safe)."""
+        self.conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Commit what the block did, or roll all of it back on an exception."""
+        if self.conn.in_transaction:
+            raise RuntimeError("nested transaction")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    # --- sites ------------------------------------------------------------------------------
+
+    def put_site(self, site: Site) -> bool:
+        """Create or replace a site; True when it was created."""
+        previous = self.get_site(site.site_id)
+        with self.transaction() as conn:
+            if previous is not None and (previous.callback_url, previous.callback_secret) != (
+                site.callback_url,
+                site.callback_secret,
+            ):
+                # Pending callbacks signed with a rotated secret would be refused forever.
+                outbox.retarget_callbacks(
+                    conn, site_id=site.site_id, url=site.callback_url, secret=site.callback_secret
+                )
+            conn.execute(
+                "INSERT INTO sites (site_id, body, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (site_id) DO UPDATE SET body = excluded.body,"
+                " updated_at = excluded.updated_at",
+                (site.site_id, site.to_json(), now_iso()),
+            )
+        return previous is None
+
+    def get_site(self, site_id: str) -> Site | None:
+        """The site, or None."""
+        row = self.conn.execute("SELECT body FROM sites WHERE site_id = ?", (site_id,)).fetchone()
+        return Site.from_json(row[0]) if row else None
+
+    def delete_site(self, site_id: str) -> bool:
+        """Forget a site and its pending callbacks; running alerts keep calling its contacts."""
+        with self.transaction() as conn:
+            cursor = conn.execute("DELETE FROM sites WHERE site_id = ?", (site_id,))
+            outbox.retarget_callbacks(conn, site_id=site_id, url=None, secret=None)
+        return cursor.rowcount > 0
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        """The alert, or None."""
+        row = self.conn.execute(
+            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE alert_id = ?",  # noqa: S608 - constant
+            (alert_id,),
+        ).fetchone()
+        return _alert(row) if row else None
+
+    def active_alert_ids(self) -> list[str]:
+        """Alerts whose call tree has not finished, oldest first."""
+        rows = self.conn.execute(
+            "SELECT alert_id FROM alerts WHERE status = ? ORDER BY created_at", (ACTIVE,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    @staticmethod
+    def insert_alert(conn: sqlite3.Connection, alert: Alert) -> None:
+        """Add an alert (inside the caller's transaction)."""
+        conn.execute(
+            f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES ({', '.join('?' * 16)})",  # noqa: S608
+            (
+                alert.alert_id, alert.site_id, alert.kind, alert.detector, alert.zone,
+                alert.occurred_at, alert.plan.to_json(), alert.status, alert.created_at,
+                alert.next_round, alert.next_position, alert.acknowledged_by_id,
+                alert.acknowledged_by_name, alert.acknowledged_at, alert.cancelled_by,
+                alert.finished_at,
+            ),
+        )  # fmt: skip
+
+    @staticmethod
+    def finish_alert(
+        conn: sqlite3.Connection,
+        alert_id: str,
+        status: str,
+        *,
+        at: str,
+        contact: Contact | None = None,
+        cancelled_by: str | None = None,
+    ) -> bool:
+        """Move an active alert to a final status; False if it had already finished."""
+        cursor = conn.execute(
+            "UPDATE alerts SET status = ?, finished_at = ?, cancelled_by = ?,"
+            " acknowledged_by_id = ?, acknowledged_by_name = ?, acknowledged_at = ?"
+            " WHERE alert_id = ? AND status = ?",
+            (
+                status, at, cancelled_by,
+                contact.id if contact else None, contact.name if contact else None,
+                at if contact else None, alert_id, ACTIVE,
+            ),
+        )  # fmt: skip
+        return cursor.rowcount == 1
+
+    @staticmethod
+    def advance(conn: sqlite3.Connection, alert_id: str, contacts: int) -> None:
+        """Point the alert's cursor at the next contact (the next round after the last one)."""
+        conn.execute(
+            "UPDATE alerts SET next_position = (next_position + 1) % ?1,"
+            " next_round = next_round + (next_position + 1) / ?1 WHERE alert_id = ?2",
+            (contacts, alert_id),
+        )
+
+    # --- attempts ---------------------------------------------------------------------------
+
+    def attempts(self, alert_id: str) -> list[Attempt]:
+        """Every attempt of an alert, in order."""
+        rows = self.conn.execute(
+            f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE alert_id = ? ORDER BY id",  # noqa: S608
+            (alert_id,),
+        ).fetchall()
+        return [Attempt(*r) for r in rows]
+
+    def attempt(self, attempt_id: int) -> Attempt:
+        """One attempt by id."""
+        row = self.conn.execute(
+            f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE id = ?",  # noqa: S608 - constant
+            (attempt_id,),
+        ).fetchone()
+        return Attempt(*row)
+
+    def open_attempts(self) -> list[Attempt]:
+        """Attempts that never ended: their process died during the call."""
+        rows = self.conn.execute(
+            f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE ended_at IS NULL",  # noqa: S608
+        ).fetchall()
+        return [Attempt(*r) for r in rows]
+
+    @staticmethod
+    def insert_attempt(
+        conn: sqlite3.Connection,
+        alert: Alert,
+        contact: Contact,
+        channel_id: str,
+        started_at: str,
+    ) -> int:
+        """Record a call about to be dialled; return its id."""
+        cursor = conn.execute(
+            "INSERT INTO attempts (alert_id, contact_id, contact_name, round, position,"
+            " channel_id, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                alert.alert_id, contact.id, contact.name, alert.next_round, alert.next_position,
+                channel_id, started_at,
+            ),
+        )  # fmt: skip
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    @staticmethod
+    def answer_attempt(conn: sqlite3.Connection, attempt_id: int, at: str) -> None:
+        """The contact picked up."""
+        conn.execute("UPDATE attempts SET answered_at = ? WHERE id = ?", (at, attempt_id))
+
+    @staticmethod
+    def set_outcome(conn: sqlite3.Connection, attempt_id: int, outcome: str) -> None:
+        """Record the outcome before the call has ended (an SOS bridge still running)."""
+        conn.execute("UPDATE attempts SET outcome = ? WHERE id = ?", (outcome, attempt_id))
+
+    @staticmethod
+    def end_attempt(
+        conn: sqlite3.Connection,
+        attempt_id: int,
+        *,
+        at: str,
+        outcome: str,
+        cause: int | None,
+    ) -> None:
+        """The call is over; an outcome recorded earlier (``sos``) is kept."""
+        conn.execute(
+            "UPDATE attempts SET ended_at = ?, outcome = coalesce(outcome, ?), cause = ?"
+            " WHERE id = ? AND ended_at IS NULL",
+            (at, outcome, cause, attempt_id),
+        )
