@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from voice_server.kinds import KIND_NAMES
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -23,24 +25,7 @@ __all__ = [
     "info_email",
 ]
 
-_KINDS = {
-    "fr": {
-        "intrusion": "intrusion",
-        "smoke": "détection de fumée",
-        "flood": "inondation",
-        "tamper": "sabotage",
-        "sos": "SOS",
-        "fault": "défaut technique",
-    },
-    "en": {
-        "intrusion": "intrusion",
-        "smoke": "smoke detected",
-        "flood": "flood",
-        "tamper": "tamper",
-        "sos": "SOS",
-        "fault": "technical fault",
-    },
-}
+
 _MONTHS = {
     "fr": (
         "janvier", "février", "mars", "avril", "mai", "juin",
@@ -121,7 +106,7 @@ def _text(facts: AlertFacts) -> dict[str, str]:
     """The language's texts; unknown languages, kinds or naive times are the caller's bug."""
     if facts.language not in _TEXT:
         raise ValueError(f"unsupported language {facts.language!r}")
-    if facts.kind not in _KINDS[facts.language]:
+    if facts.kind not in KIND_NAMES[facts.language]:
         raise ValueError(f"unknown alert kind {facts.kind!r}")
     if facts.occurred_at.utcoffset() is None:
         raise ValueError("occurred_at needs a time zone")
@@ -143,7 +128,7 @@ def _when(facts: AlertFacts, at: datetime, *, same_day_short: bool) -> str:
 
 def _fill(facts: AlertFacts, key: str, **values: str) -> tuple[str, str]:
     text = _text(facts)
-    kind = _KINDS[facts.language][facts.kind]
+    kind = KIND_NAMES[facts.language][facts.kind]
     details = text["details"].format(
         kind=kind[0].upper() + kind[1:],
         detector=facts.detector or text["unknown"],

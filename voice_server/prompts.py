@@ -16,6 +16,8 @@ import logging
 import os
 from pathlib import Path
 
+from voice_server.kinds import KIND_NAMES
+
 __all__ = ["PromptCache", "Texts", "alert_message", "texts"]
 
 _LOGGER = logging.getLogger(__name__)
@@ -25,25 +27,6 @@ SOX = "sox"
 _VOICES = {"fr": "fr", "en": "en"}
 _SPEED = "150"
 _TIMEOUT = 30.0
-
-_KINDS = {
-    "fr": {
-        "intrusion": "intrusion",
-        "smoke": "détection de fumée",
-        "flood": "inondation",
-        "tamper": "sabotage",
-        "sos": "appel d'urgence",
-        "fault": "panne",
-    },
-    "en": {
-        "intrusion": "intrusion",
-        "smoke": "smoke detected",
-        "flood": "flood",
-        "tamper": "tampering",
-        "sos": "emergency call",
-        "fault": "fault",
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +97,7 @@ def alert_message(
     occurred_at: datetime,
 ) -> str:
     """What happened, where and when, said at the start of the call (local time of the alert)."""
-    kind_text = _KINDS.get(language, _KINDS["fr"]).get(kind, kind)
+    kind_text = KIND_NAMES.get(language, KIND_NAMES["fr"]).get(kind, kind)
     hour, minute = occurred_at.hour, occurred_at.minute
     if language == "en":
         parts = [f"Alarm at {site_name}: {kind_text}."]

@@ -55,8 +55,8 @@ def test_info_email_in_english() -> None:
         ("intrusion", "intrusion", "intrusion"),
         ("smoke", "détection de fumée", "smoke detected"),
         ("flood", "inondation", "flood"),
-        ("tamper", "sabotage", "tamper"),
-        ("sos", "SOS", "SOS"),
+        ("tamper", "sabotage", "tampering"),
+        ("sos", "appel d'urgence", "emergency call"),
         ("fault", "défaut technique", "technical fault"),
     ],
 )

@@ -1,0 +1,20 @@
+"""How each alert kind is named to people, on the phone and in emails (fr, en)."""
+
+KIND_NAMES: dict[str, dict[str, str]] = {
+    "fr": {
+        "intrusion": "intrusion",
+        "smoke": "détection de fumée",
+        "flood": "inondation",
+        "tamper": "sabotage",
+        "sos": "appel d'urgence",
+        "fault": "défaut technique",
+    },
+    "en": {
+        "intrusion": "intrusion",
+        "smoke": "smoke detected",
+        "flood": "flood",
+        "tamper": "tampering",
+        "sos": "emergency call",
+        "fault": "technical fault",
+    },
+}
