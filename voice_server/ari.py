@@ -42,6 +42,10 @@ CHANNEL_GONE = frozenset({"ChannelDestroyed", "StasisEnd"})
 CONNECTION_LOST = "ImaprotectConnectionLost"
 
 
+MAX_CONNECTIONS = 200
+"""Concurrent REST requests to ARI; Asterisk allows 1000 sessions (asterisk/http.conf.in)."""
+
+
 class AriError(Exception):
     """An ARI REST call answered with an HTTP error status."""
 
@@ -201,7 +205,10 @@ class AriClient:
         """Open the HTTP session and start the events reader (which connects in the background)."""
         if self._session is not None:
             raise RuntimeError("AriClient already started")
-        self._session = aiohttp.ClientSession(headers=self._headers)
+        # Well under Asterisk's HTTP session limit (http.conf), so other ARI users still get in.
+        self._session = aiohttp.ClientSession(
+            headers=self._headers, connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS)
+        )
         self._reader = asyncio.create_task(self._read_events(self._session), name="ari-events")
 
     async def close(self) -> None:

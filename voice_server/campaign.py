@@ -55,6 +55,9 @@ _DIGITS = frozenset("0123456789*")
 _MAX_DIGITS = 16
 _PROMPT_SECONDS = 30.0  # longest wait for a confirmation prompt before hanging up anyway
 _ERRORS_AWAY = (aiohttp.ClientError, OSError, TimeoutError)
+_ORIGINATE_TRIES = 3
+_ORIGINATE_RETRY_DELAY = 0.2
+_CONFLICT = 409
 _SHUTDOWN_GRACE = 0.5  # how long after a hang-up an Asterisk shutdown closes the WebSocket
 _FALLBACK_PROMPT = "sound:agent-pass"  # Asterisk core sound, if espeak-ng ever fails
 
@@ -332,22 +335,42 @@ class Campaigns:
         self._metrics.calls.inc(self._store.attempt(call.attempt_id).outcome or outcome)
         _LOGGER.info("alert %s: attempt %d ended: %s", alert_id, call.attempt_id, outcome)
 
+    async def _originate(self, call: _Call) -> bool:
+        """Dial the contact; False when Asterisk refused or is away.
+
+        A request dropped while the events connection stays up (Asterisk's HTTP server shedding
+        sessions under load) is sent again: the imposed channel id makes a repeat answer 409 if the
+        first one did get through, which then counts as dialled.
+        """
+        for attempt in range(_ORIGINATE_TRIES):
+            try:
+                await self._ari.originate(
+                    self._dialer.endpoint(call.contact.phone),
+                    channel_id=call.channel_id,
+                    app_args=("contact",),
+                    caller_id=self._settings.caller_id,
+                    dial_timeout=math.ceil(self._settings.ring_timeout),
+                )
+            except AriError as err:
+                if attempt > 0 and err.status == _CONFLICT:
+                    return True
+                _LOGGER.warning(
+                    "alert %s: originate refused: HTTP %d", call.alert.alert_id, err.status
+                )
+                return False
+            except _ERRORS_AWAY as err:
+                _LOGGER.warning("alert %s: Asterisk away: %r", call.alert.alert_id, type(err))
+                if not self._ari.connected or attempt + 1 == _ORIGINATE_TRIES:
+                    return False
+                await asyncio.sleep(_ORIGINATE_RETRY_DELAY)
+            else:
+                return True
+        return False  # pragma: no cover - the loop always returns
+
     async def _call(self, call: _Call) -> tuple[str, int | None]:
         settings = self._settings
         received = self._received.pop(call.alert.alert_id, None)
-        try:
-            await self._ari.originate(
-                self._dialer.endpoint(call.contact.phone),
-                channel_id=call.channel_id,
-                app_args=("contact",),
-                caller_id=settings.caller_id,
-                dial_timeout=math.ceil(settings.ring_timeout),
-            )
-        except AriError as err:
-            _LOGGER.warning("alert %s: originate refused: HTTP %d", call.alert.alert_id, err.status)
-            return "unreachable", None
-        except _ERRORS_AWAY as err:
-            _LOGGER.warning("alert %s: Asterisk away: %r", call.alert.alert_id, type(err))
+        if not await self._originate(call):
             return "unreachable", None
         dialled = time.monotonic()
         if received is not None:
