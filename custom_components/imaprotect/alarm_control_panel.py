@@ -9,6 +9,7 @@ from homeassistant.components.alarm_control_panel import (
     CodeFormat,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .core import Actor, AlarmError, ArmMode, Method
@@ -127,7 +128,12 @@ class HomeAlarmPanel(ImaProtectEntity, AlarmControlPanelEntity):
 
     @override
     async def async_alarm_trigger(self, code: str | None = None) -> None:
-        actor = await self._actor(code, self._method())
+        """Panic: raised whatever the code; a wrong code or a lockout only loses the name."""
+        method = self._method()
+        try:
+            actor = await self._actor(code, method)
+        except ServiceValidationError:
+            actor = Actor(method=method)
         await self.panel.async_trigger(actor, context=self._context)
 
     # ---------------------------------------------------------------- entity actions

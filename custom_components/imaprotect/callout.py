@@ -7,8 +7,10 @@ alert when the panel triggers, cancels it on disarm, and follows the signed stat
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import asyncio
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
+from functools import partial
 import hashlib
 import hmac
 import json
@@ -20,10 +22,11 @@ import uuid
 from aiohttp import web
 from homeassistant.components import persistent_notification, webhook
 from homeassistant.const import CONF_NAME
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -46,10 +49,12 @@ from .const import (
     SUBENTRY_PERSON,
 )
 from .texts import text
-from .voice_client import VoiceClient, VoiceServerError
+from .voice_client import VoiceClient, VoiceServerError, VoiceServerRejectedError
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
+    from collections.abc import Callable, Coroutine
+
+    from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,10 +68,15 @@ ALERT_STATUSES = (
     "failed",  # the voice server could not be reached: notifications went out instead
 )
 CALLBACK_STATUSES = ALERT_STATUSES[1:6]
+TERMINAL_STATUSES = frozenset({"acknowledged", "escalated", "exhausted", "cancelled"})
 SIGNATURE_HEADER = "X-Imaprotect-Signature"
 TIMESTAMP_HEADER = "X-Imaprotect-Timestamp"
 SIGNATURE_TOLERANCE = 300  # seconds between the voice server's clock and ours
 ISSUE_UNREACHABLE = "voice_server_unreachable"
+ISSUE_REJECTED = "voice_server_rejected"
+RETRY_DELAYS = (5, 15, 30, 60, 120, 300)  # seconds between tries of an alert or a cancel
+MAX_OPEN = 10  # alerts remembered for cancelling and for their callbacks
+MAX_NAME = 100
 
 
 def signal_alert(entry_id: str) -> str:
@@ -98,7 +108,11 @@ class Alert:
 
 
 class CallOut:
-    """One home's alerts: to the voice server when configured, else to notifiers."""
+    """One home's alerts: to the voice server when configured, else to notifiers.
+
+    One alert per kind and alarm episode (an episode ends when the panel leaves the alarm or is
+    disarmed): a burglar tripping five detectors makes one call campaign, a fire during it a second.
+    """
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         self.hass = hass
@@ -112,6 +126,10 @@ class CallOut:
             VoiceClient(async_get_clientsession(hass), url, token) if url and token else None
         )
         self._synced = False
+        self._lock = asyncio.Lock()
+        self._episode: set[str] = set()  # alert kinds already raised in this alarm
+        self._open: list[str] = []  # alerts the voice server may still be calling for
+        self._timers: list[CALLBACK_TYPE] = []
 
     @property
     def site_id(self) -> str:
@@ -119,10 +137,13 @@ class CallOut:
         return self.entry.entry_id
 
     async def async_start(self) -> None:
-        """Restore the last alert, listen for callbacks and send the site's instructions."""
+        """Restore the last alert and listen for callbacks (before any alarm is published)."""
         stored = await self._store.async_load()
         if stored is not None:
-            self.alert = Alert(**{k: v for k, v in stored.items() if k in Alert.__slots__})
+            known = {f.name for f in fields(Alert)}
+            self.alert = Alert(**{k: v for k, v in stored.get("alert", {}).items() if k in known})
+            self._episode = set(stored.get("episode", ()))
+            self._open = list(stored.get("open", ()))
         if (webhook_id := self.entry.data.get(CONF_WEBHOOK_ID)) is not None:
             webhook.async_register(
                 self.hass,
@@ -133,18 +154,26 @@ class CallOut:
                 local_only=True,
                 allowed_methods=["POST"],
             )
+
+    @callback
+    def async_sync_later(self) -> None:
+        """Send the site's instructions without holding up the home's start."""
         if self._client is not None:
             self.entry.async_create_task(self.hass, self.async_sync_site(), "imaprotect site sync")
 
     async def async_stop(self) -> None:
-        """Stop listening for callbacks."""
+        """Stop listening for callbacks and retrying."""
         if (webhook_id := self.entry.data.get(CONF_WEBHOOK_ID)) is not None:
             webhook.async_unregister(self.hass, webhook_id)
+        for cancel in self._timers:
+            cancel()
+        self._timers.clear()
+        await self._async_save()
 
     # ------------------------------------------------------------------ instructions
 
-    def site(self) -> dict[str, Any]:
-        """The site's instructions for the voice server (code hashes, never codes)."""
+    def _contacts(self) -> list[ConfigSubentry]:
+        """People with a phone, a code and a place in the call order, in that order."""
         people = [
             s
             for s in self.entry.get_subentries_of_type(SUBENTRY_PERSON)
@@ -152,7 +181,10 @@ class CallOut:
             and s.data.get(CONF_CALL_POSITION)
             and s.data.get(CONF_CODE_HASH)
         ]
-        people.sort(key=lambda s: int(s.data[CONF_CALL_POSITION]))
+        return sorted(people, key=lambda s: int(s.data[CONF_CALL_POSITION]))
+
+    def site(self) -> dict[str, Any]:
+        """The site's instructions for the voice server (code hashes, never codes)."""
         callback_url: str | None = None
         if (webhook_id := self.entry.data.get(CONF_WEBHOOK_ID)) is not None:
             try:
@@ -162,18 +194,18 @@ class CallOut:
             except NoURLAvailableError:
                 _LOGGER.warning("No internal URL: %s gets no call-out callbacks", self.entry.title)
         return {
-            "name": self.entry.data.get(CONF_NAME, self.entry.title),
+            "name": _short(self.entry.data.get(CONF_NAME, self.entry.title)),
             "language": "fr" if self.hass.config.language.startswith("fr") else "en",
             "formula": self.entry.data.get(CONF_FORMULA),
             "contacts": [
                 {
                     "id": s.subentry_id,
-                    "name": s.title,
+                    "name": _short(s.title),
                     "phone": s.data[CONF_PHONE],
                     "email": s.data.get(CONF_EMAIL),
                     "code_hash": s.data[CONF_CODE_HASH],
                 }
-                for s in people
+                for s in self._contacts()
             ],
             "station": self.entry.data.get(CONF_STATION) or None,
             "callback_url": callback_url,
@@ -181,65 +213,108 @@ class CallOut:
         }
 
     async def async_sync_site(self) -> bool:
-        """Send the instructions; a failure is a repair, retried at the next alert."""
-        if self._client is None:
+        """Send the instructions; False when there is nobody to call or the server said no."""
+        if self._client is None or not self._contacts():
             return False
         try:
             await self._client.async_put_site(self.site_id, self.site())
         except VoiceServerError as err:
-            _LOGGER.warning("Voice server unreachable for %s: %s", self.entry.title, err)
-            self._raise_unreachable()
+            self._report(err)
             return False
         self._synced = True
-        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_UNREACHABLE}_{self.entry.entry_id}")
+        self._clear_reports()
         return True
 
-    def _raise_unreachable(self) -> None:
+    def _report(self, err: VoiceServerError) -> None:
+        """A repair for the homeowner: the server is unreachable, or refused what we sent."""
+        _LOGGER.warning("Voice server problem for %s: %s", self.entry.title, err)
+        key = ISSUE_UNREACHABLE
+        placeholders = {"home": self.entry.title}
+        if isinstance(err, VoiceServerRejectedError):
+            key = ISSUE_REJECTED
+            placeholders["detail"] = err.detail
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            f"{ISSUE_UNREACHABLE}_{self.entry.entry_id}",
+            f"{key}_{self.entry.entry_id}",
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_UNREACHABLE,
-            translation_placeholders={"home": self.entry.title},
+            translation_key=key,
+            translation_placeholders=placeholders,
         )
 
+    def _clear_reports(self) -> None:
+        for key in (ISSUE_UNREACHABLE, ISSUE_REJECTED):
+            ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry.entry_id}")
+
     # ------------------------------------------------------------------ alerts
+
+    @callback
+    def async_end_episode(self) -> None:
+        """The alarm is over (or disarmed): the next alarm starts new alerts."""
+        if self._episode:
+            self._episode.clear()
+            self.entry.async_create_task(self.hass, self._async_save(), "imaprotect save alert")
 
     async def async_raise(
         self, kind: str, detector: str | None, zone: str | None, at: datetime
     ) -> None:
-        """Start an alert, unless one is already calling (one campaign at a time)."""
-        if self._client is None:
-            await self._async_notify(kind, detector, zone, at)
+        """Start an alert for this kind, unless this alarm already has one."""
+        if kind in self._episode:
             return
-        if self.alert.status == "calling":
+        self._episode.add(kind)
+        if self._client is None or not self._contacts():
+            await self._async_save()
+            await self._async_notify(kind, detector, zone, at)
             return
         alert_id = uuid.uuid4().hex
+        self._open = [*self._open[-(MAX_OPEN - 1) :], alert_id]
         # Recorded before sending: the first callback may arrive before the answer.
         await self._async_set(Alert(alert_id, "calling", kind, None, dt_util.utcnow().isoformat()))
-        try:
-            if not self._synced and not await self.async_sync_site():
-                raise VoiceServerError("site not synced")  # noqa: TRY301
-            await self._client.async_post_alert(
-                self.site_id,
-                {
-                    "alert_id": alert_id,
-                    "kind": kind,
-                    "detector": detector,
-                    "zone": zone,
-                    "occurred_at": at.isoformat(),
-                },
-            )
-        except VoiceServerError as err:
-            _LOGGER.error("Alert of %s not sent to the voice server: %s", self.entry.title, err)
-            self._raise_unreachable()
-            await self._async_set(
-                Alert(alert_id, "failed", kind, None, dt_util.utcnow().isoformat())
-            )
-            self._fire_status()
-            await self._async_notify(kind, detector, zone, at)
+        body = {
+            "alert_id": alert_id,
+            "kind": kind,
+            "detector": detector,
+            "zone": zone,
+            "occurred_at": at.isoformat(),
+        }
+        await self._async_send(body, 0)
+
+    async def _async_send(self, body: dict[str, Any], attempt: int) -> None:
+        """POST the alert (idempotent on its id); on failure notify at once and retry later."""
+        assert self._client is not None
+        alert_id = body["alert_id"]
+        async with self._lock:
+            if alert_id not in self._open:  # cancelled meanwhile
+                return
+            try:
+                if not self._synced and not await self.async_sync_site():
+                    raise VoiceServerError("site not synced")  # noqa: TRY301
+                await self._client.async_post_alert(self.site_id, body)
+            except VoiceServerError as err:
+                self._report(err)
+                if attempt == 0:
+                    await self._async_status(alert_id, "failed", None)
+                    await self._async_notify(
+                        body["kind"], body["detector"], body["zone"], dt_util.utcnow()
+                    )
+                if attempt < len(RETRY_DELAYS) and not isinstance(err, VoiceServerRejectedError):
+                    self._later(RETRY_DELAYS[attempt], partial(self._async_send, body, attempt + 1))
+                return
+        self._clear_reports()
+        if self.alert.alert_id == alert_id and self.alert.status == "failed":
+            await self._async_status(alert_id, "calling", None)
+
+    def _later(self, delay: float, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``job()`` in ``delay`` seconds, unless the home stops first."""
+
+        @callback
+        def run(_now: datetime) -> None:
+            self._timers.remove(cancel)
+            self.entry.async_create_task(self.hass, job(), "imaprotect call-out retry")
+
+        cancel = async_call_later(self.hass, delay, run)
+        self._timers.append(cancel)
 
     async def _async_notify(
         self, kind: str, detector: str | None, zone: str | None, at: datetime
@@ -263,26 +338,50 @@ class CallOut:
                 blocking=False,
             )
 
-    async def async_cancel(self, by: str | None) -> None:
-        """The home was disarmed: stop the calls."""
-        if self.alert.status != "calling" or self.alert.alert_id is None:
+    async def async_cancel(self, by: str | None, attempt: int = 0) -> None:
+        """The home was disarmed: stop every call; retried until the server has heard it."""
+        self.async_end_episode()
+        if self._client is None:
             return
-        if self._client is not None:
-            try:
-                await self._client.async_cancel_alert(self.alert.alert_id, by)
-            except VoiceServerError as err:
-                _LOGGER.error("Alert of %s not cancelled: %s", self.entry.title, err)
-                self._raise_unreachable()
+        async with self._lock:
+            if attempt == 0 and self.alert.alert_id in self._open:
+                await self._async_status(self.alert.alert_id, "cancelled", by)
+            for alert_id in list(self._open):
+                try:
+                    await self._client.async_cancel_alert(alert_id, by)
+                except VoiceServerRejectedError:
+                    pass  # never reached the server (404): nothing to stop
+                except VoiceServerError as err:
+                    self._report(err)
+                    if attempt < len(RETRY_DELAYS):
+                        self._later(
+                            RETRY_DELAYS[attempt], partial(self.async_cancel, by, attempt + 1)
+                        )
+                    await self._async_save()
+                    return
+                self._open.remove(alert_id)
+            await self._async_save()
+
+    async def _async_status(self, alert_id: str, status: str, contact: str | None) -> None:
+        """Record a status change of the current alert, and say it on the bus (logbook)."""
+        if self.alert.alert_id != alert_id:
+            return
+        if (self.alert.status, self.alert.contact) == (status, contact):
+            return
         await self._async_set(
-            Alert(
-                self.alert.alert_id, "cancelled", self.alert.kind, by, dt_util.utcnow().isoformat()
-            )
+            Alert(alert_id, status, self.alert.kind, contact, dt_util.utcnow().isoformat())
         )
+        self._fire_status()
 
     async def _async_set(self, alert: Alert) -> None:
         self.alert = alert
         async_dispatcher_send(self.hass, signal_alert(self.entry.entry_id))
-        await self._store.async_save(asdict(alert))
+        await self._async_save()
+
+    async def _async_save(self) -> None:
+        await self._store.async_save(
+            {"alert": asdict(self.alert), "episode": sorted(self._episode), "open": self._open}
+        )
 
     # ------------------------------------------------------------------ callbacks
 
@@ -303,19 +402,29 @@ class CallOut:
             return web.json_response({"error": "bad_signature"}, status=401)
         try:
             payload = json.loads(body)
+            event = str(payload.get("event") or "alert_status")
             alert_id = str(payload["alert_id"])
             status = str(payload["status"])
             contact = payload.get("contact") or {}
-            at = str(payload.get("at") or dt_util.utcnow().isoformat())
+            name = contact.get("name") if isinstance(contact, dict) else None
+            cancelled_by = payload.get("cancelled_by")
         except ValueError, KeyError, TypeError, AttributeError:
             return web.json_response({"error": "malformed"}, status=400)
         if status not in CALLBACK_STATUSES:
             return web.json_response({"error": "status", "field": "status"}, status=400)
-        if alert_id != self.alert.alert_id:
+        if alert_id not in self._open and alert_id != self.alert.alert_id:
             return web.json_response({"ignored": "unknown alert"}, status=200)
-        name = contact.get("name") if isinstance(contact, dict) else None
-        await self._async_set(Alert(alert_id, status, self.alert.kind, name, at))
-        self._fire_status()
+        async with self._lock:
+            if status in TERMINAL_STATUSES and alert_id in self._open:
+                self._open.remove(alert_id)
+            if event == "attempt_started" and status == "calling":
+                await self._async_status(alert_id, "calling", name)
+            elif event == "alert_status":
+                who = cancelled_by if status == "cancelled" else name
+                if status == "cancelled" and self.alert.status == "cancelled":
+                    who = self.alert.contact  # keep who disarmed at home
+                await self._async_status(alert_id, status, who)
+            await self._async_save()
         return web.json_response({"ok": True})
 
     def _fire_status(self) -> None:
@@ -331,3 +440,8 @@ class CallOut:
                 "at": self.alert.changed_at,
             },
         )
+
+
+def _short(name: str) -> str:
+    """Names as the voice server takes them (at most 100 characters)."""
+    return name[:MAX_NAME]

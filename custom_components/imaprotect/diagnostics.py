@@ -12,7 +12,9 @@ from .const import (
     CONF_CODE_HASH,
     CONF_EMAIL,
     CONF_PHONE,
+    CONF_STATION,
     CONF_VOICE_TOKEN,
+    CONF_VOICE_URL,
     CONF_WEBHOOK_ID,
 )
 from .panel import ImaProtectConfigEntry
@@ -23,8 +25,11 @@ TO_REDACT = {
     CONF_PHONE,
     CONF_EMAIL,
     CONF_VOICE_TOKEN,
+    CONF_VOICE_URL,
+    CONF_STATION,
     CONF_CALLBACK_SECRET,
     CONF_WEBHOOK_ID,
+    "contact",
     "disabled_badges",
     "person_name",
 }
@@ -55,7 +60,7 @@ async def async_get_config_entry_diagnostics(
             "faults": sorted(engine.faults),
             "code_locked_until": _iso(engine.locked_until(panel.now())),
         },
-        "alert": asdict(panel.callout.alert),
+        "alert": async_redact_data(asdict(panel.callout.alert), TO_REDACT),
     }
 
 

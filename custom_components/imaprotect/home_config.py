@@ -9,7 +9,6 @@ from .const import (
     CONF_ALARM_DURATION,
     CONF_BADGES,
     CONF_BATTERY_ENTITY,
-    CONF_CAMERA_ENTITY,
     CONF_CODE_ARM_REQUIRED,
     CONF_CODE_HASH,
     CONF_DETECTOR_TYPE,
@@ -32,6 +31,9 @@ from .const import (
 )
 from .core import Detector, DetectorType, HomeConfig, Person, Settings, Zone
 
+NO_ZONE = "no_zone"
+NO_ZONE_NAME = "?"
+
 
 @dataclass(frozen=True, slots=True)
 class DetectorWiring:
@@ -41,7 +43,6 @@ class DetectorWiring:
     source: str
     tamper: str | None
     battery: str | None
-    camera: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class HomeLayout:
 
     config: HomeConfig
     wiring: tuple[DetectorWiring, ...]
+    without_zone: tuple[str, ...] = ()  # names of detectors whose zone was deleted
 
     def wiring_for_entity(self, entity_id: str) -> DetectorWiring | None:
         """Find the detector mirroring (or reporting tamper for) an entity."""
@@ -78,13 +80,13 @@ def _zone(subentry: ConfigSubentry) -> Zone:
     )
 
 
-def _detector(subentry: ConfigSubentry) -> Detector:
+def _detector(subentry: ConfigSubentry, zone_id: str) -> Detector:
     detector_type = DetectorType(subentry.data[CONF_DETECTOR_TYPE])
     return Detector(
         id=subentry.subentry_id,
         name=subentry.title,
         type=detector_type,
-        zone_id=subentry.data[CONF_ZONE],
+        zone_id=zone_id,
         entry_route=bool(subentry.data.get(CONF_ENTRY_ROUTE, False)),
     )
 
@@ -107,21 +109,32 @@ def _wiring(subentry: ConfigSubentry) -> DetectorWiring:
         source=data[CONF_SOURCE_ENTITY],
         tamper=data.get(CONF_TAMPER_ENTITY) or None,
         battery=data.get(CONF_BATTERY_ENTITY) or None,
-        camera=data.get(CONF_CAMERA_ENTITY) or None,
     )
 
 
 def home_layout(entry: ConfigEntry) -> HomeLayout:
-    """Build the home's layout; detectors whose zone was removed are left out."""
+    """Build the home's layout.
+
+    A detector whose zone was deleted keeps watching (a smoke detector must never go quiet) in a
+    zone of its own, armed in total mode only, until its owner picks a zone again (a repair).
+    """
     zones = tuple(_zone(s) for s in entry.get_subentries_of_type(SUBENTRY_ZONE))
     zone_ids = {zone.id for zone in zones}
-    detector_entries = [
-        s for s in entry.get_subentries_of_type(SUBENTRY_DETECTOR) if s.data[CONF_ZONE] in zone_ids
-    ]
+    detector_entries = list(entry.get_subentries_of_type(SUBENTRY_DETECTOR))
+    orphans = [s for s in detector_entries if s.data[CONF_ZONE] not in zone_ids]
+    if orphans:
+        zones = (*zones, Zone(id=NO_ZONE, name=NO_ZONE_NAME, partial=False))
     config = HomeConfig(
         settings=_settings(entry),
         zones=zones,
-        detectors=tuple(_detector(s) for s in detector_entries),
+        detectors=tuple(
+            _detector(s, s.data[CONF_ZONE] if s.data[CONF_ZONE] in zone_ids else NO_ZONE)
+            for s in detector_entries
+        ),
         people=tuple(_person(s) for s in entry.get_subentries_of_type(SUBENTRY_PERSON)),
     )
-    return HomeLayout(config=config, wiring=tuple(_wiring(s) for s in detector_entries))
+    return HomeLayout(
+        config=config,
+        wiring=tuple(_wiring(s) for s in detector_entries),
+        without_zone=tuple(s.title for s in orphans),
+    )

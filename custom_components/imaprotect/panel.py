@@ -54,6 +54,7 @@ from .core import (
     AlarmCleared,
     AlarmEngine,
     AlarmError,
+    AlarmKind,
     AlarmRaised,
     ArmMode,
     ArmRefused,
@@ -65,6 +66,7 @@ from .core import (
     FaultCleared,
     FaultRaised,
     LockedOut,
+    LockedOutError,
     Method,
     PanelState,
     Person,
@@ -80,6 +82,7 @@ _LOGGER = logging.getLogger(__name__)
 
 type ImaProtectConfigEntry = ConfigEntry[HomePanel]
 
+READINGS_SAVE_DELAY = 10  # seconds
 ARMED_STATES = frozenset({PanelState.ARMED_TOTAL, PanelState.ARMED_PARTIAL})
 
 
@@ -122,6 +125,7 @@ class HomePanel:
         self._context: Context | None = None
         self.home_device_id: str | None = None
         self.callout = CallOut(hass, entry)
+        self._stopped = False
 
     @property
     def title(self) -> str:
@@ -129,7 +133,12 @@ class HomePanel:
         return self.entry.title
 
     async def async_start(self) -> None:
-        """Restore the saved state, catch up with the detectors and start watching them."""
+        """Restore the saved state, catch up with the detectors and start watching them.
+
+        The call-out starts first: an alarm caught up on here (an entry delay that ran out while
+        Home Assistant was down) must reach it.
+        """
+        await self.callout.async_start()
         stored = await self._store.async_load()
         now = dt_util.utcnow()
         if stored is not None:
@@ -161,10 +170,35 @@ class HomePanel:
                 async_track_state_change_event(self.hass, watched, self._async_source_changed)
             )
         await self._async_commit()
-        await self.callout.async_start()
+        self._report_detectors_without_zone()
+        self.callout.async_sync_later()
+
+    def _report_detectors_without_zone(self) -> None:
+        issue_id = f"detector_without_zone_{self.entry.entry_id}"
+        if not self.layout.without_zone:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        _LOGGER.error(
+            "Detectors of %s lost their zone and watch in total mode only: %s",
+            self.title,
+            ", ".join(self.layout.without_zone),
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="detector_without_zone",
+            translation_placeholders={
+                "home": self.title,
+                "detectors": ", ".join(self.layout.without_zone),
+            },
+        )
 
     async def async_stop(self) -> None:
         """Stop watching and save; the next start resumes from here."""
+        self._stopped = True
         await self.callout.async_stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
@@ -189,13 +223,15 @@ class HomePanel:
         else:
             tampered = new_state is not None and new_state.state == STATE_ON
             self.engine.tamper_changed(wiring.detector_id, tampered, now)
-        self.hass.async_create_task(self._async_commit(), eager_start=True)
+        self.entry.async_create_task(
+            self.hass, self._async_commit(urgent=False), "imaprotect commit"
+        )
 
     @callback
     def _async_deadline(self, now: datetime) -> None:
         self._timer = None
         self.engine.tick(dt_util.utcnow())
-        self.hass.async_create_task(self._async_commit(), eager_start=True)
+        self.entry.async_create_task(self.hass, self._async_commit(), "imaprotect commit")
 
     async def async_authenticate_code(self, code: str, method: Method) -> Person:
         """Identify the person behind a code; the slow hashes run off the event loop.
@@ -256,7 +292,7 @@ class HomePanel:
         entry_id = self.entry.entry_id
         try:
             person = await self.async_authenticate_badge(badge_id)
-        except BadgeRejectedError as err:
+        except (BadgeRejectedError, LockedOutError) as err:
             async_dispatcher_send(self.hass, signal_badge(entry_id), badge_id, "rejected", None)
             raise translate_refusal(err, self.layout) from None
         actor = Actor(method=Method.BADGE, person_id=person.id, person_name=person.name)
@@ -306,14 +342,24 @@ class HomePanel:
             "disabled_badges": sorted(self.engine.disabled_badges),
         }
 
-    async def _async_commit(self) -> None:
-        """Publish what the engine reported, reschedule its deadline and save its state."""
+    async def _async_commit(self, *, urgent: bool = True) -> None:
+        """Publish what the engine reported, reschedule its deadline and save its state.
+
+        A mere detector reading is saved a little later (motion sensors change often, SD cards
+        wear); anything the engine reports, and every command, is saved at once.
+        """
+        if self._stopped:
+            return
         context, self._context = self._context, None
-        for event in self.engine.drain_events():
+        events = self.engine.drain_events()
+        for event in events:
             self._publish(event, context)
         self._reschedule()
         async_dispatcher_send(self.hass, signal_update(self.entry.entry_id))
-        await self._store.async_save(self._stored())
+        if events or urgent:
+            await self._store.async_save(self._stored())
+        else:
+            self._store.async_delay_save(self._stored, READINGS_SAVE_DELAY)
 
     def _reschedule(self) -> None:
         if self._timer is not None:
@@ -362,6 +408,8 @@ class HomePanel:
                 self.entry.async_create_task(
                     self.hass, self.callout.async_cancel(actor.label), "imaprotect cancel alert"
                 )
+            case StateChanged(old=PanelState.TRIGGERED):
+                self.callout.async_end_episode()
             case StateChanged():
                 pass
             case ArmRefused(actor=actor, mode=mode, detector_ids=ids, reason=reason):
@@ -403,11 +451,15 @@ class HomePanel:
                 }
                 self._fire(EVENT_ALARM, data, context)
                 async_dispatcher_send(self.hass, signal_alarm(entry_id), kind.value, data)
-                self.entry.async_create_task(
-                    self.hass,
-                    self.callout.async_raise(kind.value, data["detector"], data["zone"], event.at),
-                    "imaprotect raise alert",
-                )
+                # Tamper while disarmed (a battery change) is recorded, nobody is phoned.
+                if kind is not AlarmKind.TAMPER or self.engine.state is PanelState.TRIGGERED:
+                    self.entry.async_create_task(
+                        self.hass,
+                        self.callout.async_raise(
+                            kind.value, data["detector"], data["zone"], event.at
+                        ),
+                        "imaprotect raise alert",
+                    )
             case AlarmCleared():
                 pass
             case FaultRaised(detector_id=detector_id):

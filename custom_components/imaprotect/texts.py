@@ -1,6 +1,6 @@
 """Sentences the integration writes itself (logbook lines, notifications), in fr and en.
 
-They live in the translations' `texts` section, loaded once at set-up so that synchronous
+They live in the translations' `common` section, loaded once at set-up so that synchronous
 callers (logbook describers) can read them.
 """
 
@@ -14,7 +14,7 @@ from homeassistant.helpers.translation import (
 
 from .const import DOMAIN
 
-CATEGORY = "texts"
+CATEGORY = "common"
 
 
 async def async_load_texts(hass: HomeAssistant) -> None:

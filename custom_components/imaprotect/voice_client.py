@@ -16,6 +16,14 @@ class VoiceServerAuthError(VoiceServerError):
     """The voice server refused the token."""
 
 
+class VoiceServerRejectedError(VoiceServerError):
+    """The voice server refused the request itself (4xx): sending it again will not help."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 class VoiceClient:
     """Talks to one voice server with Home Assistant's shared HTTP session."""
 
@@ -33,7 +41,12 @@ class VoiceClient:
             ) as response:
                 if response.status == 401:
                     raise VoiceServerAuthError
-                if response.status >= 400:
+                if 400 <= response.status < 500:
+                    raise VoiceServerRejectedError(
+                        f"{method} {path}: HTTP {response.status}",
+                        await _field(response) or f"HTTP {response.status}",
+                    )
+                if response.status >= 500:
                     raise VoiceServerError(f"{method} {path}: HTTP {response.status}")
                 if response.status == 204:
                     return {}
@@ -57,3 +70,14 @@ class VoiceClient:
     async def async_cancel_alert(self, alert_id: str, by: str | None) -> dict[str, Any]:
         """Stop calling: the home was disarmed."""
         return await self._request("POST", f"/api/v1/alerts/{alert_id}/cancel", {"by": by})
+
+
+async def _field(response: aiohttp.ClientResponse) -> str | None:
+    """The field the server names in its error answer ({"error", "field", "detail"})."""
+    try:
+        answer = await response.json()
+    except aiohttp.ContentTypeError, ValueError:
+        return None
+    if not isinstance(answer, dict):
+        return None
+    return str(answer.get("field") or answer.get("error") or "") or None

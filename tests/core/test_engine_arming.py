@@ -5,6 +5,8 @@ import pytest
 from custom_components.imaprotect.core import (
     AlarmEngine,
     AlarmError,
+    AlarmKind,
+    AlarmRaised,
     ArmMode,
     ArmRefused,
     ArmRefusedError,
@@ -247,7 +249,6 @@ def test_lowering_from_total_to_partial_needs_disarm_right() -> None:
     assert isinstance(event, ArmRefused)
     assert event.reason == "not_allowed"
     engine.arm(ArmMode.PARTIAL, ALICE, at(101))
-    engine.tick(at(161))
     assert engine.state is PanelState.ARMED_PARTIAL
 
 
@@ -342,6 +343,9 @@ def test_zone_armed_follows_mode_and_state() -> None:
     assert engine.zone_armed("ground")
     assert not engine.zone_armed("upstairs")
     engine.arm(ArmMode.TOTAL, ALICE, at(61))
+    assert engine.state is PanelState.ARMING
+    assert engine.zone_armed("ground")  # raising: the night zones stay watched
+    assert not engine.zone_armed("upstairs")
     engine.tick(at(121))
     assert engine.zone_armed("upstairs")
     with pytest.raises(KeyError):
@@ -371,3 +375,199 @@ def test_switch_mode_without_exit_delay_is_immediate() -> None:
             at=at(100), old=PanelState.ARMED_TOTAL, new=PanelState.ARMED_PARTIAL, actor=ALICE
         )
     ]
+
+
+# ----------------------------------------------------------------- lowering TOTAL -> PARTIAL
+
+
+def test_lowering_takes_effect_at_once_without_a_gap() -> None:
+    engine = armed_engine(ArmMode.TOTAL)
+    engine.arm(ArmMode.PARTIAL, ALICE, at(100))
+    assert engine.state is PanelState.ARMED_PARTIAL
+    assert engine.mode is ArmMode.PARTIAL
+    assert engine.held_mode is None
+    assert engine.changed_by == ALICE
+    assert engine.next_deadline() is None
+    assert engine.remaining(at(100)) is None
+    assert engine.drain_events() == [
+        StateChanged(
+            at=at(100), old=PanelState.ARMED_TOTAL, new=PanelState.ARMED_PARTIAL, actor=ALICE
+        )
+    ]
+    assert engine.zone_armed("ground")
+    assert not engine.zone_armed("upstairs")
+    # upstairs is free at once, the ground floor is still watched the very same second
+    engine.detector_changed("bedroom_pir", Reading.ON, at(100))
+    assert engine.state is PanelState.ARMED_PARTIAL
+    engine.detector_changed("window", Reading.ON, at(100))
+    assert engine.state is PanelState.TRIGGERED
+    assert engine.tripped == ("window",)
+    engine.tick(at(280))
+    assert engine.state is PanelState.ARMED_PARTIAL
+
+
+def test_lowering_keeps_the_bypasses() -> None:
+    engine = make_engine()
+    engine.detector_changed("window", Reading.ON, T0)
+    engine.detector_changed("bedroom_window", Reading.ON, T0)
+    engine.arm(ArmMode.TOTAL, ALICE, T0, force=True)
+    engine.tick(at(60))
+    engine.drain_events()
+    engine.arm(ArmMode.PARTIAL, ALICE, at(100))
+    assert engine.bypassed == {"window", "bedroom_window"}
+    assert kinds(engine.drain_events()) == ["StateChanged"]  # nothing new to bypass
+    engine.detector_changed("window", Reading.OFF, at(110))
+    engine.detector_changed("window", Reading.ON, at(120))
+    assert engine.state is PanelState.ARMED_PARTIAL
+
+
+def test_lowering_still_refuses_an_open_unbypassed_detector() -> None:
+    engine = armed_engine(ArmMode.TOTAL)
+    engine.detector_changed("window", Reading.ON, at(100))
+    engine.tick(at(280))  # the alarm has ended, the window is still open
+    assert engine.state is PanelState.ARMED_TOTAL
+    with pytest.raises(ArmRefusedError):
+        engine.arm(ArmMode.PARTIAL, ALICE, at(300))
+    assert engine.state is PanelState.ARMED_TOTAL
+    engine.arm(ArmMode.PARTIAL, ALICE, at(301), force=True)
+    assert engine.state is PanelState.ARMED_PARTIAL
+    assert engine.bypassed == {"window"}
+
+
+# ----------------------------------------------------------------- raising PARTIAL -> TOTAL
+
+
+def raising_engine() -> AlarmEngine:
+    """Armed partial by Alice at T0, raised to total by Alice at ``at(100)``, events drained."""
+    engine = armed_engine(ArmMode.PARTIAL)
+    engine.arm(ArmMode.TOTAL, ALICE, at(100))
+    engine.drain_events()
+    return engine
+
+
+def test_raising_keeps_the_night_zones_watched_during_the_exit_delay() -> None:
+    engine = raising_engine()
+    assert engine.state is PanelState.ARMING
+    assert engine.mode is ArmMode.TOTAL
+    assert engine.held_mode is ArmMode.PARTIAL
+    assert engine.next_deadline() == at(160)
+    engine.detector_changed("window", Reading.ON, at(110))
+    assert engine.state is PanelState.TRIGGERED
+    assert engine.tripped == ("window",)
+    assert engine.drain_events() == [
+        StateChanged(at=at(110), old=PanelState.ARMING, new=PanelState.TRIGGERED, actor=None),
+        AlarmRaised(at=at(110), kind=AlarmKind.INTRUSION, detector_id="window", zone_id="ground"),
+    ]
+    assert engine.zone_in_alarm("ground")
+
+
+@pytest.mark.parametrize("detector_id", ["window", "living_cam"])
+def test_any_immediate_night_detector_alarms_during_a_raise(detector_id: str) -> None:
+    engine = raising_engine()
+    engine.detector_changed(detector_id, Reading.ON, at(110))
+    assert engine.state is PanelState.TRIGGERED
+    assert engine.tripped == (detector_id,)
+
+
+def test_an_alarm_during_a_raise_falls_back_to_partial() -> None:
+    engine = raising_engine()
+    engine.detector_changed("window", Reading.ON, at(110))
+    assert engine.mode is ArmMode.PARTIAL
+    assert engine.held_mode is None
+    assert engine.next_deadline() == at(290)  # the alarm; the exit delay is over
+    # the people still upstairs are not reported as intruders
+    engine.detector_changed("bedroom_pir", Reading.ON, at(120))
+    assert engine.tripped == ("window",)
+    assert not engine.zone_armed("upstairs")
+    engine.drain_events()
+    engine.tick(at(290))
+    assert engine.state is PanelState.ARMED_PARTIAL
+    assert engine.drain_events() == [
+        StateChanged(at=at(290), old=PanelState.TRIGGERED, new=PanelState.ARMED_PARTIAL, actor=None)
+    ]
+
+
+def test_the_way_out_and_upstairs_are_free_during_a_raise() -> None:
+    engine = raising_engine()
+    for detector_id in ("bedroom_pir", "bedroom_window", "hall_pir", "front_door"):
+        engine.detector_changed(detector_id, Reading.ON, at(110))
+    for detector_id in ("bedroom_window", "hall_pir", "front_door"):
+        engine.detector_changed(detector_id, Reading.OFF, at(120))
+    assert engine.state is PanelState.ARMING
+    assert engine.tripped == ()
+    assert engine.drain_events() == []
+    engine.tick(at(160))
+    assert engine.state is PanelState.ARMED_TOTAL
+    assert engine.held_mode is None
+    assert engine.drain_events() == [
+        StateChanged(at=at(160), old=PanelState.ARMING, new=PanelState.ARMED_TOTAL, actor=None)
+    ]
+
+
+def test_entry_door_left_open_at_the_end_of_a_raise_starts_entry_delay() -> None:
+    engine = raising_engine()
+    engine.detector_changed("front_door", Reading.ON, at(150))
+    engine.tick(at(160))
+    assert engine.state is PanelState.PENDING
+    assert engine.mode is ArmMode.TOTAL
+    assert engine.held_mode is None
+    assert engine.tripped == ("front_door",)
+    engine.tick(at(190))
+    assert engine.state is PanelState.TRIGGERED
+    engine.tick(at(370))
+    assert engine.state is PanelState.ARMED_TOTAL
+
+
+def test_tamper_during_a_raise_is_a_panel_alarm() -> None:
+    engine = raising_engine()
+    engine.tamper_changed("bedroom_pir", tampered=True, now=at(110))
+    assert engine.state is PanelState.TRIGGERED
+    assert engine.mode is ArmMode.PARTIAL
+    assert engine.tripped == ("bedroom_pir",)
+
+
+def test_smoke_and_panic_during_a_raise_fall_back_to_partial() -> None:
+    engine = raising_engine()
+    engine.detector_changed("smoke", Reading.ON, at(110))
+    assert engine.state is PanelState.TRIGGERED
+    engine.tick(at(290))
+    assert engine.state is PanelState.ARMED_PARTIAL
+    engine.arm(ArmMode.TOTAL, ALICE, at(300))
+    engine.trigger(APP, at(310))
+    assert engine.mode is ArmMode.PARTIAL
+    engine.tick(at(490))
+    assert engine.state is PanelState.ARMED_PARTIAL
+
+
+def test_first_arming_watches_nothing_during_the_exit_delay() -> None:
+    engine = make_engine()
+    engine.arm(ArmMode.TOTAL, ALICE, T0)
+    assert engine.held_mode is None
+    engine.detector_changed("window", Reading.ON, at(10))
+    engine.tamper_changed("bedroom_pir", tampered=True, now=at(10))
+    assert engine.state is PanelState.ARMING
+    assert not engine.zone_armed("ground")
+
+
+def test_disarming_during_a_raise_forgets_the_held_mode() -> None:
+    engine = raising_engine()
+    engine.disarm(ALICE, at(110))
+    assert engine.held_mode is None
+    assert engine.mode is None
+    engine.detector_changed("window", Reading.ON, at(120))
+    assert engine.state is PanelState.DISARMED
+
+
+def test_no_mode_switch_while_raising() -> None:
+    engine = raising_engine()
+    with pytest.raises(NotAllowedError, match="arming_in_progress"):
+        engine.arm(ArmMode.PARTIAL, ALICE, at(110))
+    assert engine.state is PanelState.ARMING
+    assert engine.held_mode is ArmMode.PARTIAL
+
+
+def test_raise_without_exit_delay_is_immediate() -> None:
+    engine = armed_engine(ArmMode.PARTIAL, exit_delay=timedelta(0))
+    engine.arm(ArmMode.TOTAL, BOB, at(100))
+    assert engine.state is PanelState.ARMED_TOTAL
+    assert engine.held_mode is None

@@ -171,3 +171,89 @@ def test_split_code_check_counts_like_the_combined_one() -> None:
     person = match_code(engine.config.people, BOB_CODE)
     assert person is not None
     assert engine.record_code_attempt(person, T0, Method.KEYPAD).id == "bob"
+
+
+# ----------------------------------------------------------------- badges share the lockout
+
+
+def test_five_unknown_badges_lock_out_like_wrong_codes() -> None:
+    engine = make_engine()
+    for n in range(1, 6):
+        with pytest.raises(BadgeRejectedError, match="unknown"):
+            engine.authenticate_badge(f"GUESS{n:04}", at(n))
+    events = engine.drain_events()
+    assert [type(e).__name__ for e in events] == ["BadgeRejected"] * 5 + ["LockedOut"]
+    assert events[-2] == BadgeRejected(at=at(5), badge_id_hint="0005", reason="unknown")
+    assert events[-1] == LockedOut(at=at(5), until=at(95))
+    assert engine.locked_until(at(50)) == at(95)
+
+
+def test_while_locked_no_badge_is_even_looked_at() -> None:
+    engine = make_engine()
+    for n in range(1, 6):
+        with pytest.raises(BadgeRejectedError):
+            engine.authenticate_badge("DEADBEEF99", at(n))
+    engine.drain_events()
+    engine.set_badge_disabled(CAROL_BADGE, disabled=True)
+    for badge in (ALICE_BADGE, "DEADBEEF99", CAROL_BADGE):
+        with pytest.raises(LockedOutError) as locked:
+            engine.authenticate_badge(badge, at(94))
+        assert locked.value.until == at(95)
+    # nothing reported, nothing counted, the lock not extended
+    assert engine.drain_events() == []
+    assert engine.locked_until(at(94)) == at(95)
+    assert engine.authenticate_badge(ALICE_BADGE, at(95)).id == "alice"
+    assert engine.locked_until(at(95)) is None
+
+
+def test_disabled_badge_counts_as_a_failure() -> None:
+    engine = make_engine()
+    engine.set_badge_disabled(ALICE_BADGE, disabled=True)
+    for n in range(1, 5):
+        with pytest.raises(WrongCodeError):
+            engine.authenticate_code("0000", at(n), Method.KEYPAD)
+    engine.drain_events()
+    with pytest.raises(BadgeRejectedError, match="disabled"):
+        engine.authenticate_badge(ALICE_BADGE, at(5))
+    assert engine.drain_events() == [
+        BadgeRejected(at=at(5), badge_id_hint="c3d4", reason="disabled"),
+        LockedOut(at=at(5), until=at(95)),
+    ]
+    with pytest.raises(LockedOutError):
+        engine.authenticate_code(ALICE_CODE, at(6), Method.KEYPAD)
+
+
+def test_codes_and_badges_share_one_count() -> None:
+    engine = make_engine()
+    with pytest.raises(BadgeRejectedError):
+        engine.authenticate_badge("DEADBEEF99", at(1))
+    with pytest.raises(WrongCodeError) as info:
+        engine.authenticate_code("0000", at(2), Method.KEYPAD)
+    assert info.value.failures == 2
+    for n in range(3, 6):
+        with pytest.raises(WrongCodeError):
+            engine.authenticate_code("0000", at(n), Method.KEYPAD)
+    # locked by codes: a valid badge is refused too
+    with pytest.raises(LockedOutError) as locked:
+        engine.authenticate_badge(ALICE_BADGE, at(6))
+    assert locked.value.until == at(95)
+
+
+def test_valid_badge_resets_the_failure_count() -> None:
+    engine = make_engine()
+    for n in range(1, 5):
+        with pytest.raises(WrongCodeError):
+            engine.authenticate_code("0000", at(n), Method.KEYPAD)
+    assert engine.authenticate_badge(CAROL_BADGE, at(5)).id == "carol"
+    with pytest.raises(WrongCodeError) as info:
+        engine.authenticate_code("0000", at(6), Method.KEYPAD)
+    assert info.value.failures == 1
+    for n in range(7, 10):
+        with pytest.raises(BadgeRejectedError):
+            engine.authenticate_badge("DEADBEEF99", at(n))
+    assert engine.locked_until(at(10)) is None
+    assert not any(isinstance(e, LockedOut) for e in engine.drain_events())
+
+
+def test_locked_out_error_names_badges_too() -> None:
+    assert "code and badge entry locked" in str(LockedOutError(T0))

@@ -10,6 +10,7 @@ from custom_components.imaprotect.core import (
     AlarmKind,
     AlarmRaised,
     ArmMode,
+    BadgeRejectedError,
     FaultRaised,
     LockedOutError,
     Method,
@@ -20,6 +21,7 @@ from custom_components.imaprotect.core import (
 )
 from tests.core.builders import (
     ALICE,
+    ALICE_BADGE,
     ALICE_CODE,
     APP,
     T0,
@@ -46,6 +48,7 @@ def test_disarmed_round_trip() -> None:
     assert restored.open_detectors == {"window"}
     assert restored.drain_events() == []
     assert restored.snapshot() == engine.snapshot()
+    assert engine.snapshot()["held_mode"] is None
 
 
 def test_arming_round_trip_keeps_the_absolute_deadline() -> None:
@@ -165,6 +168,77 @@ def test_lockout_survives_a_restart() -> None:
         restored.authenticate_code(ALICE_CODE, at(10), Method.KEYPAD)
 
 
+def test_badge_lockout_survives_a_restart() -> None:
+    engine = make_engine()
+    for n in range(5):
+        with pytest.raises(BadgeRejectedError):
+            engine.authenticate_badge("DEADBEEF99", at(n))
+    restored = round_trip(engine, 10)
+    assert restored.locked_until(at(10)) == at(94)
+    with pytest.raises(LockedOutError):
+        restored.authenticate_badge(ALICE_BADGE, at(10))
+
+
+def raised(seconds: float) -> AlarmEngine:
+    """Armed partial at T0 (armed at 60), raised to total at ``at(seconds)``."""
+    engine = armed_engine(ArmMode.PARTIAL)
+    engine.arm(ArmMode.TOTAL, ALICE, at(seconds))
+    return engine
+
+
+def test_raise_round_trip_keeps_the_night_zones_watched() -> None:
+    engine = raised(100)
+    assert engine.snapshot()["held_mode"] == "partial"
+    restored = round_trip(engine, 110)
+    assert restored.state is PanelState.ARMING
+    assert restored.mode is ArmMode.TOTAL
+    assert restored.held_mode is ArmMode.PARTIAL
+    assert restored.next_deadline() == at(160)
+    assert restored.snapshot() == engine.snapshot()
+    restored.detector_changed("window", Reading.ON, at(111))
+    assert restored.state is PanelState.TRIGGERED
+    assert restored.mode is ArmMode.PARTIAL
+
+
+def test_raise_that_ended_while_down_is_armed_total() -> None:
+    restored = round_trip(raised(100), 1000)
+    assert restored.state is PanelState.ARMED_TOTAL
+    assert restored.held_mode is None
+    assert restored.snapshot()["held_mode"] is None
+
+
+def test_lowered_round_trip() -> None:
+    engine = armed_engine(ArmMode.TOTAL)
+    engine.arm(ArmMode.PARTIAL, ALICE, at(100))
+    restored = round_trip(engine, 200)
+    assert restored.state is PanelState.ARMED_PARTIAL
+    assert restored.held_mode is None
+    assert restored.snapshot() == engine.snapshot()
+
+
+def test_snapshot_without_held_mode_still_loads() -> None:
+    data = raised(100).snapshot()
+    del data["held_mode"]
+    restored = AlarmEngine.restore(make_config(), data, at(110))
+    assert restored.state is PanelState.ARMING
+    assert restored.held_mode is None
+
+
+@pytest.mark.parametrize(
+    ("state", "mode", "held"),
+    [
+        ("armed_night", "partial", "partial"),  # not arming
+        ("triggered", "partial", "partial"),
+        ("arming", "partial", "partial"),  # first arming, nothing held
+        ("arming", "total", "total"),  # not lower
+    ],
+)
+def test_inconsistent_held_mode_is_dropped(state: str, mode: str, held: str) -> None:
+    data = {"state": state, "mode": mode, "held_mode": held, "deadline": at(60).isoformat()}
+    restored = AlarmEngine.restore(make_config(), data, at(1))
+    assert restored.held_mode is None
+
+
 def test_supervision_state_survives_a_restart() -> None:
     engine = make_engine()
     engine.detector_changed("bedroom_pir", Reading.UNAVAILABLE, at(10))
@@ -267,6 +341,7 @@ BASE = {"state": "arming", "mode": "total", "deadline": at(60).isoformat()}
         ({**BASE, "changed_by": {"person_id": "alice"}}, "malformed alarm snapshot"),
         ({**BASE, "readings": {"window": "open"}}, "not a valid Reading"),
         ({**BASE, "lockout": {"failures": -1}}, "lockout"),
+        ({**BASE, "held_mode": "night"}, "not a valid ArmMode"),
     ],
 )
 def test_malformed_snapshots_are_refused(data: dict[str, Any], message: str) -> None:

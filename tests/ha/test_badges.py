@@ -116,3 +116,21 @@ async def test_disabled_badge_survives_a_reload(hass: HomeAssistant, home: MockC
     with pytest.raises(ServiceValidationError) as err:
         await present(hass, MARIE_BADGE)
     assert err.value.translation_key == "badge_disabled"
+
+
+async def test_guessing_badges_locks_entry_like_wrong_codes(
+    hass: HomeAssistant, home: MockConfigEntry
+) -> None:
+    locked = async_capture_events(hass, "imaprotect_locked_out")
+    for guess in range(5):
+        with pytest.raises(ServiceValidationError):
+            await present(hass, f"GUESS{guess:04d}")
+    assert len(locked) == 1
+    with pytest.raises(ServiceValidationError) as err:
+        await present(hass, MARIE_BADGE)
+    assert err.value.translation_key == "locked_out"
+    await scan(hass, MARIE_BADGE)  # a tag scan during the lock is refused too, quietly
+    assert panel_state(hass) == "disarmed"
+    event = hass.states.get(MARIE_BADGE_EVENT)
+    assert event is not None
+    assert event.attributes["event_type"] == "rejected"

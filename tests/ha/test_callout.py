@@ -5,6 +5,7 @@ The voice server is stood in by a small aiohttp server on 127.0.0.1 that records
 """
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 import hashlib
 import hmac
 import json
@@ -12,6 +13,7 @@ import time
 from typing import Any
 
 from aiohttp import web
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import issue_registry as ir
@@ -19,11 +21,21 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
     async_mock_service,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from .conftest import MARIE_CODE, PANEL, WINDOW, home_entry, set_sources
+from .conftest import (
+    DOOR,
+    MARIE_CODE,
+    PANEL,
+    SMOKE,
+    WINDOW,
+    WINDOW_TAMPER,
+    home_entry,
+    set_sources,
+)
 
 TOKEN = "voice-token-0123456789abcdef"
 SECRET = "callback-secret-0123456789abcdef0123456789"
@@ -38,6 +50,15 @@ class StandIn:
         self.alerts: list[dict[str, Any]] = []
         self.cancels: list[tuple[str, dict[str, Any]]] = []
         self.url = ""
+        # Failure injection: how many of the next requests of a kind answer 503, and a 422.
+        self.unavailable = {"alert": 0, "cancel": 0}
+        self.reject_site: dict[str, str] | None = None
+
+    def _down(self, kind: str) -> bool:
+        if self.unavailable[kind] > 0:
+            self.unavailable[kind] -= 1
+            return True
+        return False
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -54,16 +75,22 @@ class StandIn:
 
     async def _put_site(self, request: web.Request) -> web.Response:
         self._authorised(request)
+        if self.reject_site is not None:
+            return web.json_response(self.reject_site, status=422)
         self.sites[request.match_info["site"]] = await request.json()
         return web.json_response({"site_id": request.match_info["site"]})
 
     async def _post_alert(self, request: web.Request) -> web.Response:
         self._authorised(request)
+        if self._down("alert"):
+            return web.json_response({"error": "unavailable"}, status=503)
         self.alerts.append(await request.json() | {"site": request.match_info["site"]})
         return web.json_response({"status": "calling"}, status=201)
 
     async def _cancel(self, request: web.Request) -> web.Response:
         self._authorised(request)
+        if self._down("cancel"):
+            return web.json_response({"error": "unavailable"}, status=503)
         self.cancels.append((request.match_info["alert"], await request.json()))
         return web.json_response({"status": "cancelled"})
 
@@ -291,3 +318,200 @@ async def test_home_flow_checks_the_voice_server(hass: HomeAssistant, stand_in: 
     assert result["data"]["voice_url"] == stand_in.url
     assert result["data"]["voice_token"] == TOKEN
     assert result["data"]["station"] == "3631"
+
+
+async def post_callback(
+    hass_client_no_auth: ClientSessionGenerator, payload: dict[str, Any]
+) -> int:
+    client = await hass_client_no_auth()
+    body = json.dumps(payload).encode()
+    response = await client.post(f"/api/webhook/{WEBHOOK_ID}", data=body, headers=signed(body))
+    return response.status
+
+
+async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def test_the_next_alarm_after_one_ended_is_not_lost(
+    hass: HomeAssistant, stand_in: StandIn, freezer: FrozenDateTimeFactory
+) -> None:
+    await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    await trigger(hass)  # panic from disarmed; its campaign runs on, nobody acknowledges
+    await tick(hass, freezer, 181)
+    assert hass.states.get(PANEL).state == "disarmed"  # type: ignore[union-attr]
+    hass.states.async_set(SMOKE, "on")
+    await hass.async_block_till_done()
+    assert [a["kind"] for a in stand_in.alerts] == ["intrusion", "smoke"]
+    assert len({a["alert_id"] for a in stand_in.alerts}) == 2
+
+
+async def test_a_fire_during_an_intrusion_alarm_gets_its_own_alert(
+    hass: HomeAssistant, stand_in: StandIn
+) -> None:
+    await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    await trigger(hass)
+    hass.states.async_set(SMOKE, "on")
+    await hass.async_block_till_done()
+    assert [a["kind"] for a in stand_in.alerts] == ["intrusion", "smoke"]
+    assert hass.states.get("sensor.maison_alert").attributes["kind"] == "smoke"  # type: ignore[union-attr]
+
+
+async def test_tamper_while_disarmed_phones_nobody(hass: HomeAssistant, stand_in: StandIn) -> None:
+    await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    alarms = async_capture_events(hass, "imaprotect_alarm")
+    hass.states.async_set(WINDOW_TAMPER, "on")
+    await hass.async_block_till_done()
+    assert [e.data["kind"] for e in alarms] == ["tamper"]
+    assert stand_in.alerts == []
+
+
+async def test_alert_is_sent_again_when_the_voice_server_is_back(
+    hass: HomeAssistant, stand_in: StandIn, freezer: FrozenDateTimeFactory
+) -> None:
+    sent = async_mock_service(hass, "notify", "send_message")
+    await setup_home(
+        hass, voice_url=stand_in.url, voice_token=TOKEN, notify_entities=["notify.phone"]
+    )
+    stand_in.unavailable["alert"] = 2
+    await trigger(hass)
+    assert hass.states.get("sensor.maison_alert").state == "failed"  # type: ignore[union-attr]
+    assert len(sent) == 1  # people are told at once, by notification
+    await tick(hass, freezer, 6)
+    assert stand_in.alerts == []
+    await tick(hass, freezer, 16)
+    assert len(stand_in.alerts) == 1
+    assert hass.states.get("sensor.maison_alert").state == "calling"  # type: ignore[union-attr]
+    assert len(sent) == 1
+
+
+async def test_cancel_is_sent_again_until_the_voice_server_hears_it(
+    hass: HomeAssistant, stand_in: StandIn, freezer: FrozenDateTimeFactory
+) -> None:
+    await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    await trigger(hass)
+    stand_in.unavailable["cancel"] = 1
+    await hass.services.async_call(
+        "alarm_control_panel",
+        "alarm_disarm",
+        {"entity_id": PANEL, "code": MARIE_CODE},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert stand_in.cancels == []
+    assert hass.states.get("sensor.maison_alert").state == "cancelled"  # type: ignore[union-attr]
+    await tick(hass, freezer, 6)
+    assert stand_in.cancels == [(stand_in.alerts[0]["alert_id"], {"by": "Marie"})]
+
+
+async def test_a_home_with_nobody_to_call_notifies_instead(
+    hass: HomeAssistant, stand_in: StandIn
+) -> None:
+    sent = async_mock_service(hass, "notify", "send_message")
+    await async_process_ha_core_config(hass, {"internal_url": "http://127.0.0.1:8123"})
+    set_sources(hass)
+    entry = home_entry(
+        voice_url=stand_in.url,
+        voice_token=TOKEN,
+        notify_entities=["notify.phone"],
+        webhook_id=WEBHOOK_ID,
+        callback_secret=SECRET,
+    )
+    entry.add_to_hass(hass)
+    hass.config_entries.async_remove_subentry(entry, "marie")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await trigger(hass)
+    assert stand_in.sites == {}
+    assert stand_in.alerts == []
+    assert len(sent) == 1
+
+
+async def test_refused_instructions_raise_their_own_repair(
+    hass: HomeAssistant, stand_in: StandIn, issue_registry: ir.IssueRegistry
+) -> None:
+    stand_in.reject_site = {"error": "invalid_phone", "field": "contacts.0.phone"}
+    entry = await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    issue = issue_registry.async_get_issue("imaprotect", f"voice_server_rejected_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"home": "Maison", "detail": "contacts.0.phone"}
+    assert (
+        issue_registry.async_get_issue("imaprotect", f"voice_server_unreachable_{entry.entry_id}")
+        is None
+    )
+
+
+async def test_attempt_callbacks_say_who_is_called_and_repeats_are_not_logged_twice(
+    hass: HomeAssistant, stand_in: StandIn, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    statuses = async_capture_events(hass, "imaprotect_alert")
+    await trigger(hass)
+    alert_id = stand_in.alerts[0]["alert_id"]
+    paul = {"id": "paul", "name": "Paul"}
+    for payload in (
+        {"event": "attempt_started", "status": "calling", "contact": paul},
+        {"event": "attempt_ended", "status": "calling", "contact": paul},
+        {"event": "alert_status", "status": "acknowledged", "contact": paul},
+        {"event": "alert_status", "status": "acknowledged", "contact": paul},
+    ):
+        assert await post_callback(hass_client_no_auth, payload | {"alert_id": alert_id}) == 200
+    assert [(e.data["status"], e.data["contact"]) for e in statuses] == [
+        ("calling", "Paul"),
+        ("acknowledged", "Paul"),
+    ]
+
+
+async def test_cancel_callback_keeps_who_disarmed(
+    hass: HomeAssistant, stand_in: StandIn, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    await trigger(hass)
+    alert_id = stand_in.alerts[0]["alert_id"]
+    await hass.services.async_call(
+        "alarm_control_panel",
+        "alarm_disarm",
+        {"entity_id": PANEL, "code": MARIE_CODE},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    payload = {
+        "event": "alert_status",
+        "alert_id": alert_id,
+        "status": "cancelled",
+        "contact": {"id": "paul", "name": "Paul"},
+        "cancelled_by": "Marie",
+    }
+    assert await post_callback(hass_client_no_auth, payload) == 200
+    assert hass.states.get("sensor.maison_alert").attributes["contact"] == "Marie"  # type: ignore[union-attr]
+
+
+async def test_alarm_caught_up_after_a_restart_reaches_the_voice_server(
+    hass: HomeAssistant,
+    stand_in: StandIn,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    entry = await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    await hass.services.async_call(
+        "alarm_control_panel", "alarm_arm_away", {"entity_id": PANEL}, blocking=True
+    )
+    await tick(hass, freezer, 31)
+    hass.states.async_set(DOOR, "on")
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    freezer.tick(timedelta(seconds=120))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(PANEL).state == "triggered"  # type: ignore[union-attr]
+    assert [a["kind"] for a in stand_in.alerts] == ["intrusion"]
+    payload = {
+        "event": "alert_status",
+        "alert_id": stand_in.alerts[0]["alert_id"],
+        "status": "acknowledged",
+        "contact": {"id": "marie", "name": "Marie"},
+    }
+    assert await post_callback(hass_client_no_auth, payload) == 200
+    assert hass.states.get("sensor.maison_alert").state == "acknowledged"  # type: ignore[union-attr]

@@ -3,18 +3,32 @@
 import json
 
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from .conftest import MARIE_BADGE, PAUL_BADGE
+from .conftest import MARIE_BADGE, PAUL_BADGE, home_entry, set_sources
+
+TOKEN = "voice-token-must-not-leak-0123"
+SECRET = "callback-secret-must-not-leak-0123456789"
+WEBHOOK = "f00d" * 16
 
 
 async def test_diagnostics_are_redacted(
-    hass: HomeAssistant, home: MockConfigEntry, hass_client: ClientSessionGenerator
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, socket_enabled: None
 ) -> None:
+    set_sources(hass)
+    home = home_entry(
+        voice_url="http://127.0.0.1:9",
+        voice_token=TOKEN,
+        station="sip:station-desk@127.0.0.1",
+        webhook_id=WEBHOOK,
+        callback_secret=SECRET,
+    )
+    home.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(home.entry_id)
+    await hass.async_block_till_done()
     await hass.services.async_call(
         "alarm_control_panel",
         "alarm_arm_away",
@@ -26,9 +40,20 @@ async def test_diagnostics_are_redacted(
     assert diagnostics["now"]["state"] == "arming"
     assert diagnostics["entry"]["data"]["formula"] == "a_la_carte"
     assert len(diagnostics["subentries"]) == 11
-    for secret in ("pbkdf2", MARIE_BADGE, PAUL_BADGE, "+33612345678", "marie@example.org"):
+    for secret in (
+        "pbkdf2",
+        MARIE_BADGE,
+        PAUL_BADGE,
+        "+33612345678",
+        "marie@example.org",
+        TOKEN,
+        SECRET,
+        WEBHOOK,
+        "127.0.0.1:9",
+        "station-desk",
+    ):
         assert secret.lower() not in text.lower()
     marie = next(s for s in diagnostics["subentries"] if s["title"] == "Marie")
     assert marie["data"]["code_hash"] == "**REDACTED**"
     assert marie["data"]["phone"] == "**REDACTED**"
-    assert diagnostics["panel"]["changed_by"]["person_name"] is None  # armed without a code
+    assert diagnostics["entry"]["data"]["voice_token"] == "**REDACTED**"

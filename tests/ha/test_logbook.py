@@ -81,4 +81,6 @@ async def test_logbook_lines_in_french(hass: HomeAssistant) -> None:
         )
         == "Mise en marche par Paul refusée : détecteurs ouverts Fenêtre salon"
     )
-    assert line(hass, "imaprotect_locked_out") == "Saisie des codes bloquée après 5 codes erronés"
+    assert (
+        line(hass, "imaprotect_locked_out") == "Saisie des codes et badges bloquée après 5 échecs"
+    )

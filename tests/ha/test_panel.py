@@ -327,3 +327,11 @@ async def test_service_schema_refuses_a_malformed_code(
             "imaprotect", "disarm", {"entity_id": PANEL, "code": "12ab"}, blocking=True
         )
     assert state(hass) == "disarmed"
+
+
+async def test_panic_with_a_wrong_code_still_raises_the_alarm(
+    hass: HomeAssistant, home: MockConfigEntry
+) -> None:
+    await call(hass, "alarm_trigger", code="0000")
+    assert state(hass) == "triggered"
+    assert attrs(hass)["changed_by"] is None

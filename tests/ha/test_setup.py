@@ -2,7 +2,11 @@
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .conftest import PANEL
@@ -86,3 +90,16 @@ async def test_removed_detector_leaves_and_its_device_can_be_deleted(
     assert panel_device is not None
     assert not await async_remove_config_entry_device(hass, home, panel_device)
     assert await async_remove_config_entry_device(hass, home, device)
+
+
+async def test_detectors_of_a_deleted_zone_keep_watching_and_a_repair_says_so(
+    hass: HomeAssistant, home: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    hass.config_entries.async_remove_subentry(home, "upstairs")
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue("imaprotect", f"detector_without_zone_{home.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"home": "Maison", "detectors": "Chambre, Fumée étage"}
+    hass.states.async_set("binary_sensor.upstairs_smoke", "on")
+    await hass.async_block_till_done()
+    assert hass.states.get(PANEL).state == "triggered"  # type: ignore[union-attr]

@@ -13,7 +13,16 @@ Choices where the specification is silent (an installer's view, EN 50131 in mind
   triggers the alarm at the restore instant, and the alarm then lasts a full ``alarm_duration``
   from there (a silent, already-finished alarm would be a lost alarm). An exit fault found late
   starts its entry delay at the end of the exit delay, not at the restore instant.
-* An alarm from ARMING (smoke, panic) returns, when it ends, to the armed state being set.
+* An alarm from ARMING (smoke, panic) returns, when it ends, to the armed state being set;
+  except during a raise (see below), which the alarm cuts short: the panel falls back to the
+  mode it was armed in before, so people still on their way out are not reported as intruders
+  during the alarm nor caught by the higher mode after it.
+* Lowering protection (ARMED_TOTAL -> PARTIAL) takes effect at once: no exit delay, and the
+  partial zones, already watched, stay watched without a gap. Raising it (ARMED_PARTIAL ->
+  TOTAL) goes through the exit delay, but the zones armed before stay watched meanwhile
+  (``held_mode``): their detectors alarm as they did before the raise, except entry-route
+  detectors, which are the way out and are only checked at the end of the exit delay like in
+  any exit delay. A tamper during a raise is a panel alarm, as when armed.
 * Further detectors tripping while TRIGGERED are added to ``tripped`` and reported once each;
   they do not lengthen the alarm (sirens must stop).
 * ``tripped`` is the alarm memory: it survives the return to armed after an alarm and is
@@ -23,6 +32,9 @@ Choices where the specification is silent (an installer's view, EN 50131 in mind
 * Disarming, and arming when ``code_arm_required`` is off, need no person: the Home Assistant
   layer decides when to ask for a code. Switching from TOTAL to PARTIAL lowers protection and so
   needs a person who may both arm and disarm.
+* Badges share the code-entry lockout: an unknown or disabled badge counts as a wrong code, a
+  valid badge as a right one, and while locked no badge is even looked at. Otherwise badge ids
+  (short, often printed on the fob) could be guessed without limit.
 * Unknown detector, zone or person ids raise KeyError (a configuration mismatch is a bug).
 """
 
@@ -104,10 +116,10 @@ class WrongCodeError(AlarmError):
 
 
 class LockedOutError(AlarmError):
-    """Code entry is locked until ``until`` after too many wrong codes."""
+    """Code and badge entry is locked until ``until`` after too many wrong codes or badges."""
 
     def __init__(self, until: datetime) -> None:
-        super().__init__(f"code entry locked until {until.isoformat()}")
+        super().__init__(f"code and badge entry locked until {until.isoformat()}")
         self.until = until
 
 
@@ -142,6 +154,7 @@ class AlarmEngine:
         self._disabled_badges = {normalize_badge(b) for b in disabled_badges}
         self._state = PanelState.DISARMED
         self._mode: ArmMode | None = None
+        self._held: ArmMode | None = None
         self._changed_by: Actor | None = None
         self._deadline: datetime | None = None
         self._bypassed: set[str] = set()
@@ -173,6 +186,11 @@ class AlarmEngine:
     def mode(self) -> ArmMode | None:
         """The mode armed or being armed; None when disarmed (or in a 24/7 alarm from disarmed)."""
         return self._mode
+
+    @property
+    def held_mode(self) -> ArmMode | None:
+        """While raising PARTIAL -> TOTAL (ARMING): the mode still watched; None otherwise."""
+        return self._held
 
     @property
     def changed_by(self) -> Actor | None:
@@ -210,7 +228,7 @@ class AlarmEngine:
         return frozenset(self._disabled_badges)
 
     def locked_until(self, now: datetime) -> datetime | None:
-        """Return the end of the code-entry lock, or None when codes may be entered."""
+        """Return the end of the code and badge lock, or None when codes and badges are taken."""
         return self._lockout.locked_until(_require_aware(now))
 
     def remaining(self, now: datetime) -> timedelta | None:
@@ -242,11 +260,23 @@ class AlarmEngine:
         )
 
     def zone_armed(self, zone_id: str) -> bool:
-        """Whether the zone is watched right now (armed, pending or in alarm; not while arming)."""
+        """Whether the zone is watched right now.
+
+        Armed, pending or in alarm: the zones of the mode. Arming: none, except during a raise
+        to TOTAL, when the zones armed before (``held_mode``) stay watched.
+        """
         zone = self._config.zone(zone_id)
-        if self._mode is None or self._state in (PanelState.DISARMED, PanelState.ARMING):
+        mode = self._watched_mode()
+        if mode is None:
             return False
-        return self._mode is ArmMode.TOTAL or zone.partial
+        return mode is ArmMode.TOTAL or zone.partial
+
+    def _watched_mode(self) -> ArmMode | None:
+        if self._state is PanelState.ARMING:
+            return self._held
+        if self._state is PanelState.DISARMED:
+            return None
+        return self._mode
 
     def zone_in_alarm(self, zone_id: str) -> bool:
         """Whether the panel is triggered and a detector of this zone is among the causes."""
@@ -268,7 +298,7 @@ class AlarmEngine:
         return self.record_code_attempt(match_code(self._config.people, code), now, method)
 
     def check_code_lock(self, now: datetime) -> None:
-        """Raise LockedOutError while code entry is locked; codes must not even be checked then."""
+        """Raise LockedOutError while locked; codes and badges must not even be checked then."""
         until = self._lockout.locked_until(_require_aware(now))
         if until is not None:
             raise LockedOutError(until)
@@ -287,8 +317,14 @@ class AlarmEngine:
         raise WrongCodeError(failures)
 
     def authenticate_badge(self, badge_id: str, now: datetime) -> Person:
-        """Return the badge's holder; BadgeRejectedError ("unknown"/"disabled") otherwise."""
-        _require_aware(now)
+        """Return the badge's holder.
+
+        Badges share the code-entry lockout. Raises LockedOutError while locked (without looking
+        at the badge, nothing reported) and BadgeRejectedError ("unknown"/"disabled") otherwise;
+        a rejected badge counts as a wrong code (BadgeRejected, then LockedOut when it starts the
+        lock) and a valid one resets the count like a right code.
+        """
+        self.check_code_lock(now)
         key = normalize_badge(badge_id)
         reason = "unknown"
         if key in self._disabled_badges:
@@ -297,8 +333,12 @@ class AlarmEngine:
             for person in self._config.people:
                 for badge in person.badges:
                     if hmac.compare_digest(normalize_badge(badge).encode(), key.encode()):
+                        self._lockout.record_success()
                         return person
+        lock_end = self._lockout.record_failure(now)
         self._events.append(BadgeRejected(at=now, badge_id_hint=badge_hint(key), reason=reason))
+        if lock_end is not None:
+            self._events.append(LockedOut(at=now, until=lock_end))
         raise BadgeRejectedError(reason)
 
     def set_badge_disabled(self, badge_id: str, disabled: bool) -> None:
@@ -315,7 +355,9 @@ class AlarmEngine:
         """Arm in ``mode`` (from DISARMED, or switch mode from the other armed state).
 
         Open opening detectors of the watched set refuse arming (ArmRefusedError) unless
-        ``force``: then they are bypassed until the next disarm.
+        ``force``: then they are bypassed until the next disarm. Arming from DISARMED and raising
+        PARTIAL -> TOTAL go through the exit delay (a raise keeps the partial zones watched
+        meanwhile); lowering TOTAL -> PARTIAL takes effect at once and needs ``may_disarm``.
         """
         self.tick(now)
         if self._state in _ARMED_STATES:
@@ -347,9 +389,10 @@ class AlarmEngine:
             self._events.append(Bypassed(at=now, actor=actor, detector_ids=blocking))
 
         self._changed_by = actor
-        self._mode = mode
+        previous, self._mode = self._mode, mode
         exit_delay = self._config.settings.exit_delay
-        if exit_delay:
+        if exit_delay and not lowering:
+            self._held = previous  # a raise keeps the zones armed so far watched
             self._deadline = now + exit_delay
             self._set_state(PanelState.ARMING, now, actor)
         else:
@@ -397,6 +440,7 @@ class AlarmEngine:
         in_alarm = self._state in (PanelState.PENDING, PanelState.TRIGGERED)
         self._changed_by = actor
         self._mode = None
+        self._held = None
         self._deadline = None
         self._bypassed.clear()
         self._tripped.clear()
@@ -446,7 +490,11 @@ class AlarmEngine:
         if detector_id in self._tampered:
             return
         self._tampered.add(detector_id)
-        if self._state in _ARMED_STATES or self._state is PanelState.PENDING:
+        if (
+            self._state in _ARMED_STATES
+            or self._state is PanelState.PENDING
+            or (self._state is PanelState.ARMING and self._held is not None)
+        ):
             self._add_tripped(detector_id)
             self._enter_triggered(now, None)
         self._events.append(
@@ -483,6 +531,8 @@ class AlarmEngine:
             self._tripped.append(detector_id)
 
     def _enter_triggered(self, now: datetime, actor: Actor | None) -> None:
+        if self._held is not None:  # an alarm during a raise cuts it short
+            self._mode, self._held = self._held, None
         self._deadline = now + self._config.settings.alarm_duration
         self._set_state(PanelState.TRIGGERED, now, actor)
 
@@ -498,10 +548,13 @@ class AlarmEngine:
         self._raise(_KIND_OF_TYPE[detector.type], detector, now)
 
     def _intrusion(self, detector: Detector, now: datetime) -> None:
-        if self._mode is None or self._state in (PanelState.DISARMED, PanelState.ARMING):
+        mode = self._watched_mode()
+        if mode is None:
             return
-        if detector.id in self._bypassed or detector not in self.armed_detectors(self._mode):
+        if detector.id in self._bypassed or detector not in self.armed_detectors(mode):
             return
+        if self._state is PanelState.ARMING and detector.entry_route:
+            return  # the way out during a raise's exit delay: checked when it ends
         if self._state is PanelState.TRIGGERED:
             if detector.id not in self._tripped:
                 self._tripped.append(detector.id)
@@ -544,6 +597,7 @@ class AlarmEngine:
                 self._set_state(_ARMED_STATE[self._mode], now, None)
 
     def _end_exit(self, deadline: datetime, now: datetime) -> None:
+        self._held = None
         mode = self._mode
         assert mode is not None  # ARMING always has a mode
         left_open = [
@@ -578,6 +632,7 @@ class AlarmEngine:
             "version": SNAPSHOT_VERSION,
             "state": self._state.value,
             "mode": self._mode.value if self._mode is not None else None,
+            "held_mode": self._held.value if self._held is not None else None,
             "deadline": self._deadline.isoformat() if self._deadline is not None else None,
             "bypassed": sorted(self._bypassed),
             "tripped": list(self._tripped),
@@ -636,8 +691,11 @@ class AlarmEngine:
         deadline = _parse_time(data.get("deadline"))
         if state in _TIMED_STATES and deadline is None:
             raise ValueError("alarm snapshot lacks a deadline")
+        held = ArmMode(data["held_mode"]) if data.get("held_mode") is not None else None
+        raising = state is PanelState.ARMING and mode is ArmMode.TOTAL
         self._state = state
         self._mode = mode
+        self._held = held if raising and held is ArmMode.PARTIAL else None
         self._deadline = deadline if state in _TIMED_STATES else None
         known = self._detectors
         self._bypassed = set(self._known(data.get("bypassed", [])))

@@ -54,7 +54,7 @@ class CodeRejected:
 
 @dataclass(frozen=True, slots=True)
 class LockedOut:
-    """Too many wrong codes: code entry is locked until ``until``."""
+    """Too many wrong codes or rejected badges: both are refused until ``until``."""
 
     at: datetime
     until: datetime
@@ -62,7 +62,10 @@ class LockedOut:
 
 @dataclass(frozen=True, slots=True)
 class BadgeRejected:
-    """An unknown or disabled badge was presented; ``badge_id_hint`` is a short tail of its id."""
+    """An unknown or disabled badge was presented (counts towards the lockout).
+
+    ``badge_id_hint`` is a short tail of its id.
+    """
 
     at: datetime
     badge_id_hint: str

@@ -1,8 +1,9 @@
-"""Code-entry lockout against guessing, in the style of EN 50131-3.
+"""Code and badge lockout against guessing, in the style of EN 50131-3.
 
-After ``MAX_FAILURES`` wrong codes in a row, code entry is refused for ``LOCK_TIME``. When the
-lock has run out the count starts again from zero, so the next guesser gets another five tries
-and then another lock. The state is persisted (``to_dict``) so a restart does not lift a lock.
+After ``MAX_FAILURES`` failures in a row (wrong codes and rejected badges alike), code and badge
+entry is refused for ``LOCK_TIME``. When the lock has run out the count starts again from zero,
+so the next guesser gets another five tries and then another lock. The state is persisted
+(``to_dict``) so a restart does not lift a lock.
 """
 
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ def _aware(value: datetime) -> datetime:
 
 
 class CodeLockout:
-    """Counts wrong codes in a row and locks code entry after too many."""
+    """Counts failures (wrong codes, rejected badges) in a row and locks entry after too many."""
 
     __slots__ = ("_failures", "_until")
 
@@ -36,7 +37,7 @@ class CodeLockout:
 
     @property
     def failures(self) -> int:
-        """Wrong codes in a row so far (reset by a right code or the end of a lock)."""
+        """Failures in a row so far (reset by a right code or badge, or the end of a lock)."""
         return self._failures
 
     def _expire(self, now: datetime) -> None:
@@ -50,10 +51,10 @@ class CodeLockout:
         return self._until
 
     def record_failure(self, now: datetime) -> datetime | None:
-        """Count a wrong code; return the lock end when this failure starts a lockout.
+        """Count a wrong code or rejected badge; return the lock end when it starts a lockout.
 
         A failure reported while already locked is not counted and does not extend the lock
-        (callers should not check codes while locked at all).
+        (callers should not check codes or badges while locked at all).
         """
         self._expire(_aware(now))
         if self._until is not None:
@@ -65,7 +66,7 @@ class CodeLockout:
         return None
 
     def record_success(self) -> None:
-        """Clear the count and any lock: a right code was entered."""
+        """Clear the count and any lock: a right code or a valid badge was presented."""
         self._failures = 0
         self._until = None
 
