@@ -10,7 +10,11 @@ from .core.model import normalize_badge
 
 
 def badge_key(badge_id: str) -> str:
-    """A short stable digest of a badge id, so the id itself stays out of the registries."""
+    """A short stable digest of a badge id for unique ids.
+
+    It keeps the id out of the registries' plain text; badge ids are short, so it would not stop
+    someone who can read the registry from trying them all.
+    """
     return hashlib.sha256(normalize_badge(badge_id).encode()).hexdigest()[:12]
 
 
