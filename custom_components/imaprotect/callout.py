@@ -49,7 +49,12 @@ from .const import (
     SUBENTRY_PERSON,
 )
 from .texts import text
-from .voice_client import VoiceClient, VoiceServerError, VoiceServerRejectedError
+from .voice_client import (
+    VoiceClient,
+    VoiceServerAuthError,
+    VoiceServerError,
+    VoiceServerRejectedError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -226,8 +231,11 @@ class CallOut:
         return True
 
     def _report(self, err: VoiceServerError) -> None:
-        """A repair for the homeowner: the server is unreachable, or refused what we sent."""
+        """Tell the homeowner: a new token to give, or a repair (unreachable, refused)."""
         _LOGGER.warning("Voice server problem for %s: %s", self.entry.title, err)
+        if isinstance(err, VoiceServerAuthError):
+            self.entry.async_start_reauth(self.hass)
+            return
         key = ISSUE_UNREACHABLE
         placeholders = {"home": self.entry.title}
         if isinstance(err, VoiceServerRejectedError):

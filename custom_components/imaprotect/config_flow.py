@@ -380,6 +380,43 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"name": entry.title},
         )
 
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The voice server refused the home's token."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the voice server's new token, and check it."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            token = str(user_input[CONF_VOICE_TOKEN]).strip()
+            client = VoiceClient(
+                async_get_clientsession(self.hass), entry.data[CONF_VOICE_URL], token
+            )
+            try:
+                await client.async_check()
+            except VoiceServerAuthError:
+                errors[CONF_VOICE_TOKEN] = "invalid_auth"
+            except VoiceServerError:
+                errors[CONF_VOICE_TOKEN] = "cannot_connect"
+            else:
+                # The entry's update listener reloads the home.
+                return self.async_update_and_abort(entry, data_updates={CONF_VOICE_TOKEN: token})
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_VOICE_TOKEN): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
 
 class _ImaProtectSubentryFlow(ConfigSubentryFlow, ABC):
     """Shared create/reconfigure plumbing: validate, then show the form again or save.

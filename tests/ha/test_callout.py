@@ -515,3 +515,18 @@ async def test_alarm_caught_up_after_a_restart_reaches_the_voice_server(
     }
     assert await post_callback(hass_client_no_auth, payload) == 200
     assert hass.states.get("sensor.maison_alert").state == "acknowledged"  # type: ignore[union-attr]
+
+
+async def test_a_refused_token_asks_for_a_new_one(hass: HomeAssistant, stand_in: StandIn) -> None:
+    entry = await setup_home(hass, voice_url=stand_in.url, voice_token="an-old-token-0123456789")
+    flows = hass.config_entries.flow.async_progress_by_handler("imaprotect")
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    flow_id = flows[0]["flow_id"]
+    result = await hass.config_entries.flow.async_configure(flow_id, {"voice_token": "wrong"})
+    assert result["errors"] == {"voice_token": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(flow_id, {"voice_token": TOKEN})
+    assert result["type"] == "abort"
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.data["voice_token"] == TOKEN
+    assert entry.entry_id in stand_in.sites  # reloaded with the new token, the site is synced
