@@ -417,8 +417,16 @@ def build_app(context: ApiContext) -> web.Application:
 
 
 def outbox_gauges(store: Store) -> dict[str, tuple[str, float]]:
-    """Outbox queue sizes as gauges."""
-    return {
+    """Outbox queue sizes and dead letters (kept a week) as gauges."""
+    pending = {
         f"imaprotect_voice_outbox_pending_{kind}": (f"Undelivered {kind} items.", float(count))
         for kind, count in outbox.pending_counts(store.conn).items()
     }
+    dead = {
+        f"imaprotect_voice_outbox_dead_{kind}": (
+            f"Dead-lettered {kind} items (refused for good) of the last 7 days.",
+            float(count),
+        )
+        for kind, count in outbox.dead_counts(store.conn).items()
+    }
+    return pending | dead

@@ -5,6 +5,10 @@ to SQLite before it is acted on (an attempt row before the INVITE, the cursor wi
 end), together with the callbacks and emails it causes, so a restarted server picks up with the
 next contact and never calls anyone again for an alert that is already finished.
 
+Home Assistant gets a signed callback (see outbox.py) for every change of an alert's status
+(``event: "alert_status"``: calling at creation, then the final status, once) and for the start and
+end of every call attempt (``attempt_started`` / ``attempt_ended``, with the callee as ``contact``).
+
 Each call reads one ARI subscription queue. Things that are not Asterisk events but must interrupt
 the call (a cancellation from the API, the ARI WebSocket dropping) are put in the same queue as
 synthetic events, so a call waits at exactly one place at a time.
@@ -32,7 +36,7 @@ import aiohttp
 from voice_server import mailer, outbox
 from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError, AriEvent
 from voice_server.prompts import alert_message, texts
-from voice_server.store import Alert, Contact, Store, now_iso
+from voice_server.store import Alert, Attempt, Contact, Store, now_iso
 
 if TYPE_CHECKING:
     import sqlite3
@@ -49,6 +53,10 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Synthetic event: the alert was cancelled; ``raw["by"]`` says by whom.
 CANCELLED = "ImaprotectCancelled"
+#: The ``event`` of the status callbacks.
+ALERT_STATUS = "alert_status"
+ATTEMPT_STARTED = "attempt_started"
+ATTEMPT_ENDED = "attempt_ended"
 HASH_ALGORITHM = "pbkdf2_sha256"
 MAX_ITERATIONS = 10_000_000
 _DIGITS = frozenset("0123456789*")
@@ -185,7 +193,7 @@ class Campaigns:
             detector=request.detector,
             zone=request.zone,
             occurred_at=request.occurred_at.isoformat(),
-            plan=site,
+            plan=site.without_callback(),
             status="calling",
             created_at=now_iso(),
             next_round=1,
@@ -198,7 +206,7 @@ class Campaigns:
         )
         with self._store.transaction() as conn:
             Store.insert_alert(conn, alert)
-            self._callback(conn, alert, "calling", None, None)
+            self._callback(conn, alert, ALERT_STATUS, "calling")
             self._email(conn, alert, mailer.info_email(_facts(alert)), request.photos)
         self._received[alert.alert_id] = received
         self._start(alert.alert_id)
@@ -213,7 +221,7 @@ class Campaigns:
         at = now_iso()
         with self._store.transaction() as conn:
             if Store.finish_alert(conn, alert_id, "cancelled", at=at, cancelled_by=by):
-                self._callback(conn, alert, "cancelled", None, None)
+                self._callback(conn, alert, ALERT_STATUS, "cancelled", cancelled_by=by)
                 facts = _facts(alert)
                 self._email(conn, alert, mailer.cancelled_email(facts, by, _dt(at)))
                 self._metrics.alerts.inc("cancelled")
@@ -234,7 +242,9 @@ class Campaigns:
                 Store.end_attempt(conn, attempt.id, at=at, outcome="unreachable", cause=None)
                 if alert.active:
                     Store.advance(conn, alert.alert_id, len(alert.plan.contacts))
-                self._callback(conn, alert, alert.status, None, attempt.id)
+                self._callback(
+                    conn, alert, ATTEMPT_ENDED, alert.status, attempt, attempt_id=attempt.id
+                )
         self._wake()
         if stale:
             _LOGGER.warning("closed %d call attempts left open by a previous run", len(stale))
@@ -304,7 +314,9 @@ class Campaigns:
         with self._ari.subscribe(channel_id) as events:
             with self._store.transaction() as conn:
                 attempt_id = Store.insert_attempt(conn, alert, contact, channel_id, now_iso())
-                self._callback(conn, alert, "calling", contact, attempt_id)
+                self._callback(
+                    conn, alert, ATTEMPT_STARTED, alert.status, contact, attempt_id=attempt_id
+                )
             self._wake()
             call = _Call(alert, contact, attempt_id, channel_id, events)
             self._calls[alert.alert_id] = events
@@ -330,7 +342,9 @@ class Campaigns:
             Store.advance(conn, alert_id, len(call.alert.plan.contacts))
             current = self._store.get_alert(alert_id)
             status = current.status if current else call.alert.status
-            self._callback(conn, call.alert, status, call.contact, call.attempt_id)
+            self._callback(
+                conn, call.alert, ATTEMPT_ENDED, status, call.contact, attempt_id=call.attempt_id
+            )
         self._wake()
         self._metrics.calls.inc(self._store.attempt(call.attempt_id).outcome or outcome)
         _LOGGER.info("alert %s: attempt %d ended: %s", alert_id, call.attempt_id, outcome)
@@ -639,7 +653,7 @@ class Campaigns:
                 return False
             if attempt_id is not None:
                 Store.set_outcome(conn, attempt_id, "sos" if status == "escalated" else status)
-            self._callback(conn, alert, status, contact, attempt_id)
+            self._callback(conn, alert, ALERT_STATUS, status, contact, attempt_id=attempt_id)
             facts = _facts(alert)
             if status == "exhausted":
                 self._email(conn, alert, mailer.exhausted_email(facts))
@@ -656,22 +670,31 @@ class Campaigns:
         self,
         conn: sqlite3.Connection,
         alert: Alert,
+        event: str,
         status: str,
-        contact: Contact | None,
-        attempt_id: int | None,
+        contact: Contact | Attempt | None = None,
+        *,
+        attempt_id: int | None = None,
+        **extra: str | None,
     ) -> None:
-        """Queue the status callback to the site's *current* URL (HA may have changed it)."""
+        """Queue a callback to the site's *current* URL and secret (HA may have changed them).
+
+        ``event`` is ALERT_STATUS for a change of ``status`` (then ``contact`` is who
+        acknowledged or escalated), or ATTEMPT_STARTED / ATTEMPT_ENDED with the callee as
+        ``contact``; ``status`` is always the alert's status at that moment.
+        """
         site = self._store.get_site(alert.site_id)
         if site is None or not site.callback_url or not site.callback_secret:
             return
-        payload = {
-            "event": "alert_status",
+        payload: dict[str, Any] = {
+            "event": event,
             "site_id": alert.site_id,
             "alert_id": alert.alert_id,
             "status": status,
-            "contact": {"id": contact.id, "name": contact.name} if contact else None,
+            "contact": _who(contact) if contact else None,
             "at": now_iso(),
             "attempt": self._store.attempt(attempt_id).public() if attempt_id else None,
+            **extra,
         }
         outbox.enqueue_callback(
             conn,
@@ -701,6 +724,13 @@ class Campaigns:
                 body=body,
                 photos=photos,
             )
+
+
+def _who(person: Contact | Attempt) -> dict[str, str]:
+    """A contact as callbacks name it (from the plan or from an attempt row)."""
+    if isinstance(person, Attempt):
+        return {"id": person.contact_id, "name": person.contact_name}
+    return {"id": person.id, "name": person.name}
 
 
 def _dt(text: str) -> datetime:

@@ -62,6 +62,7 @@ class VoiceConfig:
     allowed_regions: tuple[str, ...] = ("FR",)
     calls: CallSettings = CallSettings()
     smtp: SmtpSettings | None = None
+    retention_days: int = 90  # finished alerts and their attempts are deleted after this
 
     @property
     def prompt_cache(self) -> Path:
@@ -74,7 +75,7 @@ class VoiceConfig:
 
 
 _VOICE_STR = ("token", "listen", "ari_app", "ari_url", "dial_template", "caller_id")
-_VOICE_INT = ("port", "rounds", "max_wrong_codes")
+_VOICE_INT = ("port", "rounds", "max_wrong_codes", "retention_days")
 _VOICE_FLOAT = (
     "ring_timeout",
     "digit_timeout",
@@ -201,6 +202,8 @@ def _check(values: dict[str, Any]) -> VoiceConfig:
     calls: CallSettings = values["calls"]
     if calls.rounds < 1 or calls.max_wrong_codes < 1:
         raise ConfigError("voice.rounds and voice.max_wrong_codes must be at least 1")
+    if values.get("retention_days", 1) < 1:
+        raise ConfigError("voice.retention_days must be at least 1")
     for name in ("ring_timeout", "digit_timeout", "call_watchdog", "sos_max_duration"):
         if getattr(calls, name) <= 0:
             raise ConfigError(f"voice.{name} must be positive")

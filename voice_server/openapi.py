@@ -191,7 +191,9 @@ _PATHS: dict[str, Any] = {
         "get": {
             "summary": "Health; degraded while Asterisk is away (no token needed)",
             "security": [],
-            "responses": {"200": _answer("status ok or degraded")},
+            "responses": {
+                "200": _answer("status ok or degraded, asterisk, dead_letters (last 7 days)")
+            },
         }
     },
     "/metrics": {

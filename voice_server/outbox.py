@@ -8,13 +8,21 @@ only once the SMTP server accepted it or the callback got a 2xx; a crash in betw
 retried with exponential backoff; all the state is in the table, so a new worker on the same
 database carries on where a killed one stopped.
 
+A refusal that retrying cannot cure (a callback answered 4xx other than 408/429, such as HA's 401
+for a bad or stale signature or 400 for a malformed payload; an email address or message refused
+with an SMTP 5xx at RCPT or DATA) dead-letters the row once ``max_refusals`` (5) attempts have
+ended so: ``dead_at`` is set, ``attempts``, ``refusals`` and ``last_error`` stay for diagnosis,
+the secret, URL and photos are dropped. It is never sent again, and the callbacks queued after it
+go out. Other failures (no connection, timeout, 3xx, 408, 429, 5xx, SMTP 4xx) are retried without
+end. ``purge`` deletes delivered and dead rows after a week.
+
 Emails go out as one message per recipient rather than one message with everyone in Bcc: each
 address is then accepted or refused on its own and remembered as delivered on its own, so a retry
 after a partial failure never sends the same email twice to those who already have it, and one bad
 address does not hold back the others.
 
-Callbacks of one site to one URL are delivered in order (a later one waits for the earlier ones):
-Home Assistant must never see "calling" arrive after "acknowledged".
+Callbacks of one site to one URL are delivered in order (a later one waits for the earlier pending
+ones): Home Assistant must never see "calling" arrive after "acknowledged".
 
 Logs and the ``last_error`` column name outbox ids, kinds and error classes only, never an
 address, a URL (Home Assistant webhook ids are credentials) or a secret.
@@ -48,10 +56,12 @@ if TYPE_CHECKING:
 __all__ = [
     "OutboxWorker",
     "SmtpSettings",
+    "dead_counts",
     "enqueue_callback",
     "enqueue_email",
     "ensure_schema",
     "pending_counts",
+    "purge",
     "retarget_callbacks",
 ]
 
@@ -62,6 +72,9 @@ _CONCURRENCY = 8  # deliveries in flight: a slow receiver must not hold back eve
 _MAX_SLEEP = 60.0  # look again at least this often: wall-clock jumps, rows added by other writers
 _CALLBACK_TIMEOUT = 10.0
 _JITTER = 0.1  # up to +10 % so that rows failed together do not retry in lockstep
+_MAX_REFUSALS = 5  # attempts ending in a permanent refusal before the row is dead-lettered
+_TRANSIENT_HTTP = frozenset({408, 429})  # 4xx answers that retrying may cure
+_KEEP_FINISHED = 7 * 24 * 3600.0  # delivered and dead rows are deleted after this (seconds)
 _ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
 
 _SCHEMA = (
@@ -72,14 +85,16 @@ _SCHEMA = (
         alert_id TEXT,
         recipients TEXT,           -- email: JSON list of the addresses still to deliver
         subject TEXT,
-        url TEXT,                  -- callback
-        secret TEXT,               -- callback; cleared once delivered
+        url TEXT,                  -- callback; cleared once delivered or dead
+        secret TEXT,               -- callback; cleared once delivered or dead
         body BLOB NOT NULL,        -- email text (UTF-8) or the exact JSON bytes that are signed
         created_at REAL NOT NULL,
         next_attempt REAL NOT NULL,  -- worker clock; 0 = at once, whatever that clock is
         attempts INTEGER NOT NULL DEFAULT 0,
         last_error TEXT,
-        delivered_at REAL
+        delivered_at REAL,
+        refusals INTEGER NOT NULL DEFAULT 0,  -- permanent refusals among the attempts
+        dead_at REAL               -- dead-lettered (worker clock): never sent again
     )""",
     """CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)
         WHERE delivered_at IS NULL""",
@@ -93,18 +108,28 @@ _SCHEMA = (
     )""",
 )
 
+# Columns added since the first release: (name, definition) for ALTER TABLE on older databases.
+_ADDED_COLUMNS = (
+    ("refusals", "INTEGER NOT NULL DEFAULT 0"),
+    ("dead_at", "REAL"),
+)
+_PENDING = "delivered_at IS NULL AND dead_at IS NULL"
+
 # Rows the worker may start now: pending, not already in flight (:busy, a JSON list of ids),
 # emails only with SMTP settings, and a callback only when no older one to the same place waits.
 _ELIGIBLE = """
-    delivered_at IS NULL
+    delivered_at IS NULL AND dead_at IS NULL
     AND id NOT IN (SELECT value FROM json_each(:busy))
     AND (kind = 'callback' OR :smtp)
     AND NOT (kind = 'callback' AND EXISTS (
         SELECT 1 FROM outbox AS older
-        WHERE older.delivered_at IS NULL AND older.kind = 'callback'
+        WHERE older.delivered_at IS NULL AND older.dead_at IS NULL AND older.kind = 'callback'
           AND older.site_id = outbox.site_id AND older.url = outbox.url AND older.id < outbox.id))
 """
-_COLUMNS = "id, kind, recipients, subject, url, secret, body, created_at, attempts"
+# A failure is recorded only if the row was not retargeted meanwhile (its new settings deserve
+# their own attempts; it then goes again at once, see retarget_callbacks).
+_UNCHANGED = "id = ? AND url IS ? AND secret IS ?"
+_COLUMNS = "id, kind, recipients, subject, url, secret, body, created_at, attempts, refusals"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +156,31 @@ class _Row:
     body: bytes = field(repr=False)
     created_at: float
     attempts: int
+    refusals: int
 
 
 class _DeliveryError(Exception):
-    """The receiver answered but did not take the item; ``str()`` is safe to log."""
+    """The receiver answered but did not take the item; ``str()`` is safe to log.
+
+    ``permanent``: the receiver refused the item itself, so sending it again cannot help.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the outbox tables; one statement at a time, as executescript() would commit."""
+    """Create the outbox tables, or add the columns an older database lacks.
+
+    One statement at a time, as executescript() would commit.
+    """
     for statement in _SCHEMA:
         conn.execute(statement)
+    present = {name for (_, name, *_rest) in conn.execute("PRAGMA table_info(outbox)")}
+    for name, definition in _ADDED_COLUMNS:
+        if name not in present:
+            conn.execute(f"ALTER TABLE outbox ADD COLUMN {name} {definition}")
 
 
 def enqueue_email(
@@ -208,40 +248,80 @@ def retarget_callbacks(
     """Point the site's pending callbacks at its new URL and secret (None: drop them).
 
     Call it when a site's callback settings change, in the same transaction: callbacks signed with
-    a rotated secret would be refused forever and, being delivered in order, block the newer ones.
-    Returns how many pending callbacks were changed or dropped.
+    a rotated secret would be refused until dead-lettered, holding back the newer ones meanwhile.
+    Their refusals are forgotten (they were for the old settings); dead-lettered callbacks stay dead
+    (sending them now would deliver an old status after newer ones). Returns how many pending
+    callbacks were changed or dropped.
     """
     if url is None:
         cursor = conn.execute(
-            "DELETE FROM outbox WHERE kind = 'callback' AND site_id = ? AND delivered_at IS NULL",
+            f"DELETE FROM outbox WHERE kind = 'callback' AND site_id = ? AND {_PENDING}",  # noqa: S608
             (site_id,),
         )
     else:
         if not secret:
             raise ValueError("empty callback secret")
         cursor = conn.execute(
-            "UPDATE outbox SET url = ?, secret = ?, next_attempt = 0"
-            " WHERE kind = 'callback' AND site_id = ? AND delivered_at IS NULL",
+            "UPDATE outbox SET url = ?, secret = ?, next_attempt = 0, refusals = 0"  # noqa: S608
+            f" WHERE kind = 'callback' AND site_id = ? AND {_PENDING}",  # constants only
             (url, secret, site_id),
         )
     return cursor.rowcount
 
 
 def pending_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Rows not delivered yet, by kind (both kinds always present), for /metrics."""
+    """Rows still to deliver, by kind (both kinds always present), for /metrics."""
+    return _counts(conn, _PENDING)
+
+
+def dead_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Dead-lettered rows still kept (a week), by kind (both always present), for /metrics."""
+    return _counts(conn, "dead_at IS NOT NULL")
+
+
+def _counts(conn: sqlite3.Connection, where: str) -> dict[str, int]:
     counts = dict.fromkeys(_KINDS, 0)
     counts.update(
         conn.execute(
-            "SELECT kind, COUNT(*) FROM outbox WHERE delivered_at IS NULL GROUP BY kind"
+            f"SELECT kind, COUNT(*) FROM outbox WHERE {where} GROUP BY kind"  # noqa: S608
         ).fetchall()
     )
     return counts
+
+
+def purge(conn: sqlite3.Connection, *, now: float, keep: float = _KEEP_FINISHED) -> int:
+    """Delete rows delivered or dead-lettered more than ``keep`` seconds before ``now``.
+
+    Pending rows are never deleted. Joins the caller's transaction; returns the rows deleted.
+    """
+    before = now - keep
+    finished = "delivered_at < :before OR dead_at < :before"
+    conn.execute(
+        f"DELETE FROM outbox_photo WHERE outbox_id IN (SELECT id FROM outbox WHERE {finished})",  # noqa: S608
+        {"before": before},
+    )
+    cursor = conn.execute(
+        f"DELETE FROM outbox WHERE {finished}",  # noqa: S608 - constant
+        {"before": before},
+    )
+    return cursor.rowcount
 
 
 def _row_id(cursor: sqlite3.Cursor) -> int:
     if cursor.lastrowid is None:  # an INSERT always sets it
         raise RuntimeError("INSERT returned no row id")
     return cursor.lastrowid
+
+
+def _permanent(exc: BaseException) -> bool:
+    """Whether the receiver refused the item itself (retrying cannot cure it)."""
+    if isinstance(exc, _DeliveryError):
+        return exc.permanent
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):  # RCPT
+        return bool(exc.recipients) and all(500 <= r.code < 600 for r in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPDataError):  # DATA
+        return 500 <= exc.code < 600
+    return False
 
 
 def _error_name(exc: BaseException) -> str:
@@ -289,14 +369,17 @@ class OutboxWorker:
         session: aiohttp.ClientSession,
         clock: Callable[[], float] = time.time,
         max_backoff: float = 300.0,
+        max_refusals: int = _MAX_REFUSALS,
     ) -> None:
         self._conn = conn
         self._smtp = smtp
         self._session = session
         self._clock = clock
         self._max_backoff = max_backoff
+        self._max_refusals = max_refusals
         self.delivered: dict[str, int] = dict.fromkeys(_KINDS, 0)
         self.failures: dict[str, int] = dict.fromkeys(_KINDS, 0)
+        self.dead: dict[str, int] = dict.fromkeys(_KINDS, 0)
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._stopped: asyncio.Event | None = None
@@ -374,11 +457,12 @@ class OutboxWorker:
             else:
                 await self._post_callback(row)
         except Exception as exc:  # noqa: BLE001 - every failure must back off, or the row would spin
-            self._failed(row, _error_name(exc))
+            self._failed(row, _error_name(exc), permanent=_permanent(exc))
         else:
             self._write(
                 (
-                    "UPDATE outbox SET delivered_at = ?, attempts = ?, secret = NULL WHERE id = ?",
+                    "UPDATE outbox SET delivered_at = ?, attempts = ?, secret = NULL, url = NULL"
+                    " WHERE id = ?",
                     (self._clock(), row.attempts + 1, row.id),
                 ),
                 ("DELETE FROM outbox_photo WHERE outbox_id = ?", (row.id,)),
@@ -402,6 +486,7 @@ class OutboxWorker:
         ]
         pending = list(remaining)
         errors: list[str] = []
+        permanent = True  # every refusal of this attempt was permanent
         async with aiosmtplib.SMTP(
             hostname=smtp.host,
             port=smtp.port,
@@ -419,13 +504,14 @@ class OutboxWorker:
                 except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
                     # This address (or this message) was refused: try the others, retry it later.
                     errors.append(_error_name(exc))
+                    permanent = permanent and _permanent(exc)
                     continue
                 pending.remove(address)
                 self._write(
                     ("UPDATE outbox SET recipients = ? WHERE id = ?", (json.dumps(pending), row.id))
                 )
         if errors:
-            raise _DeliveryError(errors[0])
+            raise _DeliveryError(errors[0], permanent=permanent)
 
     async def _post_callback(self, row: _Row) -> None:
         """POST the stored bytes, signed now with wall-clock time as the receiver checks it."""
@@ -446,15 +532,28 @@ class OutboxWorker:
             allow_redirects=False,  # a redirect elsewhere must not receive the signed payload
         ) as response:
             if not 200 <= response.status < 300:
-                raise _DeliveryError(f"http_{response.status}")
+                status = response.status
+                permanent = 400 <= status < 500 and status not in _TRANSIENT_HTTP
+                raise _DeliveryError(f"http_{status}", permanent=permanent)
 
-    def _failed(self, row: _Row, error: str) -> None:
+    def _failed(self, row: _Row, error: str, *, permanent: bool) -> None:
+        current = self._conn.execute(
+            "SELECT url, secret FROM outbox WHERE id = ?", (row.id,)
+        ).fetchone()
+        if current != (row.url, row.secret):
+            _LOGGER.debug("Outbox %s #%d failed (%s) but was retargeted", row.kind, row.id, error)
+            return
         attempts = row.attempts + 1
+        refusals = row.refusals + (1 if permanent else 0)
+        if permanent and refusals >= self._max_refusals:
+            self._dead(row, error, attempts, refusals)
+            return
         delay = self._retry_delay(attempts)
         self._write(
             (
-                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt = ? WHERE id = ?",
-                (attempts, error, self._clock() + delay, row.id),
+                "UPDATE outbox SET attempts = ?, refusals = ?, last_error = ?, next_attempt = ?"  # noqa: S608
+                f" WHERE {_UNCHANGED}",
+                (attempts, refusals, error, self._clock() + delay, row.id, row.url, row.secret),
             )
         )
         self.failures[row.kind] += 1
@@ -468,6 +567,27 @@ class OutboxWorker:
             error,
             attempts,
             delay,
+        )
+
+    def _dead(self, row: _Row, error: str, attempts: int, refusals: int) -> None:
+        """Stop trying a refused row: keep what went wrong, drop what it would need to go out."""
+        self._write(
+            (
+                "UPDATE outbox SET attempts = ?, refusals = ?, last_error = ?, dead_at = ?,"  # noqa: S608
+                f" secret = NULL, url = NULL WHERE {_UNCHANGED}",
+                (attempts, refusals, error, self._clock(), row.id, row.url, row.secret),
+            ),
+            ("DELETE FROM outbox_photo WHERE outbox_id = ?", (row.id,)),
+        )
+        self.failures[row.kind] += 1
+        self.dead[row.kind] += 1
+        _LOGGER.warning(
+            "Outbox %s #%d dead-lettered (%s) after %d attempts, %d refused",
+            row.kind,
+            row.id,
+            error,
+            attempts,
+            refusals,
         )
 
     def _retry_delay(self, attempts: int) -> float:

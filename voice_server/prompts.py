@@ -2,8 +2,9 @@
 
 Files are cached under the hash of (language, text), so each alert message is synthesised once
 and the fixed prompts only on first use. Synthesis runs while the phone rings, never before the
-INVITE. Texts come from HA (detector and zone names), so they reach espeak-ng on stdin, never
-as arguments, and are never logged.
+INVITE. Each use refreshes a file's modification time, and ``prune`` deletes the files unused for
+a week, except the fixed prompts. Texts come from HA (detector and zone names), so they reach
+espeak-ng on stdin, never as arguments, and are never logged.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import hashlib
 import logging
 import os
 from pathlib import Path
+import time
 
 from voice_server.kinds import KIND_NAMES
 
-__all__ = ["PromptCache", "Texts", "alert_message", "texts"]
+__all__ = ["PromptCache", "Texts", "alert_message", "fixed_texts", "texts"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ SOX = "sox"
 _VOICES = {"fr": "fr", "en": "en"}
 _SPEED = "150"
 _TIMEOUT = 30.0
+_UNUSED = 7 * 24 * 3600.0  # prune deletes prompts not used for this long (seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,28 @@ def texts(language: str) -> Texts:
     return _TEXTS.get(language, _TEXTS["fr"])
 
 
+def fixed_texts() -> list[tuple[str, str]]:
+    """(language, text) of every fixed sentence, as said in calls (``cancelled_by`` varies)."""
+    return [
+        (language, text)
+        for language, words in _TEXTS.items()
+        for text in (
+            words.enter_code,
+            words.enter_code_or_sos,
+            words.wrong_code,
+            words.too_many,
+            words.acknowledged,
+            words.connecting,
+            words.station_unreachable,
+            words.cancelled,
+        )
+    ]
+
+
+def _key(language: str, text: str) -> str:
+    return hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:32]
+
+
 def alert_message(
     language: str,
     *,
@@ -138,9 +163,13 @@ class PromptCache:
 
     async def get(self, language: str, text: str) -> Path:
         """Path of the 8 kHz mono WAV saying ``text``; synthesised on first use."""
-        key = hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:32]
+        key = _key(language, text)
         path = self.folder / f"{key}.wav"
-        if path.exists():
+        try:
+            os.utime(path)  # "used now": prune keeps it
+        except FileNotFoundError:
+            pass
+        else:
             return path
         task = self._pending.get(key)
         if task is None:
@@ -148,6 +177,31 @@ class PromptCache:
             self._pending[key] = task
             task.add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(task)
+
+    def prune(self, *, now: float | None = None, unused: float = _UNUSED) -> int:
+        """Delete the files not used for ``unused`` seconds, except the fixed prompts.
+
+        Also removes temporary files a killed synthesis left. Blocking: run it in a thread.
+        Returns how many files were deleted.
+        """
+        cutoff = (time.time() if now is None else now) - unused
+        keep = {f"{_key(language, text)}.wav" for language, text in fixed_texts()}
+        deleted = 0
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.name in keep or not entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+                    continue
+                Path(entry.path).unlink()
+            except FileNotFoundError:
+                continue
+            deleted += 1
+        return deleted
 
     async def _synthesise(self, language: str, text: str, path: Path) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,9 @@
 The HTTP API starts at once, whether Asterisk is there or not: alerts are accepted and kept, and
 their calls start as soon as Asterisk is back and fully booted (/healthz says ``degraded`` until
 then). Unfinished alerts of a previous run are resumed at start.
+
+Retention runs at start and every hour: finished alerts older than ``retention_days``, delivered
+and dead outbox rows older than a week and prompts unused for a week are deleted.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
+from voice_server import outbox
 from voice_server.api import ApiContext, build_app, outbox_gauges
 from voice_server.ari import AriClient, AriError
 from voice_server.campaign import Campaigns
 from voice_server.metrics import Metrics
 from voice_server.outbox import OutboxWorker
-from voice_server.prompts import PromptCache, texts
+from voice_server.prompts import PromptCache, fixed_texts
 from voice_server.store import Store
 
 if TYPE_CHECKING:
@@ -41,6 +45,7 @@ REQUIRED_MODULES = (
     "format_wav.so",
 )
 _BOOT_POLL = 0.2
+_RETENTION_EVERY = 3600.0
 
 
 class VoiceServer:
@@ -85,6 +90,8 @@ class VoiceServer:
         self._spawn(self._watch_asterisk(), "asterisk-watch")
         self._spawn(self._warm_prompts(), "prompts")
         self.campaigns.resume()
+        await self.retention()
+        self._spawn(self._retention_loop(), "retention")
         context = ApiContext(
             token=self.config.token,
             store=self.store,
@@ -123,9 +130,33 @@ class VoiceServer:
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))
 
+    async def retention(self) -> None:
+        """Delete what is kept no longer (see the module doc); errors are logged, not raised."""
+        try:
+            alerts, rows = self.store.purge(retention_days=self.config.retention_days)
+            prompts = await asyncio.to_thread(self.prompts.prune)
+        except Exception:
+            _LOGGER.exception("retention failed")
+            return
+        if alerts or rows or prompts:
+            _LOGGER.info(
+                "retention: deleted %d alerts, %d outbox rows, %d prompts", alerts, rows, prompts
+            )
+
+    async def _retention_loop(self) -> None:
+        while True:
+            await asyncio.sleep(_RETENTION_EVERY)
+            await self.retention()
+
     def _health(self) -> Mapping[str, Any]:
+        """Degraded only while Asterisk is away; dead letters are counted, not a degradation.
+
+        Calls still work without the callbacks and emails, and dead letters stay a week (until
+        retention deletes them), so "degraded" would hide Asterisk's real state all that time.
+        """
         up = self.ready.is_set()
-        return {"status": "ok" if up else "degraded", "asterisk": up}
+        dead = sum(outbox.dead_counts(self.store.conn).values())
+        return {"status": "ok" if up else "degraded", "asterisk": up, "dead_letters": dead}
 
     def _gauges(self) -> Mapping[str, tuple[str, float]]:
         running = self.campaigns.running if self.campaigns else 0
@@ -170,23 +201,12 @@ class VoiceServer:
 
     async def _warm_prompts(self) -> None:
         """Synthesise the fixed sentences ahead, so they never wait on espeak-ng in a call."""
-        for language in ("fr", "en"):
-            words = texts(language)
-            for text in (
-                words.enter_code,
-                words.enter_code_or_sos,
-                words.wrong_code,
-                words.too_many,
-                words.acknowledged,
-                words.connecting,
-                words.station_unreachable,
-                words.cancelled,
-            ):
-                try:
-                    await self.prompts.get(language, text)
-                except OSError, RuntimeError, TimeoutError:
-                    _LOGGER.exception("prompt synthesis failed")
-                    return
+        for language, text in fixed_texts():
+            try:
+                await self.prompts.get(language, text)
+            except OSError, RuntimeError, TimeoutError:
+                _LOGGER.exception("prompt synthesis failed")
+                return
 
 
 async def serve(config: VoiceConfig) -> None:

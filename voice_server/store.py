@@ -5,14 +5,18 @@ Every change of an alert is one transaction together with the emails and callbac
 ``synchronous=NORMAL`` keeps committed transactions across a process crash; only a power cut may
 lose the last ones, which the call tree then simply redoes.
 The connection is used from the event-loop thread only; no transaction spans an ``await``.
+
+Nothing is kept for ever: ``purge`` (run at start and every hour) deletes finished alerts with
+their attempts after the configured retention, and delivered or dead outbox rows after a week.
+An alert's plan never holds the site's callback URL or secret (callbacks read the current site).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 import contextlib
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import sqlite3
@@ -50,6 +54,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     finished_at TEXT
 );
 CREATE INDEX IF NOT EXISTS alerts_status ON alerts (status);
+CREATE INDEX IF NOT EXISTS alerts_finished ON alerts (finished_at) WHERE finished_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY,
     alert_id TEXT NOT NULL REFERENCES alerts (alert_id),
@@ -101,6 +106,10 @@ class Site:
     def to_json(self) -> str:
         """Serialised form kept in the database (secrets included: the file is private)."""
         return json.dumps(asdict(self), ensure_ascii=False)
+
+    def without_callback(self) -> Site:
+        """The site as an alert's plan keeps it: no callback URL or secret (read from the site)."""
+        return replace(self, callback_url=None, callback_secret=None)
 
     @classmethod
     def from_json(cls, text: str) -> Site:
@@ -212,11 +221,35 @@ class Store:
         with self.transaction():
             self.conn.executescript("BEGIN;" + _SCHEMA)
             outbox.ensure_schema(self.conn)
+            # Plans stored by older versions kept the site's callback secret: drop it.
+            self.conn.execute(
+                "UPDATE alerts SET plan = json_remove(plan, '$.callback_url', '$.callback_secret')"
+                " WHERE json_type(plan, '$.callback_secret') IS NOT NULL"
+                " OR json_type(plan, '$.callback_url') IS NOT NULL"
+            )
         path.chmod(0o600)
 
     def close(self) -> None:
         """Close the connection (committed data is already safe)."""
         self.conn.close()
+
+    def purge(self, *, retention_days: int, now: datetime | None = None) -> tuple[int, int]:
+        """Delete old finished alerts and outbox rows; return (alerts, outbox rows) deleted.
+
+        Alerts finished more than ``retention_days`` ago go with their attempts; outbox rows
+        delivered or dead-lettered more than a week ago go too. Active alerts and pending outbox
+        rows are never deleted, however old.
+        """
+        now = (now or datetime.now(UTC)).astimezone(UTC)  # finished_at is UTC text
+        before = (now - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
+        old = "SELECT alert_id FROM alerts WHERE finished_at IS NOT NULL AND finished_at < ?"
+        with self.transaction() as conn:
+            conn.execute(f"DELETE FROM attempts WHERE alert_id IN ({old})", (before,))  # noqa: S608
+            alerts = conn.execute(
+                "DELETE FROM alerts WHERE finished_at IS NOT NULL AND finished_at < ?", (before,)
+            ).rowcount
+            rows = outbox.purge(conn, now=now.timestamp())
+        return alerts, rows
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -283,12 +316,13 @@ class Store:
 
     @staticmethod
     def insert_alert(conn: sqlite3.Connection, alert: Alert) -> None:
-        """Add an alert (inside the caller's transaction)."""
+        """Add an alert (inside the caller's transaction); its plan without callback settings."""
+        plan = alert.plan.without_callback().to_json()
         conn.execute(
             f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES ({', '.join('?' * 16)})",  # noqa: S608
             (
                 alert.alert_id, alert.site_id, alert.kind, alert.detector, alert.zone,
-                alert.occurred_at, alert.plan.to_json(), alert.status, alert.created_at,
+                alert.occurred_at, plan, alert.status, alert.created_at,
                 alert.next_round, alert.next_position, alert.acknowledged_by_id,
                 alert.acknowledged_by_name, alert.acknowledged_at, alert.cancelled_by,
                 alert.finished_at,

@@ -314,6 +314,7 @@ def voice_config(
     port: int = 0,
     ari_port: int | None = None,
     allowed_regions: tuple[str, ...] = ("FR",),
+    retention_days: int = 90,
     **calls: Any,
 ) -> VoiceConfig:
     """Settings for a test server: short timers, a fresh Stasis app name, routes to SIPp."""
@@ -334,6 +335,7 @@ def voice_config(
         allowed_regions=allowed_regions,
         calls=CallSettings(**settings),
         smtp=SmtpSettings(LOOPBACK, smtp_port, "alarme@example.org") if smtp_port else None,
+        retention_days=retention_days,
     )
 
 

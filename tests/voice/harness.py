@@ -216,3 +216,22 @@ class CallbackSink:
 
     def statuses(self, alert_id: str) -> list[str]:
         return [p["status"] for p in self.payloads if p["alert_id"] == alert_id]
+
+    def events(self, alert_id: str) -> list[tuple[str, str, str | None, str | None]]:
+        """(event, status, contact id, attempt outcome) of each callback of the alert.
+
+        Repeats are left out: delivery is at-least-once, and a repeat is identical to the byte.
+        """
+        seen: list[dict[str, Any]] = []
+        for payload in self.payloads:
+            if payload["alert_id"] == alert_id and payload not in seen:
+                seen.append(payload)
+        return [
+            (
+                p["event"],
+                p["status"],
+                p["contact"]["id"] if p["contact"] else None,
+                p["attempt"]["outcome"] if p["attempt"] else None,
+            )
+            for p in seen
+        ]

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
+import hashlib
+import os
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.voice.conftest import voice_config
 from tests.voice.harness import CALLBACK_SECRET, alert_body, contact, site_body
+from voice_server import server as server_module
+from voice_server.prompts import fixed_texts
+from voice_server.server import VoiceServer
+from voice_server.store import Alert, Contact, Site, Store
 
 if TYPE_CHECKING:
-    from tests.voice.conftest import RunningVoice, VoiceFactory
-    from tests.voice.harness import VoiceApi
+    from pathlib import Path
+
+    from tests.voice.conftest import PortPool, RunningVoice, VoiceFactory
+    from tests.voice.harness import CallbackSink, VoiceApi
 
 ROUTES = [
     ("PUT", "/api/v1/sites/home"),
@@ -48,7 +60,7 @@ async def test_every_endpoint_needs_the_token(
 async def test_healthz_is_public_and_degraded_without_asterisk(api: VoiceApi) -> None:
     async with api.session.get(api.base + "/healthz") as resp:
         assert resp.status == 200
-        assert await resp.json() == {"status": "degraded", "asterisk": False}
+        assert await resp.json() == {"status": "degraded", "asterisk": False, "dead_letters": 0}
 
 
 async def test_site_round_trip_hides_secrets(api: VoiceApi) -> None:
@@ -230,3 +242,124 @@ async def test_metrics_text(api: VoiceApi) -> None:
     assert "imaprotect_voice_alert_to_first_call_seconds_bucket" in text
     assert "imaprotect_voice_outbox_pending_email 0" in text
     assert "imaprotect_voice_asterisk_up 0" in text
+
+
+async def test_cancel_callback_says_who_and_plans_keep_no_callback_secret(
+    running: RunningVoice, callback_sink: CallbackSink
+) -> None:
+    api = running.api
+    await api.put_site("home", site_body([contact(0)], callback_url=callback_sink.url))
+    assert (await api.post_alert("home", alert_body("a-1")))[0] == 201
+    status, cancelled = await api.call("POST", "/api/v1/alerts/a-1/cancel", {"by": "Marie"})
+    assert (status, cancelled["cancelled_by"]) == (200, "Marie")
+    # Cancelling again changes nothing and sends nothing.
+    assert (await api.call("POST", "/api/v1/alerts/a-1/cancel", {"by": "Paul"}))[0] == 200
+    deadline = time.monotonic() + 5
+    while len(callback_sink.payloads) < 2:
+        assert time.monotonic() < deadline, callback_sink.payloads
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
+
+    assert callback_sink.events("a-1") == [
+        ("alert_status", "calling", None, None),
+        ("alert_status", "cancelled", None, None),
+    ]
+    calling, cancel = callback_sink.payloads
+    assert "cancelled_by" not in calling
+    assert cancel["cancelled_by"] == "Marie"
+    assert callback_sink.refused == 0  # signed with the site's secret, read when enqueued
+    (plan,) = running.server.store.conn.execute("SELECT plan FROM alerts").fetchone()
+    assert CALLBACK_SECRET not in plan
+    assert callback_sink.url not in plan
+
+
+async def test_cancel_without_by_says_null(
+    running: RunningVoice, callback_sink: CallbackSink
+) -> None:
+    api = running.api
+    await api.put_site("home", site_body([contact(0)], callback_url=callback_sink.url))
+    await api.post_alert("home", alert_body("a-1"))
+    await api.call("POST", "/api/v1/alerts/a-1/cancel")
+    deadline = time.monotonic() + 5
+    while len(callback_sink.payloads) < 2:
+        assert time.monotonic() < deadline, callback_sink.payloads
+        await asyncio.sleep(0.02)
+    assert callback_sink.payloads[1]["event"] == "alert_status"
+    assert callback_sink.payloads[1]["cancelled_by"] is None
+
+
+async def test_dead_letters_in_healthz_and_metrics(running: RunningVoice) -> None:
+    api = running.api
+    with running.server.store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO outbox (kind, site_id, body, created_at, next_attempt, attempts,"
+            " refusals, last_error, dead_at) VALUES ('callback', 'home', x'7b7d', ?, 0, 5, 5,"
+            " 'http_401', ?)",
+            (time.time(), time.time()),
+        )
+    assert await api.call("GET", "/healthz") == (
+        200,
+        {"status": "degraded", "asterisk": False, "dead_letters": 1},  # degraded: no Asterisk
+    )
+    status, text = await api.call("GET", "/metrics")
+    assert status == 200
+    assert "imaprotect_voice_outbox_dead_callback 1" in text
+    assert "imaprotect_voice_outbox_dead_email 0" in text
+    assert "imaprotect_voice_outbox_pending_callback 0" in text
+
+
+def _finished_alert(store: Store, alert_id: str, days_ago: float) -> None:
+    at = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat(timespec="milliseconds")
+    site = Site("home", "Maison", "fr", "a_la_carte", (Contact("c0", "C", "+33612345610"),))
+    alert = Alert(
+        alert_id, "home", "intrusion", None, None, at, site, "acknowledged", at, 1, 1,
+        None, None, None, None, at,
+    )  # fmt: skip
+    with store.transaction() as conn:
+        Store.insert_alert(conn, alert)
+        Store.insert_attempt(conn, alert, site.contacts[0], f"chan-{alert_id}", at)
+
+
+def _cached_prompt(folder: Path, language: str, text: str, days_ago: float) -> Path:
+    path = folder / f"{hashlib.sha256(f'{language}\n{text}'.encode()).hexdigest()[:32]}.wav"
+    path.write_bytes(b"RIFF")  # not audio: nothing here plays it
+    when = time.time() - days_ago * 86400
+    os.utime(path, (when, when))
+    return path
+
+
+def test_retention_at_start_and_every_hour(
+    tmp_path: Path, port_pool: PortPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module, "_RETENTION_EVERY", 0.1)  # "every hour", made quick
+    database, prompts = tmp_path / "voice.db", tmp_path / "prompts"
+    prompts.mkdir()
+    fixed = [_cached_prompt(prompts, lang, text, 30) for lang, text in fixed_texts()]
+    stale = _cached_prompt(prompts, "fr", "Alerte à Maison : intrusion.", 8)
+    store = Store(database)
+    _finished_alert(store, "old", 31)
+    _finished_alert(store, "recent", 29)
+    store.close()
+    config = voice_config(
+        database, prompts, asterisk=None, ari_port=port_pool.take(), retention_days=30
+    )
+
+    async def scenario() -> None:
+        server = VoiceServer(config)
+        await server.start()
+        try:
+            assert server.store.get_alert("old") is None  # at start
+            assert server.store.attempts("old") == []
+            assert server.store.get_alert("recent") is not None
+            assert not stale.exists()
+            assert all(path.exists() for path in fixed)
+            _finished_alert(server.store, "later", 31)
+            deadline = time.monotonic() + 5
+            while server.store.get_alert("later") is not None:  # the periodic run
+                assert time.monotonic() < deadline, "retention did not run again"
+                await asyncio.sleep(0.05)
+            assert server.store.get_alert("recent") is not None
+        finally:
+            await server.stop()
+
+    asyncio.run(scenario())

@@ -78,13 +78,28 @@ async def test_busy_no_answer_wrong_codes_then_acknowledged(
     for index in range(4):
         subjects = smtp_sink.subjects(f"c{index}@example.org")
         assert len(subjects) == 2, subjects
-    await _eventually(lambda: callback_sink.statuses("a-1")[-1:] == ["acknowledged"])
-    statuses = callback_sink.statuses("a-1")
-    assert statuses[0] == "calling"
-    assert statuses.count("acknowledged") >= 2
+    # One "alert_status" per change of status, and the start and end of each attempt.
+    await _eventually(lambda: len(callback_sink.events("a-1")) == 10)
+    assert callback_sink.events("a-1") == [
+        ("alert_status", "calling", None, None),
+        ("attempt_started", "calling", "c0", None),
+        ("attempt_ended", "calling", "c0", "busy"),
+        ("attempt_started", "calling", "c1", None),
+        ("attempt_ended", "calling", "c1", "no_answer"),
+        ("attempt_started", "calling", "c2", None),
+        ("attempt_ended", "calling", "c2", "wrong_code"),
+        ("attempt_started", "calling", "c3", None),
+        ("alert_status", "acknowledged", "c3", "acknowledged"),
+        ("attempt_ended", "acknowledged", "c3", "acknowledged"),
+    ]
     assert callback_sink.refused == 0
-    started = [p["contact"]["id"] for p in callback_sink.payloads if p["attempt"]]
-    assert started[:2] == ["c0", "c0"]
+    for payload in callback_sink.payloads:
+        assert sorted(payload) == [
+            "alert_id", "at", "attempt", "contact", "event", "site_id", "status"
+        ]  # fmt: skip
+    attempts = [p["attempt"] for p in callback_sink.payloads if p["event"] != "alert_status"]
+    assert [a["round"] for a in attempts] == [1] * 8
+    assert attempts[1]["cause"] == 17  # busy, as GET /alerts shows it
 
 
 async def test_sos_bridges_station(

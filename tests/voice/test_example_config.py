@@ -15,5 +15,6 @@ def test_example_settings_load_with_secrets_from_the_environment() -> None:
     assert config.port == 8099
     assert config.allowed_regions == ("FR",)
     assert config.calls.rounds == 2
+    assert config.retention_days == 90
     assert config.dialer() is not None
     assert config.smtp is None

@@ -26,10 +26,12 @@ import pytest
 from voice_server.outbox import (
     OutboxWorker,
     SmtpSettings,
+    dead_counts,
     enqueue_callback,
     enqueue_email,
     ensure_schema,
     pending_counts,
+    purge,
     retarget_callbacks,
 )
 from voice_server.signing import (
@@ -47,6 +49,7 @@ LOOPBACK = "127.0.0.1"
 SENDER = "Imaprotect <alarme@example.com>"
 MARIE, PAUL = "marie@example.org", "paul@example.net"
 SECRET = "callback-secret-0123456789-abcdefgh"
+OLD_SECRET = "old-secret-0123456789-abcdefghij"  # rotated out
 SMTP_PASSWORD = "smtp-password-never-logged"
 WEBHOOK_ID = "webhook-id-5f1c2d9e7a"  # Home Assistant webhook ids are credentials too
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) + b"\xff\xd9"
@@ -71,8 +74,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _row(conn: sqlite3.Connection, outbox_id: int) -> dict[str, Any]:
     cursor = conn.execute(
-        "SELECT attempts, last_error, next_attempt, delivered_at, recipients, secret"
-        " FROM outbox WHERE id = ?",
+        "SELECT attempts, last_error, next_attempt, delivered_at, recipients, secret, url,"
+        " refusals, dead_at FROM outbox WHERE id = ?",
         (outbox_id,),
     )
     names = [column[0] for column in cursor.description]
@@ -101,23 +104,32 @@ class FakeClock:
 
 
 class Mailbox:
-    """aiosmtpd handler keeping every accepted message; refuses the addresses in ``refuse``."""
+    """aiosmtpd handler keeping every accepted message.
+
+    It answers ``refuse_reply`` to RCPT of the addresses in ``refuse``, and ``data_reply`` (when
+    set) to DATA of messages for the addresses in ``refuse_data``.
+    """
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.refuse: set[str] = set()
+        self.refuse_reply = "550 5.1.1 No such user"
+        self.refuse_data: set[str] = set()
+        self.data_reply = "554 5.6.0 Message refused"
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: object, session: object, envelope: Any, address: str, options: list[str]
     ) -> str:
         if address in self.refuse:
-            return "550 5.1.1 No such user"
+            return self.refuse_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
         self, server: object, session: object, envelope: Any
     ) -> str:
+        if self.refuse_data & set(envelope.rcpt_tos):
+            return self.data_reply
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append((list(envelope.rcpt_tos), message))
         return "250 OK"
@@ -371,17 +383,20 @@ async def test_bad_or_stale_signature_is_refused(
         async with session.post(receiver.url, data=body, headers=headers) as response:
             assert response.status == expected
 
-    # A callback signed with a rotated-out secret is refused and retried, never "delivered";
-    # retargeting the site's pending callbacks to the current secret lets it through.
+    # A callback signed with a rotated-out secret is refused and retried (up to the dead-letter
+    # limit), never "delivered"; retargeting the site's pending callbacks to the current secret
+    # forgets the refusals and lets it through.
     worker = start_worker(conn, max_backoff=0.05)
-    outbox_id = _callback(conn, receiver.url, "calling", secret="old-secret-0123456789-abcdefghij")
+    outbox_id = _callback(conn, receiver.url, "calling", secret=OLD_SECRET)
     worker.wake()
     await _until(lambda: _row(conn, outbox_id)["attempts"] >= 2)
     assert _row(conn, outbox_id)["last_error"] == "http_401"
     assert _row(conn, outbox_id)["delivered_at"] is None
+    assert _row(conn, outbox_id)["refusals"] >= 2
     with conn:
         changed = retarget_callbacks(conn, site_id="maison", url=receiver.url, secret=SECRET)
     assert changed == 1
+    assert _row(conn, outbox_id)["refusals"] == 0
     worker.wake()
     await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
     assert receiver.requests[-1].signed
@@ -543,3 +558,205 @@ async def test_a_hanging_receiver_holds_back_nothing_else_and_stop_is_prompt(
     # Cut off mid-delivery: still pending, untouched, sent again by the next worker.
     assert _row(conn, callback_id)["attempts"] == 0
     assert pending_counts(conn) == {"email": 0, "callback": 1}
+
+
+# --- dead letters and retention ---------------------------------------------------------------
+
+
+def _secrets_in_row(conn: sqlite3.Connection, outbox_id: int) -> str:
+    """Every column of a row as text, to look for what must not be kept."""
+    values = conn.execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+    return " ".join(str(value) for value in values)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410])
+async def test_refused_callback_is_dead_lettered_and_the_next_ones_go_out(
+    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory, status: int
+) -> None:
+    receiver.statuses = [status] * 5  # then 200: the old code would send "calling" a 6th time
+    worker = start_worker(conn, max_backoff=0.05)
+    calling = _callback(conn, receiver.url, "calling")
+    acknowledged = _callback(conn, receiver.url, "acknowledged")
+    worker.wake()
+    await _until(lambda: _row(conn, acknowledged)["delivered_at"] is not None)
+
+    assert receiver.deliveries() == [calling] * 5 + [acknowledged]
+    dead = _row(conn, calling)
+    assert (dead["attempts"], dead["refusals"], dead["last_error"]) == (5, 5, f"http_{status}")
+    assert (dead["delivered_at"], dead["secret"], dead["url"]) == (None, None, None)
+    assert SECRET not in _secrets_in_row(conn, calling)
+    assert WEBHOOK_ID not in _secrets_in_row(conn, calling)
+    assert pending_counts(conn) == {"email": 0, "callback": 0}
+    assert dead_counts(conn) == {"email": 0, "callback": 1}
+    assert worker.dead == {"email": 0, "callback": 1}
+    # A later retarget (new secret) does not revive it: it would arrive after newer statuses.
+    with conn:
+        assert retarget_callbacks(conn, site_id="maison", url=receiver.url, secret=SECRET) == 0
+    assert _row(conn, calling)["dead_at"] is not None
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+async def test_transient_answers_are_retried_past_the_refusal_limit(
+    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory, status: int
+) -> None:
+    receiver.statuses = [status] * 7
+    worker = start_worker(conn, max_backoff=0.05)
+    outbox_id = _callback(conn, receiver.url, "calling")
+    worker.wake()
+    await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+    row = _row(conn, outbox_id)
+    assert (row["attempts"], row["refusals"], row["dead_at"]) == (8, 0, None)
+    assert worker.dead == {"email": 0, "callback": 0}
+
+
+async def test_only_refusals_count_towards_the_limit(
+    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory
+) -> None:
+    # HA away for a while, then a proxy answering 404 while it boots: not dead yet.
+    receiver.statuses = [503] * 6 + [404] * 4
+    worker = start_worker(conn, max_backoff=0.05)
+    outbox_id = _callback(conn, receiver.url, "calling")
+    worker.wake()
+    await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+    row = _row(conn, outbox_id)
+    assert (row["attempts"], row["refusals"], row["dead_at"]) == (11, 4, None)
+
+
+async def test_a_refusal_for_a_retargeted_callback_is_not_counted(
+    conn: sqlite3.Connection, receiver: Receiver, session: ClientSession
+) -> None:
+    # The first attempt, signed with the old secret, hangs until the site has a new secret, then
+    # gets its 401: that refusal was for the old settings, the new ones get their own attempts.
+    receiver.open.clear()
+    worker = OutboxWorker(conn, smtp=None, session=session, max_refusals=1)
+    task = asyncio.create_task(worker.run())
+    try:
+        outbox_id = _callback(conn, receiver.url, "calling", secret=OLD_SECRET)
+        worker.wake()
+        await _until(lambda: bool(worker._in_flight))
+        with conn:
+            retarget_callbacks(conn, site_id="maison", url=receiver.url, secret=SECRET)
+        receiver.open.set()
+        await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+        assert [received.signed for received in receiver.requests] == [False, True]
+        assert (_row(conn, outbox_id)["refusals"], _row(conn, outbox_id)["dead_at"]) == (0, None)
+        assert worker.dead == {"email": 0, "callback": 0}
+    finally:
+        await worker.stop()
+        await task
+
+
+async def test_email_refused_for_good_is_dead_lettered(
+    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+) -> None:
+    smtp_server.mailbox.refuse = {PAUL}
+    smtp_server.start()
+    worker = start_worker(conn, smtp=smtp_server.settings, max_backoff=0.05)
+    email_id = _email(conn, MARIE, PAUL, photos=(JPEG,))
+    worker.wake()
+    await _until(lambda: _row(conn, email_id)["dead_at"] is not None)
+    row = _row(conn, email_id)
+    assert (row["attempts"], row["refusals"], row["last_error"]) == (
+        5,
+        5,
+        "SMTPRecipientsRefused 550",
+    )
+    assert json.loads(row["recipients"]) == [PAUL]  # who never got it
+    assert len(smtp_server.mailbox.to(MARIE)) == 1
+    assert conn.execute("SELECT COUNT(*) FROM outbox_photo").fetchone() == (0,)
+    assert dead_counts(conn) == {"email": 1, "callback": 0}
+    assert pending_counts(conn) == {"email": 0, "callback": 0}
+
+
+async def test_email_refused_at_data_is_dead_lettered(
+    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+) -> None:
+    smtp_server.mailbox.refuse_data = {MARIE}
+    smtp_server.start()
+    worker = start_worker(conn, smtp=smtp_server.settings, max_backoff=0.05)
+    email_id = _email(conn, MARIE)
+    worker.wake()
+    await _until(lambda: _row(conn, email_id)["dead_at"] is not None)
+    row = _row(conn, email_id)
+    assert (row["attempts"], row["last_error"]) == (5, "SMTPDataError 554")
+    assert worker.dead == {"email": 1, "callback": 0}
+
+
+async def test_email_refused_for_now_is_retried_past_the_limit(
+    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+) -> None:
+    smtp_server.mailbox.refuse = {PAUL}
+    smtp_server.mailbox.refuse_reply = "450 4.2.1 Mailbox busy"
+    smtp_server.start()
+    worker = start_worker(conn, smtp=smtp_server.settings, max_backoff=0.05)
+    email_id = _email(conn, PAUL)
+    worker.wake()
+    await _until(lambda: _row(conn, email_id)["attempts"] >= 7)
+    row = _row(conn, email_id)
+    assert (row["refusals"], row["dead_at"], row["last_error"]) == (
+        0,
+        None,
+        "SMTPRecipientsRefused 450",
+    )
+    smtp_server.mailbox.refuse.clear()
+    await _until(lambda: _row(conn, email_id)["delivered_at"] is not None)
+    assert len(smtp_server.mailbox.to(PAUL)) == 1
+
+
+_OLD_OUTBOX = """CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('email', 'callback')),
+    site_id TEXT NOT NULL, alert_id TEXT, recipients TEXT, subject TEXT, url TEXT, secret TEXT,
+    body BLOB NOT NULL, created_at REAL NOT NULL, next_attempt REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, delivered_at REAL
+)"""
+
+
+async def test_database_of_the_previous_version_is_upgraded(
+    db_path: Path, receiver: Receiver, start_worker: WorkerFactory
+) -> None:
+    old = sqlite3.connect(db_path)
+    with old:
+        old.execute(_OLD_OUTBOX)
+        old.execute(
+            "INSERT INTO outbox (kind, site_id, url, secret, body, created_at, next_attempt)"
+            " VALUES ('callback', 'maison', ?, ?, ?, 0, 0)",
+            (receiver.url, SECRET, b"{}"),
+        )
+    old.close()
+    conn = _connect(db_path)
+    try:
+        assert _row(conn, 1)["refusals"] == 0
+        start_worker(conn, max_backoff=0.05)
+        await _until(lambda: _row(conn, 1)["delivered_at"] is not None)
+        _connect(db_path).close()  # a second upgrade changes nothing
+    finally:
+        conn.close()
+
+
+def test_purge_keeps_pending_rows_and_a_week_of_finished_ones(conn: sqlite3.Connection) -> None:
+    now = time.time()
+    day = 24 * 3600.0
+    ids = {
+        name: _email(conn, MARIE, photos=(JPEG,))
+        for name in ("pending", "delivered_old", "delivered_new", "dead_old", "dead_new")
+    }
+    with conn:
+        conn.execute("UPDATE outbox SET created_at = ?", (now - 30 * day,))
+        for name, column, age in (
+            ("delivered_old", "delivered_at", 8),
+            ("delivered_new", "delivered_at", 6),
+            ("dead_old", "dead_at", 8),
+            ("dead_new", "dead_at", 6),
+        ):
+            conn.execute(
+                f"UPDATE outbox SET {column} = ? WHERE id = ?",  # noqa: S608 - test constants
+                (now - age * day, ids[name]),
+            )
+        assert purge(conn, now=now) == 2
+    left = {outbox_id for (outbox_id,) in conn.execute("SELECT id FROM outbox")}
+    assert left == {ids["pending"], ids["delivered_new"], ids["dead_new"]}
+    photos = {outbox_id for (outbox_id,) in conn.execute("SELECT outbox_id FROM outbox_photo")}
+    assert photos == left
+    # Ids are never reused after a purge: they are the receivers' idempotency keys.
+    assert _email(conn, MARIE) > max(ids.values())

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         SippFactory,
         VoiceFactory,
     )
+    from tests.voice.harness import CallbackSink
 
 pytestmark = pytest.mark.voice
 REPO = Path(__file__).resolve().parents[2]
@@ -120,6 +121,7 @@ async def test_kill_9_during_campaign_then_resume(
     port_pool: PortPool,
     tmp_path: Path,
     prompt_dir: Path,
+    callback_sink: CallbackSink,
 ) -> None:
     ringing = sipp_phone("uas_noanswer", name="ringing")
     right = sipp_phone("uas_dtmf", digits="4321#", delay_ms=300, name="right")
@@ -158,7 +160,8 @@ async def test_kill_9_during_campaign_then_resume(
     async with aiohttp.ClientSession() as session:
         api = VoiceApi(f"http://{LOOPBACK}:{port}", session)
         await _healthy(api)
-        await api.put_site("home", site_body([contact(0), contact(1)]))
+        body = site_body([contact(0), contact(1)], callback_url=callback_sink.url)
+        await api.put_site("home", body)
         assert (await api.post_alert("home", alert_body("k-1")))[0] == 201
         await api.wait_alert("k-1", lambda a: a["current_contact"] == FIRST)
         await asyncio.sleep(0.3)  # c0's phone is ringing
@@ -183,6 +186,16 @@ async def test_kill_9_during_campaign_then_resume(
         await asyncio.sleep(1.0)
         assert outcomes(await api.alert("k-1")) == outcomes(alert)
         assert (await api.post_alert("home", alert_body("k-1")))[0] == 200
+        # The attempt the dead process left open ends at restart; each status change is told
+        # once (repeats of the same delivery aside), and nothing more after the last restart.
+        assert callback_sink.events("k-1") == [
+            ("alert_status", "calling", None, None),
+            ("attempt_started", "calling", "c0", None),
+            ("attempt_ended", "calling", "c0", "unreachable"),
+            ("attempt_started", "calling", "c1", None),
+            ("alert_status", "acknowledged", "c1", "acknowledged"),
+            ("attempt_ended", "acknowledged", "c1", "acknowledged"),
+        ]
     assert (tmp_path / "voice.log").read_text().count("listening on") == 3
 
 
@@ -214,7 +227,7 @@ async def test_asterisk_restart_during_campaign(
             await asyncio.sleep(0.05)
         assert (await api.call("GET", "/healthz")) == (
             200,
-            {"status": "degraded", "asterisk": False},
+            {"status": "degraded", "asterisk": False, "dead_letters": 0},
         )
         alert = await api.wait_alert("r-1", lambda a: a["attempts"][0]["ended_at"] is not None)
         assert outcomes(alert) == [("c0", "unreachable")]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
+import hashlib
+import json
+import os
 from pathlib import Path
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -15,7 +20,7 @@ from voice_server.campaign import outcome_for_cause, verify_code
 from voice_server.config import ConfigError, load_config
 from voice_server.metrics import Metrics
 from voice_server.phones import Dialer, PhoneError, normalise, normalise_station
-from voice_server.prompts import PromptCache, alert_message
+from voice_server.prompts import PromptCache, alert_message, fixed_texts
 from voice_server.store import Alert, Contact, Site, Store
 
 
@@ -79,6 +84,7 @@ token = "file-token-0123456789"
 database = "/var/lib/imaprotect/voice.db"
 ring_timeout = 25
 allowed_regions = ["FR", "BE"]
+retention_days = 30
 
 [voice.routes]
 "06 12 34 56 78" = "PJSIP/direct/sip:marie@192.0.2.7"
@@ -108,6 +114,9 @@ sender = "alarme@example.org"
     assert loaded.smtp.password == "smtp-secret"
     assert loaded.smtp.port == 25
     assert loaded.prompt_cache == Path("/var/lib/imaprotect/prompts")
+    assert loaded.retention_days == 30
+    env["IMAPROTECT_VOICE_RETENTION_DAYS"] = "45"
+    assert load_config(config, env).retention_days == 45
     for secret in ("env-token", "env-password", "smtp-secret"):
         assert secret not in repr(loaded)
 
@@ -121,6 +130,9 @@ sender = "alarme@example.org"
          "database"),
         ('[voice]\ncolour = "blue"\n', "unknown"),
         ('[voice]\nrounds = "many"\n', "voice.rounds"),
+        ('[asterisk]\nari_password = "p-123456789012"\n[voice]\ntoken = "t-0123456789abcdef"\n'
+         'database = "/x.db"\nretention_days = 0\n', "voice.retention_days"),
+        ('[voice]\nretention_days = "long"\n', "voice.retention_days"),
         ("not toml [", "voice.toml"),
     ],
 )  # fmt: skip
@@ -204,3 +216,103 @@ def test_metrics_exposition() -> None:
     assert 'imaprotect_voice_alert_to_first_call_seconds_bucket{le="0.01"} 1' in text
     assert 'imaprotect_voice_alert_to_first_call_seconds_bucket{le="0.005"} 0' in text
     assert "imaprotect_voice_campaigns_running 2" in text
+
+
+def _prompt(folder: Path, language: str, text: str, *, age_days: float = 0.0) -> Path:
+    """A cached prompt file (not real audio) last used ``age_days`` ago."""
+    key = hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:32]
+    path = folder / f"{key}.wav"
+    path.write_bytes(b"RIFF")
+    when = time.time() - age_days * 86400
+    os.utime(path, (when, when))
+    return path
+
+
+def test_prompt_cache_prunes_what_was_not_used_for_a_week(tmp_path: Path) -> None:
+    cache = PromptCache(tmp_path)
+    fixed = [_prompt(tmp_path, language, text, age_days=30) for language, text in fixed_texts()]
+    stale = _prompt(tmp_path, "fr", "Alerte à Maison : intrusion. À 3 heures.", age_days=8)
+    recent = _prompt(tmp_path, "fr", "Alerte à Maison : fumée. À 4 heures.", age_days=6)
+    used = _prompt(tmp_path, "en", "Alarm at Home: flood.", age_days=8)
+    leftover = tmp_path / "0123abcd.4242.tmp.wav"  # a synthesis killed half-way
+    leftover.write_bytes(b"")
+    os.utime(leftover, (time.time() - 9 * 86400,) * 2)
+
+    assert asyncio.run(cache.get("en", "Alarm at Home: flood.")) == used  # refreshed, no synthesis
+    assert cache.syntheses == 0
+    assert cache.prune() == 2
+    assert not stale.exists()
+    assert not leftover.exists()
+    assert recent.exists()
+    assert used.exists()
+    assert all(path.exists() for path in fixed)  # fixed prompts stay, however old
+    assert len(fixed) == 16
+    # An injected clock: in 8 days, only the fixed prompts are left.
+    assert cache.prune(now=time.time() + 8 * 86400) == 2
+    assert sorted(tmp_path.iterdir()) == sorted(fixed)
+    assert PromptCache(tmp_path / "missing").prune() == 0
+
+
+def _site(secret: str | None = None) -> Site:
+    return Site(
+        "s", "Maison", "fr", "a_la_carte", (Contact("a", "A", "+33612345678"),),
+        callback_url="https://ha.example/api/webhook/hook-id" if secret else None,
+        callback_secret=secret,
+    )  # fmt: skip
+
+
+def _stored_alert(store: Store, alert_id: str, status: str, finished: datetime | None) -> None:
+    at = "2020-01-01T00:00:00.000+00:00"
+    alert = Alert(
+        alert_id, "s", "intrusion", None, None, at, _site("x" * 40), status, at, 1, 0,
+        None, None, None, None,
+        finished.isoformat(timespec="milliseconds") if finished else None,
+    )  # fmt: skip
+    with store.transaction() as conn:
+        Store.insert_alert(conn, alert)
+        Store.insert_attempt(conn, alert, alert.plan.contacts[0], f"chan-{alert_id}", at)
+
+
+def test_store_purges_finished_alerts_after_the_retention(tmp_path: Path) -> None:
+    store = Store(tmp_path / "v.db")
+    now = datetime.now(UTC)
+    _stored_alert(store, "old", "acknowledged", now - timedelta(days=91))
+    _stored_alert(store, "recent", "cancelled", now - timedelta(days=89))
+    _stored_alert(store, "running", "calling", None)  # created years ago, still calling
+    assert store.purge(retention_days=90, now=now) == (1, 0)
+    assert store.get_alert("old") is None
+    assert store.attempts("old") == []
+    assert [a for a in ("recent", "running") if store.get_alert(a) and store.attempts(a)] == [
+        "recent",
+        "running",
+    ]
+    # An injected clock: 10 days later the recent one goes too; the running one never does.
+    assert store.purge(retention_days=90, now=now + timedelta(days=10)) == (1, 0)
+    assert store.get_alert("recent") is None
+    assert store.get_alert("running") is not None
+    store.close()
+
+
+def test_alert_plans_keep_no_callback_secret(tmp_path: Path) -> None:
+    secret = "callback-secret-0123456789-abcdefgh"
+    store = Store(tmp_path / "v.db")
+    _stored_alert(store, "new", "calling", None)
+    # A plan stored by the previous version, secret included.
+    store.conn.execute(
+        "UPDATE alerts SET plan = ? WHERE alert_id = 'new'", (_site(secret).to_json(),)
+    )
+    store.conn.commit()
+    assert secret in store.conn.execute("SELECT plan FROM alerts").fetchone()[0]
+    store.close()
+
+    store = Store(tmp_path / "v.db")  # the upgrade at start removes it
+    (plan,) = store.conn.execute("SELECT plan FROM alerts").fetchone()
+    assert secret not in plan
+    assert "hook-id" not in plan
+    assert json.loads(plan)["contacts"][0]["id"] == "a"
+    alert = store.get_alert("new")
+    assert alert is not None
+    assert (alert.plan.callback_url, alert.plan.callback_secret) == (None, None)
+    _stored_alert(store, "newer", "calling", None)  # insert_alert strips it itself
+    assert "x" * 40 not in store.conn.execute("SELECT group_concat(plan) FROM alerts").fetchone()[0]
+    store.close()
