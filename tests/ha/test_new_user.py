@@ -1,32 +1,51 @@
-"""A new user sets up a whole home from the UI flows alone, then uses it."""
+"""A new user sets up a whole home from the UI flows alone, then uses it.
+
+The flows are driven through the HTTP endpoints Home Assistant's frontend calls
+(/api/config/config_entries/flow and …/subentries/flow), as an admin user, so what is tested is
+what the dialogs show and send, translated errors included.
+"""
 
 from datetime import timedelta
 from typing import Any
 
+from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 
-async def add(hass: HomeAssistant, entry: ConfigEntry, kind: str, form: dict[str, Any]) -> None:
-    """Fill one subentry form, as the UI does."""
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, kind), context={"source": "user"}
-    )
+async def step(client: TestClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One dialog step: POST what the user typed, get the next form or the result."""
+    response = await client.post(url, json=body)
+    assert response.status == 200, await response.text()
+    result: dict[str, Any] = await response.json()
+    return result
+
+
+async def add(client: TestClient, entry_id: str, kind: str, form: dict[str, Any]) -> None:
+    """Open "Add <kind>" on the home and fill the form, as the UI does."""
+    base = "/api/config/config_entries/subentries/flow"
+    result = await step(client, base, {"handler": [entry_id, kind]})
     assert result["type"] == "form"
-    result = await hass.config_entries.subentries.async_configure(result["flow_id"], form)
+    result = await step(client, f"{base}/{result['flow_id']}", form)
     assert result["type"] == "create_entry", result.get("errors")
-    await hass.async_block_till_done()
 
 
-def zone_id(entry: ConfigEntry, title: str) -> str:
+def zone_id(entry: Any, title: str) -> str:
     return next(s.subentry_id for s in entry.subentries.values() if s.title == title)
 
 
 async def test_two_zones_five_detectors_two_people_from_the_flows(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client: ClientSessionGenerator,
 ) -> None:
+    # What a running Home Assistant has loaded before the user opens the dialogs.
+    for component in ("config", "webhook"):
+        assert await async_setup_component(hass, component, {})
+    client = await hass_client()
     for entity_id in (
         "binary_sensor.door",
         "binary_sensor.window",
@@ -36,9 +55,12 @@ async def test_two_zones_five_detectors_two_people_from_the_flows(
     ):
         hass.states.async_set(entity_id, "off")
 
-    result = await hass.config_entries.flow.async_init("imaprotect", context={"source": "user"})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
+    flows = "/api/config/config_entries/flow"
+    result = await step(client, flows, {"handler": "imaprotect"})
+    assert result["step_id"] == "user"
+    result = await step(
+        client,
+        f"{flows}/{result['flow_id']}",
         {
             "name": "Maison",
             "formula": "a_la_carte",
@@ -50,10 +72,11 @@ async def test_two_zones_five_detectors_two_people_from_the_flows(
     )
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
-    entry = result["result"]
+    entry = hass.config_entries.async_get_entry(result["result"]["entry_id"])
+    assert entry is not None
 
-    await add(hass, entry, "zone", {"name": "Rez-de-chaussée", "partial": True})
-    await add(hass, entry, "zone", {"name": "Étage", "partial": False})
+    await add(client, entry.entry_id, "zone", {"name": "Rez-de-chaussée", "partial": True})
+    await add(client, entry.entry_id, "zone", {"name": "Étage", "partial": False})
     ground, upstairs = zone_id(entry, "Rez-de-chaussée"), zone_id(entry, "Étage")
     for name, kind, source, zone, route in (
         ("Porte", "opening", "binary_sensor.door", ground, True),
@@ -63,8 +86,8 @@ async def test_two_zones_five_detectors_two_people_from_the_flows(
         ("Fumée", "smoke", "binary_sensor.smoke", upstairs, False),
     ):
         await add(
-            hass,
-            entry,
+            client,
+            entry.entry_id,
             "detector",
             {
                 "name": name,
@@ -75,24 +98,26 @@ async def test_two_zones_five_detectors_two_people_from_the_flows(
                 "supervision": {},
             },
         )
+    # A typo in the code is refused with a translated error, and nothing typed is lost.
+    base = "/api/config/config_entries/subentries/flow"
+    result = await step(client, base, {"handler": [entry.entry_id, "person"]})
+    marie = {
+        "name": "Marie",
+        "badges": ["04A1B2C3"],
+        "phone": "06 12 34 56 78",
+        "email": "marie@example.org",
+        "call_position": 1,
+        "may_arm": True,
+        "may_disarm": True,
+    }
+    result = await step(client, f"{base}/{result['flow_id']}", marie | {"code": "48a1"})
+    assert result["errors"] == {"code": "invalid_code"}
+    result = await step(client, f"{base}/{result['flow_id']}", marie | {"code": "4821"})
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
     await add(
-        hass,
-        entry,
-        "person",
-        {
-            "name": "Marie",
-            "code": "4821",
-            "badges": ["04A1B2C3"],
-            "phone": "06 12 34 56 78",
-            "email": "marie@example.org",
-            "call_position": 1,
-            "may_arm": True,
-            "may_disarm": True,
-        },
-    )
-    await add(
-        hass,
-        entry,
+        client,
+        entry.entry_id,
         "person",
         {"name": "Paul", "code": "7315", "call_position": 2, "phone": "+33 7 98 76 54 32"},
     )
