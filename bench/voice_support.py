@@ -37,13 +37,14 @@ from tests.voice.conftest import (  # noqa: E402 - needs the repository on sys.p
     stop_asterisk,
 )
 from tests.voice.dtmf_pcap import write_dtmf_pcap  # noqa: E402
-from tests.voice.harness import CALLBACK_SECRET, TOKEN  # noqa: E402
+from tests.voice.harness import (  # noqa: E402
+    TOKEN,
+    signed_body,
+    stop_process,
+)
 from voice_server.asterisk_config import AsteriskSettings, render  # noqa: E402
 from voice_server.signing import (  # noqa: E402
     DELIVERY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    verify,
 )
 
 if TYPE_CHECKING:
@@ -71,16 +72,6 @@ _BOOT_SECONDS = 30.0
 DIE_WITH_US = ("setpriv", "--pdeathsig", "KILL", "--")
 
 
-def _stop(process: subprocess.Popen[bytes], grace: float = _STOP_GRACE) -> None:
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 class Processes:
     """Every child process of the benchmark, stopped in reverse order by ``stop_all``."""
 
@@ -100,7 +91,7 @@ class Processes:
     def stop_all(self) -> None:
         """Stop everything still running."""
         for process in reversed(self._running):
-            _stop(process)
+            stop_process(process, _STOP_GRACE)
         for instance in self._asterisk:
             stop_asterisk(instance)
         self._running.clear()
@@ -213,7 +204,7 @@ class SippPhone:
 
     def stop(self) -> None:
         """Stop SIPp (its trace is complete afterwards)."""
-        _stop(self.process, grace=5)
+        stop_process(self.process, grace=5)
 
     def errors(self) -> int:
         """Lines in SIPp's error log (unexpected messages, retransmissions after the end...)."""
@@ -461,15 +452,8 @@ class CallbackSink:
         return f"http://{LOOPBACK}:{self.port}/api/webhook/bench"
 
     async def _receive(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        ok = verify(
-            CALLBACK_SECRET,
-            request.headers.get(TIMESTAMP_HEADER, ""),
-            body,
-            request.headers.get(SIGNATURE_HEADER, ""),
-            now=time.time(),
-        )
-        if not ok:
+        body = await signed_body(request)
+        if body is None:
             self.refused += 1
             return web.Response(status=401)
         delivery = Delivery(time.time(), request.headers.get(DELIVERY_HEADER, ""), json.loads(body))

@@ -129,6 +129,16 @@ async def trigger(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
 
 
+async def disarm(hass: HomeAssistant) -> None:
+    await hass.services.async_call(
+        "alarm_control_panel",
+        "alarm_disarm",
+        {"entity_id": PANEL, "code": MARIE_CODE},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+
+
 def signed(body: bytes, *, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
     timestamp = int(time.time()) if at is None else at
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
@@ -176,13 +186,7 @@ async def test_alarm_starts_an_alert_and_disarm_cancels_it(
     # A second alarm of the same episode does not start a second campaign.
     await trigger(hass)
     assert len(stand_in.alerts) == 1
-    await hass.services.async_call(
-        "alarm_control_panel",
-        "alarm_disarm",
-        {"entity_id": PANEL, "code": MARIE_CODE},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+    await disarm(hass)
     assert stand_in.cancels == [(alert["alert_id"], {"by": "Marie"})]
     assert hass.states.get("sensor.maison_alert").state == "cancelled"  # type: ignore[union-attr]
 
@@ -393,13 +397,7 @@ async def test_cancel_is_sent_again_until_the_voice_server_hears_it(
     await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
     await trigger(hass)
     stand_in.unavailable["cancel"] = 1
-    await hass.services.async_call(
-        "alarm_control_panel",
-        "alarm_disarm",
-        {"entity_id": PANEL, "code": MARIE_CODE},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+    await disarm(hass)
     assert stand_in.cancels == []
     assert hass.states.get("sensor.maison_alert").state == "cancelled"  # type: ignore[union-attr]
     await tick(hass, freezer, 6)
@@ -470,13 +468,7 @@ async def test_cancel_callback_keeps_who_disarmed(
     await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
     await trigger(hass)
     alert_id = stand_in.alerts[0]["alert_id"]
-    await hass.services.async_call(
-        "alarm_control_panel",
-        "alarm_disarm",
-        {"entity_id": PANEL, "code": MARIE_CODE},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+    await disarm(hass)
     payload = {
         "event": "alert_status",
         "alert_id": alert_id,

@@ -28,7 +28,7 @@ import aiohttp
 import pytest
 
 from tests.voice.dtmf_pcap import write_dtmf_pcap
-from tests.voice.harness import TOKEN, CallbackSink, SmtpSink, VoiceApi
+from tests.voice.harness import TOKEN, CallbackSink, SmtpSink, VoiceApi, stop_process
 from voice_server.ari import AriClient
 from voice_server.asterisk_config import AsteriskPaths, AsteriskSettings, render
 from voice_server.config import CallSettings, VoiceConfig
@@ -130,16 +130,6 @@ class AsteriskInstance:
         return "\n".join(log.read_text().splitlines()[-lines:]) if log.exists() else ""
 
 
-def _stop(process: subprocess.Popen[bytes], grace: float) -> None:
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def asterisk_settings(run_dir: Path, port_pool: PortPool) -> AsteriskSettings:
     """Settings for one Asterisk on free loopback ports."""
     rtp_start = port_pool.take(200)
@@ -184,7 +174,7 @@ def stop_asterisk(instance: AsteriskInstance) -> None:
     """Stop Asterisk gracefully, or kill it."""
     if instance.process.poll() is None:
         instance.cli("core stop now")
-    _stop(instance.process, grace=10)
+    stop_process(instance.process, grace=10)
 
 
 @pytest.fixture(scope="session")
@@ -281,7 +271,7 @@ def sipp_phone(tmp_path: Path, port_pool: PortPool) -> Iterator[SippFactory]:
 
     yield start
     for phone in phones:
-        _stop(phone.process, grace=5)
+        stop_process(phone.process, grace=5)
 
 
 # --- the voice server and its peers -----------------------------------------------------------

@@ -11,6 +11,7 @@ from email.message import Message
 import hashlib
 import json
 import os
+import subprocess
 import time
 from typing import Any
 
@@ -175,6 +176,30 @@ class SmtpSink:
         return [str(m["Subject"]) for m in self.messages if m["X-Rcpt"] == to]
 
 
+def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:
+    """Terminate a child, then kill it if it has not gone within ``grace`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def signed_body(request: web.Request) -> bytes | None:
+    """The request's body when its signature (callback secret, fresh timestamp) holds, else None."""
+    body = await request.read()
+    ok = verify(
+        CALLBACK_SECRET,
+        request.headers.get(TIMESTAMP_HEADER, ""),
+        body,
+        request.headers.get(SIGNATURE_HEADER, ""),
+        now=time.time(),
+    )
+    return body if ok else None
+
+
 @dataclass
 class CallbackSink:
     """A Home Assistant webhook stand-in that checks signatures and keeps the payloads."""
@@ -189,15 +214,8 @@ class CallbackSink:
         return f"http://127.0.0.1:{self.port}/api/webhook/test-hook"
 
     async def _receive(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        ok = verify(
-            CALLBACK_SECRET,
-            request.headers.get(TIMESTAMP_HEADER, ""),
-            body,
-            request.headers.get(SIGNATURE_HEADER, ""),
-            now=time.time(),
-        )
-        if not ok:
+        body = await signed_body(request)
+        if body is None:
             self.refused += 1
             return web.Response(status=401)
         self.payloads.append(json.loads(body))
