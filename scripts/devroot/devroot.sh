@@ -92,6 +92,11 @@ devroot_mirror() {
 
 # The host's pip settings that reach the package index, as one pip.conf.
 devroot_pip_conf() {
+  if ! command -v python3 >/dev/null; then
+    # No Python on the host: carry the system-wide file over as it is.
+    cat /etc/pip.conf 2>/dev/null || true
+    return
+  fi
   python3 - <<'PY'
 import configparser, os, pathlib
 files = ["/etc/pip.conf", "/etc/xdg/pip/pip.conf", os.path.expanduser("~/.pip/pip.conf"),
