@@ -15,15 +15,22 @@ from .core import (
 from .home_config import HomeLayout
 
 
+def _names(detector_ids: tuple[str, ...], layout: HomeLayout) -> str:
+    return ", ".join(layout.config.detector(i).name for i in detector_ids)
+
+
 def translate_refusal(err: AlarmError, layout: HomeLayout) -> ServiceValidationError:
     """The translated error for a refusal of the core, naming what to fix."""
     key: str
     placeholders: dict[str, str] = {}
     match err:
-        case ArmRefusedError(detector_ids=ids):
-            key = "open_detectors"
-            names = [layout.config.detector(i).name for i in ids]
-            placeholders["detectors"] = ", ".join(names)
+        case ArmRefusedError(open_ids=open_ids, faulty_ids=faulty_ids) if open_ids and faulty_ids:
+            key = "open_and_faulty_detectors"
+            placeholders["open"] = _names(open_ids, layout)
+            placeholders["faulty"] = _names(faulty_ids, layout)
+        case ArmRefusedError(detector_ids=ids, reason=reason):
+            key = reason  # "open_detectors" or "faulty_detectors"
+            placeholders["detectors"] = _names(ids, layout)
         case NotAllowedError(reason=reason):
             key = reason
         case WrongCodeError(failures=failures):

@@ -35,6 +35,15 @@ Choices where the specification is silent (an installer's view, EN 50131 in mind
 * Badges share the code-entry lockout: an unknown or disabled badge counts as a wrong code, a
   valid badge as a right one, and while locked no badge is even looked at. Otherwise badge ids
   (short, often printed on the fob) could be guessed without limit.
+* Fault prevents setting (EN 50131): a detector watched in the mode being set that is in fault
+  (unavailable past the supervision window) refuses arming like an open one, and ``force``
+  bypasses it until disarm like an open one. A shorter unavailability is a radio blip and does not
+  block by itself (its last known reading still counts). Smoke and flood detectors are never
+  watched for arming, so never block it. A detector that goes into fault after arming starts is
+  not checked again at the end of the exit delay.
+* Unavailable is never an intrusion, at the end of the exit delay either: a detector unavailable
+  then is not an exit fault whatever its last known reading, and it counts again from its next
+  known reading (coming back ON after a last known OFF is an opening, as when armed).
 * Unknown detector, zone or person ids raise KeyError (a configuration mismatch is a bug).
 """
 
@@ -87,10 +96,25 @@ class AlarmError(Exception):
 
 
 class ArmRefusedError(AlarmError):
-    """Arming refused because of detectors (reason "open_detectors")."""
+    """Arming refused because of detectors of the watched set.
 
-    def __init__(self, detector_ids: tuple[str, ...], reason: str) -> None:
+    One refusal reports everything to fix: ``open_ids`` (opening detectors left open) and
+    ``faulty_ids`` (detectors in fault; a faulty detector is listed there only, whatever its last
+    reading). ``detector_ids`` is both, open ones first. ``reason`` is "open_detectors",
+    "faulty_detectors", or "open_and_faulty_detectors" when both lists are non-empty.
+    """
+
+    def __init__(self, open_ids: tuple[str, ...] = (), faulty_ids: tuple[str, ...] = ()) -> None:
+        if open_ids and faulty_ids:
+            reason = "open_and_faulty_detectors"
+        elif faulty_ids:
+            reason = "faulty_detectors"
+        else:
+            reason = "open_detectors"
+        detector_ids = open_ids + faulty_ids
         super().__init__(f"arming refused ({reason}): {', '.join(detector_ids)}")
+        self.open_ids = open_ids
+        self.faulty_ids = faulty_ids
         self.detector_ids = detector_ids
         self.reason = reason
 
@@ -354,10 +378,15 @@ class AlarmEngine:
     def arm(self, mode: ArmMode, actor: Actor, now: datetime, *, force: bool = False) -> None:
         """Arm in ``mode`` (from DISARMED, or switch mode from the other armed state).
 
-        Open opening detectors of the watched set refuse arming (ArmRefusedError) unless
-        ``force``: then they are bypassed until the next disarm. Arming from DISARMED and raising
-        PARTIAL -> TOTAL go through the exit delay (a raise keeps the partial zones watched
-        meanwhile); lowering TOTAL -> PARTIAL takes effect at once and needs ``may_disarm``.
+        Detectors of the set watched in ``mode`` (smoke and flood never are) that are not yet
+        bypassed refuse arming (ArmRefusedError) unless ``force``: opening detectors whose last
+        known reading is ON, and detectors in fault (``faults``; a faulty one counts as faulty
+        only). Open and faulty ones are refused together: one ArmRefusedError with both lists
+        (reason "open_and_faulty_detectors"), and one ArmRefused event per reason, open first.
+        With ``force`` they are all bypassed until the next disarm (one Bypassed event, open ones
+        first). Arming from DISARMED and raising PARTIAL -> TOTAL go through the exit delay (a
+        raise keeps the partial zones watched meanwhile); lowering TOTAL -> PARTIAL takes effect
+        at once and needs ``may_disarm``.
         """
         self.tick(now)
         if self._state in _ARMED_STATES:
@@ -370,20 +399,23 @@ class AlarmEngine:
         lowering = self._mode is ArmMode.TOTAL and mode is ArmMode.PARTIAL
         self._check_may_arm(mode, actor, now, lowering=lowering)
 
-        blocking = tuple(
+        watched = [d for d in self.armed_detectors(mode) if d.id not in self._bypassed]
+        faulty = tuple(d.id for d in watched if d.id in self._faults)
+        left_open = tuple(
             d.id
-            for d in self.armed_detectors(mode)
+            for d in watched
             if d.type is DetectorType.OPENING
             and self._readings.get(d.id) is Reading.ON
-            and d.id not in self._bypassed
+            and d.id not in self._faults
         )
+        blocking = left_open + faulty
         if blocking and not force:
-            self._events.append(
-                ArmRefused(
-                    at=now, actor=actor, mode=mode, detector_ids=blocking, reason="open_detectors"
-                )
-            )
-            raise ArmRefusedError(blocking, "open_detectors")
+            for reason, ids in (("open_detectors", left_open), ("faulty_detectors", faulty)):
+                if ids:
+                    self._events.append(
+                        ArmRefused(at=now, actor=actor, mode=mode, detector_ids=ids, reason=reason)
+                    )
+            raise ArmRefusedError(left_open, faulty)
         if blocking:
             self._bypassed.update(blocking)
             self._events.append(Bypassed(at=now, actor=actor, detector_ids=blocking))
@@ -606,6 +638,7 @@ class AlarmEngine:
             if d.type is DetectorType.OPENING
             and self._readings.get(d.id) is Reading.ON
             and d.id not in self._bypassed
+            and d.id not in self._unavailable_since  # unavailable is never an intrusion
         ]
         if not left_open:
             self._deadline = None

@@ -25,7 +25,11 @@ class StateChanged:
 
 @dataclass(frozen=True, slots=True)
 class ArmRefused:
-    """Arming was refused; reason is "open_detectors", "not_allowed" or "code_required"."""
+    """Arming was refused.
+
+    ``reason`` is "open_detectors", "faulty_detectors", "not_allowed" or "code_required". A
+    refusal for open and faulty detectors at once is two events at the same instant, open first.
+    """
 
     at: datetime
     actor: Actor
@@ -36,7 +40,7 @@ class ArmRefused:
 
 @dataclass(frozen=True, slots=True)
 class Bypassed:
-    """Detectors left open at a forced arming; ignored until the next disarm."""
+    """Detectors left open or in fault at a forced arming (open first); ignored until disarm."""
 
     at: datetime
     actor: Actor
