@@ -34,6 +34,7 @@ from tests.voice.conftest import (  # noqa: E402 - needs the repository on sys.p
     SIPP,
     AsteriskInstance,
     PortPool,
+    asterisk_settings,
     stop_asterisk,
 )
 from tests.voice.dtmf_pcap import write_dtmf_pcap  # noqa: E402
@@ -42,7 +43,7 @@ from tests.voice.harness import (  # noqa: E402
     signed_body,
     stop_process,
 )
-from voice_server.asterisk_config import AsteriskSettings, render  # noqa: E402
+from voice_server.asterisk_config import render  # noqa: E402
 from voice_server.signing import (  # noqa: E402
     DELIVERY_HEADER,
 )
@@ -145,16 +146,7 @@ def start_asterisk(run_dir: Path, pool: PortPool, processes: Processes) -> Aster
     A wider RTP range than the tests': 100 simultaneous calls need 200 ports, and a port pair
     is only reused some time after its call ended.
     """
-    rtp_start = pool.take(1000)
-    settings = AsteriskSettings(
-        run_dir=run_dir,
-        ari_user=ARI_USER,
-        ari_password=ARI_PASSWORD,
-        sip_port=pool.take(),
-        http_port=pool.take(),
-        rtp_start=rtp_start,
-        rtp_end=rtp_start + 999,
-    )
+    settings = asterisk_settings(run_dir, pool, rtp_ports=1000)
     paths = render(settings)
     started = time.monotonic()
     with (paths.log / "console.log").open("ab") as console:

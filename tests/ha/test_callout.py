@@ -198,18 +198,14 @@ async def test_signed_callbacks_update_the_sensor_and_the_logbook(
     statuses = async_capture_events(hass, "imaprotect_alert")
     await trigger(hass)
     alert_id = stand_in.alerts[0]["alert_id"]
-    client = await hass_client_no_auth()
-    body = json.dumps(
-        {
-            "event": "alert_status",
-            "alert_id": alert_id,
-            "status": "acknowledged",
-            "contact": {"id": "marie", "name": "Marie"},
-            "at": "2026-11-26T13:32:00+00:00",
-        }
-    ).encode()
-    response = await client.post(f"/api/webhook/{WEBHOOK_ID}", data=body, headers=signed(body))
-    assert response.status == 200
+    payload = {
+        "event": "alert_status",
+        "alert_id": alert_id,
+        "status": "acknowledged",
+        "contact": {"id": "marie", "name": "Marie"},
+        "at": "2026-11-26T13:32:00+00:00",
+    }
+    assert await post_callback(hass_client_no_auth, payload) == 200
     sensor = hass.states.get("sensor.maison_alert")
     assert sensor is not None
     assert sensor.state == "acknowledged"

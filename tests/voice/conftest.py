@@ -130,9 +130,9 @@ class AsteriskInstance:
         return "\n".join(log.read_text().splitlines()[-lines:]) if log.exists() else ""
 
 
-def asterisk_settings(run_dir: Path, port_pool: PortPool) -> AsteriskSettings:
-    """Settings for one Asterisk on free loopback ports."""
-    rtp_start = port_pool.take(200)
+def asterisk_settings(run_dir: Path, port_pool: PortPool, rtp_ports: int = 200) -> AsteriskSettings:
+    """Settings for one Asterisk on free loopback ports (two RTP ports per call)."""
+    rtp_start = port_pool.take(rtp_ports)
     return AsteriskSettings(
         run_dir=run_dir,
         ari_user=ARI_USER,
@@ -140,7 +140,7 @@ def asterisk_settings(run_dir: Path, port_pool: PortPool) -> AsteriskSettings:
         sip_port=port_pool.take(),
         http_port=port_pool.take(),
         rtp_start=rtp_start,
-        rtp_end=rtp_start + 199,
+        rtp_end=rtp_start + rtp_ports - 1,
     )
 
 
