@@ -26,6 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from custom_components.imaprotect.contract.signing import (  # noqa: E402
+    DELIVERY_HEADER,
+)
 from tests.voice.conftest import (  # noqa: E402 - needs the repository on sys.path
     ARI_PASSWORD,
     ARI_USER,
@@ -44,9 +47,6 @@ from tests.voice.harness import (  # noqa: E402
     stop_process,
 )
 from voice_server.asterisk_config import render  # noqa: E402
-from voice_server.signing import (  # noqa: E402
-    DELIVERY_HEADER,
-)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

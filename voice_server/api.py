@@ -22,10 +22,15 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from custom_components.imaprotect.contract.codes import split_hash
+from custom_components.imaprotect.contract.phones import (
+    PhoneError,
+    normalise_phone,
+    normalise_station,
+)
 from voice_server import outbox
-from voice_server.campaign import AlertConflictError, AlertRequest, parse_code_hash
+from voice_server.campaign import AlertConflictError, AlertRequest
 from voice_server.openapi import openapi_document
-from voice_server.phones import PhoneError, normalise, normalise_station
 from voice_server.store import Contact, Site
 
 if TYPE_CHECKING:
@@ -145,7 +150,7 @@ def _contact(raw: Any, index: int, regions: tuple[str, ...]) -> Contact:
     contact_id = _pattern(_required(raw, "id", f"{path}.id", limit=64), _CONTACT_ID, f"{path}.id")
     name = _required(raw, "name", f"{path}.name")
     try:
-        phone = normalise(_required(raw, "phone", f"{path}.phone", limit=40), regions)
+        phone = normalise_phone(_required(raw, "phone", f"{path}.phone", limit=40), regions)
     except PhoneError as err:
         raise ApiError(
             422,
@@ -161,7 +166,7 @@ def _contact(raw: Any, index: int, regions: tuple[str, ...]) -> Contact:
         )
     code_hash = _required(raw, "code_hash", f"{path}.code_hash", limit=512)
     try:
-        parse_code_hash(code_hash)
+        split_hash(code_hash)
     except ValueError as err:
         raise ApiError(
             422, "invalid_code_hash", f"{path}.code_hash", f"contact {contact_id}: {err}",

@@ -17,14 +17,10 @@ synthetic events, so a call waits at exactly one place at a time.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from collections.abc import Callable, Sequence
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
-import hashlib
-import hmac
 import logging
 import math
 import time
@@ -33,6 +29,7 @@ import uuid
 
 import aiohttp
 
+from custom_components.imaprotect.contract.codes import verify_code
 from voice_server import mailer, outbox
 from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError, AriEvent
 from voice_server.prompts import alert_message, texts
@@ -47,7 +44,7 @@ if TYPE_CHECKING:
     from voice_server.phones import Dialer
     from voice_server.prompts import PromptCache
 
-__all__ = ["AlertConflictError", "AlertRequest", "Campaigns", "outcome_for_cause", "verify_code"]
+__all__ = ["AlertConflictError", "AlertRequest", "Campaigns", "outcome_for_cause"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,8 +54,6 @@ CANCELLED = "ImaprotectCancelled"
 ALERT_STATUS = "alert_status"
 ATTEMPT_STARTED = "attempt_started"
 ATTEMPT_ENDED = "attempt_ended"
-HASH_ALGORITHM = "pbkdf2_sha256"
-MAX_ITERATIONS = 10_000_000
 _DIGITS = frozenset("0123456789*")
 _MAX_DIGITS = 16
 _PROMPT_SECONDS = 30.0  # longest wait for a confirmation prompt before hanging up anyway
@@ -84,35 +79,6 @@ class AlertRequest:
     zone: str | None
     occurred_at: datetime
     photos: tuple[bytes, ...] = ()
-
-
-def parse_code_hash(encoded: str) -> tuple[int, bytes, bytes]:
-    """(iterations, salt, digest) of an encoded code hash; ValueError (not quoting it) if bad."""
-    parts = encoded.split("$")
-    if len(parts) != 4 or parts[0] != HASH_ALGORITHM:
-        raise ValueError("not a pbkdf2_sha256 code hash")
-    if not (parts[1].isascii() and parts[1].isdigit()) or not 1 <= int(parts[1]) <= MAX_ITERATIONS:
-        raise ValueError("bad iteration count")
-    try:
-        salt = base64.b64decode(parts[2], validate=True)
-        digest = base64.b64decode(parts[3], validate=True)
-    except binascii.Error:
-        raise ValueError("malformed base64 in code hash") from None
-    if not salt or len(digest) != 32:
-        raise ValueError("wrong salt or digest length")
-    return int(parts[1]), salt, digest
-
-
-def verify_code(code: str, encoded: str) -> bool:
-    """Whether the typed ``code`` matches; constant-time, False for anything malformed."""
-    if not code.isascii() or not code.isdigit():
-        return False
-    try:
-        iterations, salt, digest = parse_code_hash(encoded)
-    except ValueError:
-        return False
-    derived = hashlib.pbkdf2_hmac("sha256", code.encode(), salt, iterations, len(digest))
-    return hmac.compare_digest(derived, digest)
 
 
 def outcome_for_cause(cause: int | None) -> str:

@@ -15,8 +15,9 @@ from pathlib import Path
 import tomllib
 from typing import Any
 
+from custom_components.imaprotect.contract.phones import PhoneError, normalise_phone
 from voice_server.outbox import SmtpSettings
-from voice_server.phones import Dialer, PhoneError, normalise
+from voice_server.phones import Dialer
 
 __all__ = ["CallSettings", "ConfigError", "VoiceConfig", "load_config"]
 
@@ -142,7 +143,7 @@ def _routes(routes: dict[str, str], regions: tuple[str, ...]) -> dict[str, str]:
     normalised: dict[str, str] = {}
     for number, dial in routes.items():
         try:
-            key = number if number.startswith("sip") else normalise(number, regions)
+            key = number if number.startswith("sip") else normalise_phone(number, regions)
         except PhoneError as err:
             raise ConfigError(f"voice.routes: {err}") from None
         normalised[key] = dial

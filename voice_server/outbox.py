@@ -48,7 +48,12 @@ from urllib.parse import urlsplit
 import aiohttp
 import aiosmtplib
 
-from voice_server.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from custom_components.imaprotect.contract.signing import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sign,
+)
 
 if TYPE_CHECKING:
     import sqlite3

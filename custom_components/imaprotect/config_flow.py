@@ -87,7 +87,7 @@ from .const import (
     SUBENTRY_PERSON,
     SUBENTRY_ZONE,
 )
-from .core.codes import hash_code, is_valid_code, verify_code
+from .contract.codes import hash_code, is_valid_code, verify_code
 from .core.model import ALWAYS_ACTIVE_TYPES, DetectorType, Formula
 from .voice_client import VoiceClient, VoiceServerAuthError, VoiceServerError
 

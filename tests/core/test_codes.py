@@ -2,6 +2,7 @@ import base64
 
 import pytest
 
+from custom_components.imaprotect.contract.codes import MAX_ITERATIONS
 from custom_components.imaprotect.core import (
     DEFAULT_ITERATIONS,
     CodeHash,
@@ -10,7 +11,6 @@ from custom_components.imaprotect.core import (
     split_hash,
     verify_code,
 )
-from custom_components.imaprotect.core.codes import MAX_ITERATIONS
 
 
 @pytest.mark.parametrize(

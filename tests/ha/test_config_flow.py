@@ -59,7 +59,7 @@ from custom_components.imaprotect.const import (
     SUBENTRY_PERSON,
     SUBENTRY_ZONE,
 )
-from custom_components.imaprotect.core.codes import hash_code, verify_code
+from custom_components.imaprotect.contract.codes import hash_code, verify_code
 from custom_components.imaprotect.core.model import DetectorType, Formula
 
 HOME_INPUT: dict[str, Any] = {

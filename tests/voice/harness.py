@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
-import hashlib
 import json
-import os
 import subprocess
 import time
 from typing import Any
@@ -19,7 +16,8 @@ import aiohttp
 from aiohttp import web
 from aiosmtpd.smtp import SMTP
 
-from voice_server.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from custom_components.imaprotect.contract.codes import hash_code
+from custom_components.imaprotect.contract.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 TOKEN = "test-token-0123456789abcdef"
 CALLBACK_SECRET = "callback-secret-0123456789abcdef-xyz"
@@ -28,11 +26,8 @@ NUMBERS = tuple(f"+336123456{n:02d}" for n in range(10, 40))
 
 
 def code_hash(code: str, iterations: int = 1000) -> str:
-    """Same format as core/codes.py (few iterations: tests need speed, not strength)."""
-    salt = os.urandom(16)
-    digest = hashlib.pbkdf2_hmac("sha256", code.encode(), salt, iterations, 32)
-    b64 = base64.b64encode
-    return f"pbkdf2_sha256${iterations}${b64(salt).decode()}${b64(digest).decode()}"
+    """The contract's hash of ``code`` (few iterations: tests need speed, not strength)."""
+    return hash_code(code, iterations=iterations)
 
 
 def contact(index: int, code: str = "4321", *, email: bool = True) -> dict[str, Any]:

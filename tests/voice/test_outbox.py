@@ -23,6 +23,13 @@ from aiohttp import ClientSession, web
 from aiosmtpd.controller import Controller
 import pytest
 
+from custom_components.imaprotect.contract.signing import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sign,
+    verify,
+)
 from voice_server.outbox import (
     OutboxWorker,
     SmtpSettings,
@@ -33,13 +40,6 @@ from voice_server.outbox import (
     pending_counts,
     purge,
     retarget_callbacks,
-)
-from voice_server.signing import (
-    DELIVERY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    sign,
-    verify,
 )
 
 if TYPE_CHECKING:

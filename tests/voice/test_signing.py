@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_server.signing import sign, verify
+from custom_components.imaprotect.contract.signing import sign, verify
 
 SECRET = "k3y-0123456789-abcdefghijklmnopqrst"
 BODY = b'{"a":1}'

@@ -14,12 +14,17 @@ import time
 
 import pytest
 
-from custom_components.imaprotect.core.codes import hash_code
+from custom_components.imaprotect.contract.codes import hash_code
+from custom_components.imaprotect.contract.phones import (
+    PhoneError,
+    normalise_phone as normalise,
+    normalise_station,
+)
 from tests.voice.harness import code_hash
 from voice_server.campaign import outcome_for_cause, verify_code
 from voice_server.config import ConfigError, load_config
 from voice_server.metrics import Metrics
-from voice_server.phones import Dialer, PhoneError, normalise, normalise_station
+from voice_server.phones import Dialer
 from voice_server.prompts import PromptCache, alert_message, fixed_texts
 from voice_server.store import Alert, Contact, Site, Store
 

@@ -1,16 +1,17 @@
 """The Home-Assistant-free alarm core: model, codes, lockout, events and the engine."""
 
-from .codes import (
+from custom_components.imaprotect.contract.codes import (
     DEFAULT_ITERATIONS,
     MAX_CODE_LENGTH,
     MIN_CODE_LENGTH,
     CodeHash,
     hash_code,
     is_valid_code,
-    match_code,
     split_hash,
     verify_code,
 )
+
+from .codes import match_code
 from .engine import (
     AlarmEngine,
     AlarmError,

@@ -8,6 +8,27 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+# The kinds and formulas travel to the voice server: they are the contract's.
+from custom_components.imaprotect.contract.enums import AlertKind as AlarmKind, Formula
+
+__all__ = [
+    "ALWAYS_ACTIVE_TYPES",
+    "INTRUSION_TYPES",
+    "Actor",
+    "AlarmKind",
+    "ArmMode",
+    "Detector",
+    "DetectorType",
+    "Formula",
+    "HomeConfig",
+    "Method",
+    "PanelState",
+    "Person",
+    "Reading",
+    "Settings",
+    "Zone",
+]
+
 
 class DetectorType(StrEnum):
     """What a detector senses; decides whether it needs arming and how it alarms."""
@@ -53,25 +74,6 @@ class Method(StrEnum):
     BADGE = "badge"
     APP = "app"
     AUTOMATION = "automation"
-
-
-class Formula(StrEnum):
-    """The subscription formula the installation is modelled on."""
-
-    E_VEILLE = "e_veille"
-    A_LA_CARTE = "a_la_carte"
-    TOUT_INCLUS = "tout_inclus"
-
-
-class AlarmKind(StrEnum):
-    """Why an alarm was raised; drives the wording of notifications and call-outs."""
-
-    INTRUSION = "intrusion"
-    SMOKE = "smoke"
-    FLOOD = "flood"
-    TAMPER = "tamper"
-    FAULT = "fault"
-    SOS = "sos"
 
 
 class Reading(StrEnum):

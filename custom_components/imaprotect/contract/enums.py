@@ -1,0 +1,85 @@
+"""Every closed set of words that travels between Home Assistant and the voice server.
+
+Statuses, outcomes, kinds, languages and formulas are ``StrEnum``: their values are the wire
+format, so a JSON document, a SQLite column and a log line all carry the same word, and mypy
+catches a misspelt one.
+"""
+
+from enum import StrEnum
+
+__all__ = [
+    "TERMINAL_STATUSES",
+    "AlertKind",
+    "AlertStatus",
+    "CallbackEvent",
+    "Formula",
+    "Language",
+    "Outcome",
+]
+
+
+class AlertKind(StrEnum):
+    """Why an alarm was raised; drives the wording of notifications and calls."""
+
+    INTRUSION = "intrusion"
+    SMOKE = "smoke"
+    FLOOD = "flood"
+    TAMPER = "tamper"
+    FAULT = "fault"
+    SOS = "sos"
+
+
+class Formula(StrEnum):
+    """The service formula the home is modelled on (the seed's three offers)."""
+
+    E_VEILLE = "e_veille"
+    A_LA_CARTE = "a_la_carte"
+    TOUT_INCLUS = "tout_inclus"
+
+
+class Language(StrEnum):
+    """What the voice server speaks and writes to a home's contacts."""
+
+    FR = "fr"
+    EN = "en"
+
+
+class AlertStatus(StrEnum):
+    """An alert's life on the voice server: calling, then exactly one final status."""
+
+    CALLING = "calling"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATED = "escalated"
+    EXHAUSTED = "exhausted"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        """Whether nobody will be called any more for this alert."""
+        return self is not AlertStatus.CALLING
+
+
+TERMINAL_STATUSES: frozenset[AlertStatus] = frozenset(s for s in AlertStatus if s.terminal)
+
+
+class Outcome(StrEnum):
+    """How one call attempt ended."""
+
+    ANSWERED = "answered"  # answered, but no code and no SOS before the silence timeout
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    UNREACHABLE = "unreachable"
+    HUNG_UP = "hung_up"
+    WRONG_CODE = "wrong_code"
+    ACKNOWLEDGED = "acknowledged"
+    SOS = "sos"
+    CANCELLED = "cancelled"
+
+
+class CallbackEvent(StrEnum):
+    """What a signed callback to Home Assistant reports."""
+
+    ALERT_STATUS = "alert_status"  # the alert's status changed
+    ATTEMPT_STARTED = "attempt_started"  # a call to a contact began
+    ATTEMPT_ENDED = "attempt_ended"  # that call ended (its outcome is set)

@@ -1,0 +1,49 @@
+"""Numbers both sides must agree on: the schema version, sizes, counts and identifier shapes."""
+
+import re
+
+__all__ = [
+    "ALERT_ID_PATTERN",
+    "CONTACT_ID_PATTERN",
+    "MAX_BODY_BYTES",
+    "MAX_CALL_POSITION",
+    "MAX_CONTACTS",
+    "MAX_EMAIL",
+    "MAX_NAME",
+    "MAX_PHONE",
+    "MAX_PHOTOS",
+    "MAX_PHOTO_BYTES",
+    "MAX_STATION",
+    "MAX_URL",
+    "MIN_CALLBACK_SECRET",
+    "MIN_SUPPORTED_SCHEMA_VERSION",
+    "SCHEMA_VERSION",
+    "SITE_ID_PATTERN",
+]
+
+SCHEMA_VERSION = 2
+"""The wire format's version. 1 was the hand-written contract (no ``/api/v1/info``); 2 adds the
+handshake and the shared models. Raise it with every change of a model, enum or rule below."""
+MIN_SUPPORTED_SCHEMA_VERSION = 2
+"""The oldest client schema the server still serves."""
+
+MAX_NAME = 100
+"""Home, person, detector and zone names, in characters (what a prompt can say)."""
+MAX_CONTACTS = 20
+"""Contacts of one site, in call order."""
+MAX_CALL_POSITION = MAX_CONTACTS
+"""Places in the call order a person can take in Home Assistant."""
+MAX_EMAIL = 254
+"""RFC 5321's limit on a forward path, less the angle brackets."""
+MAX_PHONE = 40
+MAX_STATION = 200
+MAX_URL = 2000
+MIN_CALLBACK_SECRET = 32
+MAX_PHOTOS = 5
+MAX_PHOTO_BYTES = 2 * 1024 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""Five 2 MB photos in base64, plus the rest."""
+
+SITE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ALERT_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+CONTACT_ID_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,64}")

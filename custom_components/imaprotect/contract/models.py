@@ -1,0 +1,388 @@
+"""The wire models: what Home Assistant sends, what the voice server answers and calls back.
+
+pydantic models, so that one definition gives the validation of every request, its error paths
+(``contacts.1.phone``), the JSON both sides write and the OpenAPI document the server serves.
+The phone policy depends on the server's settings: validate a site with
+``context={"allowed_regions": (...)}`` (default: France); a site read back from the server's own
+database is validated with ``STORED`` and keeps its numbers as they were accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .codes import split_hash
+from .emails import EmailError, normalise_email
+from .enums import AlertKind, AlertStatus, CallbackEvent, Formula, Language, Outcome
+from .limits import (
+    ALERT_ID_PATTERN,
+    CONTACT_ID_PATTERN,
+    MAX_CONTACTS,
+    MAX_PHOTO_BYTES,
+    MAX_PHOTOS,
+    MAX_URL,
+    MIN_CALLBACK_SECRET,
+)
+from .phones import DEFAULT_REGIONS, PhoneError, normalise_phone, normalise_station
+from .text import check_name
+
+__all__ = [
+    "STORED",
+    "AlertAccepted",
+    "AlertIn",
+    "AlertView",
+    "AttemptView",
+    "Callback",
+    "CancelIn",
+    "Contact",
+    "ContactView",
+    "ErrorBody",
+    "Health",
+    "PersonRef",
+    "ServerInfo",
+    "Site",
+    "SiteSaved",
+    "SiteView",
+]
+
+STORED: dict[str, Any] = {"stored": True}
+"""Validation context for a site read back from the server's database (already accepted)."""
+
+
+def _regions(info: ValidationInfo) -> tuple[str, ...]:
+    context = info.context or {}
+    return tuple(context.get("allowed_regions", DEFAULT_REGIONS))
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool((info.context or {}).get("stored"))
+
+
+def _name(value: str) -> str:
+    try:
+        return check_name(value)
+    except ValueError as err:
+        raise PydanticCustomError("invalid_value", str(err)) from None
+
+
+def _pattern(pattern: Any) -> Any:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise PydanticCustomError(
+                "invalid_value", "must match {pattern}", {"pattern": pattern.pattern}
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, AfterValidator(_name), Field(json_schema_extra={"maxLength": 100})]
+"""A name said on the phone: one printable line of 1 to 100 characters (see ``text``)."""
+ContactId = Annotated[
+    str, _pattern(CONTACT_ID_PATTERN), Field(pattern=f"^{CONTACT_ID_PATTERN.pattern}$")
+]
+AlertId = Annotated[str, _pattern(ALERT_ID_PATTERN), Field(pattern=f"^{ALERT_ID_PATTERN.pattern}$")]
+
+
+class _Model(BaseModel):
+    """Frozen; unknown fields are ignored so that a newer client's extras never cause a 5xx."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Contact(_Model):
+    """One person to call, in the site's call order; only a hash of their code travels."""
+
+    id: ContactId
+    name: Name
+    phone: str = Field(repr=False, description="E.164 after validation; allowed regions only")
+    email: str | None = Field(default=None, repr=False)
+    code_hash: str = Field(
+        repr=False, description="pbkdf2_sha256$<iterations>$<salt b64>$<digest b64>"
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str, info: ValidationInfo) -> str:
+        if _stored(info):
+            return value
+        contact = info.data.get("id", "?")
+        try:
+            return normalise_phone(value, _regions(info))
+        except PhoneError as err:
+            raise PydanticCustomError(
+                "invalid_phone",
+                "contact {contact}: {reason}",
+                {"contact": contact, "reason": str(err)},
+            ) from None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalise_email(value)
+        except EmailError as err:
+            raise PydanticCustomError(
+                "invalid_email",
+                "contact {contact}: {reason}",
+                {"contact": info.data.get("id", "?"), "reason": str(err)},
+            ) from None
+
+    @field_validator("code_hash")
+    @classmethod
+    def _code_hash(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            split_hash(value)
+        except ValueError as err:
+            raise PydanticCustomError(
+                "invalid_code_hash",
+                "contact {contact}: {reason}",
+                {"contact": info.data.get("id", "?"), "reason": str(err)},
+            ) from None
+        return value
+
+
+class Site(_Model):
+    """A home's instructions: who to call in which order, the station, where to call back."""
+
+    name: Name
+    language: Language
+    formula: Formula
+    contacts: tuple[Contact, ...] = Field(min_length=1, max_length=MAX_CONTACTS)
+    station: str | None = Field(default=None, repr=False, description="SIP URI or phone number")
+    callback_url: str | None = Field(default=None, repr=False, max_length=MAX_URL)
+    callback_secret: str | None = Field(default=None, repr=False, validate_default=True)
+
+    @field_validator("contacts")
+    @classmethod
+    def _unique(cls, contacts: tuple[Contact, ...]) -> tuple[Contact, ...]:
+        seen: set[str] = set()
+        for index, contact in enumerate(contacts):
+            if contact.id in seen:
+                raise PydanticCustomError(
+                    "duplicate_contact", "contact ids must be unique", {"index": index}
+                )
+            seen.add(contact.id)
+        return contacts
+
+    @field_validator("station")
+    @classmethod
+    def _station(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or _stored(info):
+            return value
+        try:
+            return normalise_station(value.strip(), _regions(info))
+        except PhoneError as err:
+            raise PydanticCustomError(
+                "invalid_phone", "station: {reason}", {"reason": str(err)}
+            ) from None
+
+    @field_validator("callback_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise PydanticCustomError("invalid_value", "an absolute http(s) URL")
+        return value.strip()
+
+    @field_validator("callback_secret")
+    @classmethod
+    def _secret(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("callback_url") is not None and (
+            value is None or len(value) < MIN_CALLBACK_SECRET
+        ):
+            raise PydanticCustomError(
+                "invalid_value",
+                "at least {minimum} characters when callback_url is set",
+                {"minimum": MIN_CALLBACK_SECRET},
+            )
+        return value
+
+    def without_callback(self) -> Site:
+        """The site as an alert's plan keeps it: no callback URL or secret (read from the site)."""
+        return self.model_copy(update={"callback_url": None, "callback_secret": None})
+
+
+class ContactView(_Model):
+    """A contact as ``GET /sites/{id}`` shows it: no code hash."""
+
+    id: str
+    name: str
+    phone: str
+    email: str | None = None
+
+
+class SiteView(_Model):
+    """A site as ``GET /sites/{id}`` shows it: no code hashes, no callback secret."""
+
+    site_id: str
+    name: str
+    language: Language
+    formula: Formula
+    contacts: tuple[ContactView, ...]
+    station: str | None = None
+    callback_url: str | None = None
+
+    @classmethod
+    def of(cls, site_id: str, site: Site) -> SiteView:
+        """The public view of a stored site."""
+        return cls(
+            site_id=site_id,
+            name=site.name,
+            language=site.language,
+            formula=site.formula,
+            contacts=tuple(
+                ContactView(id=c.id, name=c.name, phone=c.phone, email=c.email)
+                for c in site.contacts
+            ),
+            station=site.station,
+            callback_url=site.callback_url,
+        )
+
+
+class SiteSaved(_Model):
+    """The answer to ``PUT /sites/{id}``."""
+
+    site_id: str
+    contacts: int
+
+
+def _photo(value: str) -> bytes:
+    try:
+        data = base64.b64decode(value, validate=True)
+    except binascii.Error, ValueError:
+        raise PydanticCustomError("invalid_value", "not valid base64") from None
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PydanticCustomError("invalid_value", "larger than 2 MB")
+    return data
+
+
+def _check_photo(value: str) -> str:
+    _photo(value)
+    return value
+
+
+Photo = Annotated[str, AfterValidator(_check_photo)]
+"""A JPEG in standard base64 (with padding), at most 2 MB once decoded."""
+
+
+class AlertIn(_Model):
+    """An alarm raised by the home: ``POST /sites/{id}/alerts`` (idempotent on ``alert_id``)."""
+
+    alert_id: AlertId
+    kind: AlertKind
+    detector: Name | None = None
+    zone: Name | None = None
+    occurred_at: AwareDatetime
+    photos: tuple[Photo, ...] = Field(default=(), max_length=MAX_PHOTOS, repr=False)
+
+    def photo_bytes(self) -> tuple[bytes, ...]:
+        """The photos decoded."""
+        return tuple(base64.b64decode(photo) for photo in self.photos)
+
+
+class AlertAccepted(_Model):
+    """The answer to an alert POST: created (201) or already known (200)."""
+
+    alert_id: str
+    status: AlertStatus
+
+
+class CancelIn(_Model):
+    """``POST /alerts/{id}/cancel``: who stopped the alert at home, if known."""
+
+    by: Name | None = None
+
+
+class PersonRef(_Model):
+    """A contact named in a view or a callback."""
+
+    id: str
+    name: str
+
+
+class AttemptView(_Model):
+    """One call to one contact."""
+
+    contact_id: str
+    contact_name: str
+    round: int
+    started_at: str
+    answered_at: str | None = None
+    ended_at: str | None = None
+    outcome: Outcome | None = None
+    cause: int | None = Field(default=None, description="Q.850 cause of an unanswered call")
+
+
+class AlertView(_Model):
+    """``GET /alerts/{id}``: an alert's status and its attempts; times are ISO 8601 strings."""
+
+    alert_id: str
+    site_id: str
+    kind: AlertKind
+    status: AlertStatus
+    created_at: str
+    acknowledged_by: PersonRef | None = None
+    acknowledged_at: str | None = None
+    cancelled_by: str | None = None
+    finished_at: str | None = None
+    current_contact: PersonRef | None = None
+    round: int = 1
+    attempts: tuple[AttemptView, ...] = ()
+
+
+class Callback(_Model):
+    """A signed callback to Home Assistant (see ``signing``): one status change or attempt."""
+
+    event: CallbackEvent
+    site_id: str
+    alert_id: str
+    status: AlertStatus = Field(description="the alert's status at `at`")
+    contact: PersonRef | None = None
+    at: str
+    attempt: AttemptView | None = None
+    cancelled_by: str | None = None
+
+
+class Health(_Model):
+    """``GET /healthz`` (no token): degraded while Asterisk is away."""
+
+    status: Literal["ok", "degraded"]
+    asterisk: bool
+    dead_letters: int = 0
+
+
+class ServerInfo(_Model):
+    """``GET /api/v1/info``: what the client checks on connect."""
+
+    schema_version: int
+    min_schema_version: int
+    version: str
+    allowed_regions: tuple[str, ...]
+
+
+class ErrorBody(_Model):
+    """Every refusal: a machine code, the dotted path of the field and a human detail."""
+
+    error: str
+    field: str = ""
+    detail: str = ""
+    contact: str | None = Field(default=None, description="the contact concerned, if any")
