@@ -1,218 +1,180 @@
 """OpenAPI 3.1 description of the HTTP API, served at /api/v1/openapi.json.
 
-Kept beside the handlers in Python (not generated) so it states the contract of
-notes/voice_api.md; a test checks that every route of the application appears here.
+The schemas are generated from the contract's pydantic models, the very ones that validate the
+requests, so the document cannot drift from what the server accepts; only the routes' summaries
+and answers are written here. A test checks that every route of the application appears.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic.json_schema import models_json_schema
+
+from custom_components.imaprotect.contract import http
+from custom_components.imaprotect.contract.limits import SCHEMA_VERSION, SITE_ID_PATTERN
+from custom_components.imaprotect.contract.models import (
+    AlertAccepted,
+    AlertIn,
+    AlertView,
+    CancelIn,
+    ErrorBody,
+    Health,
+    ServerInfo,
+    Site,
+    SiteSaved,
+    SiteView,
+)
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["openapi_document"]
 
-_STR = {"type": "string"}
-_NULL_STR = {"type": ["string", "null"]}
-_TIME = {"type": "string", "format": "date-time"}
-_NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
-_PERSON = {
-    "type": ["object", "null"],
-    "properties": {"id": _STR, "name": _STR},
-    "required": ["id", "name"],
-}
-_OUTCOMES = [
-    "answered", "busy", "no_answer", "rejected", "unreachable", "hung_up", "wrong_code",
-    "acknowledged", "sos", "cancelled",
-]  # fmt: skip
-_STATUSES = ["calling", "acknowledged", "escalated", "exhausted", "cancelled"]
-
-_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "properties": {
-            "error": _STR,
-            "field": {**_STR, "description": "dotted path of the bad field, e.g. contacts.0.phone"},
-            "detail": _STR,
-            "contact": {**_STR, "description": "id of the contact concerned, when there is one"},
-        },
-        "required": ["error"],
-    },
-    "Contact": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string", "pattern": "^[A-Za-z0-9_.@-]{1,64}$"},
-            "name": {"type": "string", "maxLength": 100},
-            "phone": {**_STR, "description": "normalised to E.164; allowed regions only"},
-            "email": {"type": ["string", "null"], "format": "email"},
-            "code_hash": {
-                **_STR,
-                "description": "pbkdf2_sha256$<iterations>$<salt b64>$<digest b64>",
-            },
-        },
-        "required": ["id", "name", "phone", "code_hash"],
-    },
-    "Site": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string", "maxLength": 100},
-            "language": {"enum": ["fr", "en"]},
-            "formula": {"enum": ["e_veille", "a_la_carte", "tout_inclus"]},
-            "contacts": {
-                "type": "array",
-                "items": {"$ref": "#/components/schemas/Contact"},
-                "minItems": 1,
-                "maxItems": 20,
-                "description": "call order",
-            },
-            "station": {**_NULL_STR, "description": "SIP URI or phone number"},
-            "callback_url": {"type": ["string", "null"], "format": "uri"},
-            "callback_secret": {"type": ["string", "null"], "minLength": 32},
-        },
-        "required": ["name", "language", "formula", "contacts"],
-    },
-    "AlertIn": {
-        "type": "object",
-        "properties": {
-            "alert_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
-            "kind": {"enum": ["intrusion", "smoke", "flood", "tamper", "sos", "fault"]},
-            "detector": _NULL_STR,
-            "zone": _NULL_STR,
-            "occurred_at": {**_TIME, "description": "with a time zone offset"},
-            "photos": {
-                "type": "array",
-                "maxItems": 5,
-                "items": {"type": "string", "contentEncoding": "base64"},
-            },
-        },
-        "required": ["alert_id", "kind", "occurred_at"],
-    },
-    "Attempt": {
-        "type": "object",
-        "properties": {
-            "contact_id": _STR,
-            "contact_name": _STR,
-            "round": {"type": "integer"},
-            "started_at": _TIME,
-            "answered_at": _NULL_TIME,
-            "ended_at": _NULL_TIME,
-            "outcome": {"enum": [*_OUTCOMES, None]},
-            "cause": {"type": ["integer", "null"], "description": "Q.850 cause"},
-        },
-    },
-    "Alert": {
-        "type": "object",
-        "properties": {
-            "alert_id": _STR,
-            "site_id": _STR,
-            "kind": _STR,
-            "status": {"enum": _STATUSES},
-            "created_at": _TIME,
-            "acknowledged_by": _PERSON,
-            "acknowledged_at": _NULL_TIME,
-            "cancelled_by": _NULL_STR,
-            "finished_at": _NULL_TIME,
-            "current_contact": _PERSON,
-            "round": {"type": "integer"},
-            "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}},
-        },
-    },
-}
+_REQUESTS: tuple[type[BaseModel], ...] = (Site, AlertIn, CancelIn)
+_ANSWERS: tuple[type[BaseModel], ...] = (
+    SiteSaved,
+    SiteView,
+    AlertAccepted,
+    AlertView,
+    Health,
+    ServerInfo,
+    ErrorBody,
+)
 
 
-def _json(ref: str) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
 
 
-def _answer(description: str, ref: str | None = None) -> dict[str, Any]:
-    return {"description": description, **({"content": _json(ref)} if ref else {})}
+def _answer(description: str, model: type[BaseModel] | None = None) -> dict[str, Any]:
+    return {"description": description, **({"content": _json(model)} if model else {})}
+
+
+def _body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": _json(model)}
 
 
 _ERRORS = {
-    "400": _answer("malformed JSON", "Error"),
-    "401": _answer("missing or wrong bearer token", "Error"),
-    "422": _answer("invalid field", "Error"),
+    "400": _answer("malformed JSON, or a client schema this server cannot serve", ErrorBody),
+    "401": _answer("missing or wrong bearer token", ErrorBody),
+    "422": _answer("invalid field, named by its dotted path", ErrorBody),
 }
-_SITE_ID = {"name": "site_id", "in": "path", "required": True, "schema": {"pattern": "^[A-Za-z0-9_-]{1,64}$"}}  # fmt: skip  # noqa: E501
-_ALERT_ID = {"name": "alert_id", "in": "path", "required": True, "schema": _STR}
+_SITE_ID = {
+    "name": "site_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": f"^{SITE_ID_PATTERN.pattern}$"},
+}
+_ALERT_ID = {"name": "alert_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_SCHEMA = {
+    "name": http.SCHEMA_HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "integer"},
+    "description": "the client's schema version; refused (400 schema_mismatch) if not served",
+}
 
-_PATHS: dict[str, Any] = {
-    "/api/v1/sites/{site_id}": {
-        "parameters": [_SITE_ID],
-        "put": {
-            "summary": "Create or replace a site's instructions",
-            "requestBody": {"required": True, "content": _json("Site")},
-            "responses": {"200": _answer("replaced"), "201": _answer("created"), **_ERRORS},
-        },
-        "get": {
-            "summary": "The site, without code hashes or callback secret",
-            "responses": {"200": _answer("the site"), "404": _answer("unknown", "Error")},
-        },
-        "delete": {
-            "summary": "Forget the site",
-            "responses": {"204": _answer("deleted"), "404": _answer("unknown", "Error")},
-        },
-    },
-    "/api/v1/sites/{site_id}/alerts": {
-        "parameters": [_SITE_ID],
-        "post": {
-            "summary": "Start an alert's call tree (idempotent on alert_id)",
-            "requestBody": {"required": True, "content": _json("AlertIn")},
-            "responses": {
-                "201": _answer("created, the first call starts now"),
-                "200": _answer("already known: current status"),
-                "404": _answer("unknown site", "Error"),
-                "409": _answer("alert id used by another site", "Error"),
-                **_ERRORS,
+
+def _paths() -> dict[str, Any]:
+    unknown = _answer("unknown", ErrorBody)
+    return {
+        http.SITE: {
+            "parameters": [_SITE_ID, _SCHEMA],
+            "put": {
+                "summary": "Create or replace a site's instructions",
+                "requestBody": _body(Site),
+                "responses": {
+                    "200": _answer("replaced", SiteSaved),
+                    "201": _answer("created", SiteSaved),
+                    **_ERRORS,
+                },
+            },
+            "get": {
+                "summary": "The site, without code hashes or callback secret",
+                "responses": {"200": _answer("the site", SiteView), "404": unknown},
+            },
+            "delete": {
+                "summary": "Forget the site",
+                "responses": {"204": _answer("deleted"), "404": unknown},
             },
         },
-    },
-    "/api/v1/alerts/{alert_id}": {
-        "parameters": [_ALERT_ID],
-        "get": {
-            "summary": "Status, acknowledgement and attempts",
-            "responses": {"200": _answer("the alert", "Alert"), "404": _answer("unknown", "Error")},
-        },
-    },
-    "/api/v1/alerts/{alert_id}/cancel": {
-        "parameters": [_ALERT_ID],
-        "post": {
-            "summary": "Stop the calls; a call in progress hears who stopped the alert",
-            "requestBody": {
-                "required": False,
-                "content": {"application/json": {"schema": {"properties": {"by": _STR}}}},
+        http.ALERTS: {
+            "parameters": [_SITE_ID, _SCHEMA],
+            "post": {
+                "summary": "Start an alert's call tree (idempotent on alert_id)",
+                "requestBody": _body(AlertIn),
+                "responses": {
+                    "201": _answer("created, the first call starts now", AlertAccepted),
+                    "200": _answer("already known: current status", AlertAccepted),
+                    "404": _answer("unknown site", ErrorBody),
+                    "409": _answer("alert id used by another site", ErrorBody),
+                    **_ERRORS,
+                },
             },
-            "responses": {"200": _answer("the alert", "Alert"), "404": _answer("unknown", "Error")},
         },
-    },
-    "/api/v1/openapi.json": {
-        "get": {"summary": "This document", "responses": {"200": _answer("OpenAPI 3.1")}}
-    },
-    "/healthz": {
-        "get": {
-            "summary": "Health; degraded while Asterisk is away (no token needed)",
-            "security": [],
-            "responses": {
-                "200": _answer("status ok or degraded, asterisk, dead_letters (last 7 days)")
+        http.ALERT: {
+            "parameters": [_ALERT_ID, _SCHEMA],
+            "get": {
+                "summary": "Status, acknowledgement and attempts",
+                "responses": {"200": _answer("the alert", AlertView), "404": unknown},
             },
-        }
-    },
-    "/metrics": {
-        "get": {"summary": "Prometheus metrics", "responses": {"200": _answer("text format")}}
-    },
-}
+        },
+        http.ALERT_CANCEL: {
+            "parameters": [_ALERT_ID, _SCHEMA],
+            "post": {
+                "summary": "Stop the calls; a call in progress hears who stopped the alert",
+                "requestBody": _body(CancelIn, required=False),
+                "responses": {"200": _answer("the alert", AlertView), "404": unknown},
+            },
+        },
+        http.INFO: {
+            "get": {
+                "summary": "Schema versions served, server version and phone policy",
+                "responses": {"200": _answer("what the client checks on connect", ServerInfo)},
+            }
+        },
+        http.OPENAPI: {
+            "get": {"summary": "This document", "responses": {"200": _answer("OpenAPI 3.1")}}
+        },
+        http.HEALTH: {
+            "get": {
+                "summary": "Health; degraded while Asterisk is away (no token needed)",
+                "security": [],
+                "responses": {"200": _answer("ok or degraded", Health)},
+            }
+        },
+        http.METRICS: {
+            "get": {"summary": "Prometheus metrics", "responses": {"200": _answer("text format")}}
+        },
+    }
+
+
+@cache
+def _document() -> dict[str, Any]:
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in _REQUESTS]
+        + [(model, "serialization") for model in _ANSWERS],
+        ref_template="#/components/schemas/{model}",
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "imaprotect voice server",
+            "version": str(SCHEMA_VERSION),
+            "description": "The contract shared with the Home Assistant integration.",
+        },
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+    }
 
 
 def openapi_document() -> dict[str, Any]:
     """A fresh copy of the document (callers may not mutate the shared one)."""
-    return copy.deepcopy(
-        {
-            "openapi": "3.1.0",
-            "info": {"title": "imaprotect voice server", "version": "1"},
-            "components": {
-                "schemas": _SCHEMAS,
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            },
-            "security": [{"bearer": []}],
-            "paths": _PATHS,
-        }
-    )
+    return copy.deepcopy(_document())

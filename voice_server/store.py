@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 import contextlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-import json
 from pathlib import Path
 import sqlite3
 from typing import Any
 
+from custom_components.imaprotect.contract.models import STORED, Contact, Site
 from voice_server import outbox
 
 __all__ = ["Alert", "Attempt", "Contact", "Site", "Store", "now_iso"]
@@ -77,61 +77,6 @@ CREATE INDEX IF NOT EXISTS attempts_open ON attempts (ended_at) WHERE ended_at I
 def now_iso() -> str:
     """Current UTC time, ISO 8601 with milliseconds (the API's time format)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """One person to call; phone in E.164, code as a PBKDF2 hash only."""
-
-    id: str
-    name: str
-    phone: str = field(repr=False)
-    email: str | None = field(default=None, repr=False)
-    code_hash: str = field(default="", repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Site:
-    """A home's instructions, as last PUT by Home Assistant."""
-
-    site_id: str
-    name: str
-    language: str
-    formula: str
-    contacts: tuple[Contact, ...]
-    station: str | None = field(default=None, repr=False)
-    callback_url: str | None = field(default=None, repr=False)
-    callback_secret: str | None = field(default=None, repr=False)
-
-    def to_json(self) -> str:
-        """Serialised form kept in the database (secrets included: the file is private)."""
-        return json.dumps(asdict(self), ensure_ascii=False)
-
-    def without_callback(self) -> Site:
-        """The site as an alert's plan keeps it: no callback URL or secret (read from the site)."""
-        return replace(self, callback_url=None, callback_secret=None)
-
-    @classmethod
-    def from_json(cls, text: str) -> Site:
-        """Inverse of to_json."""
-        data = json.loads(text)
-        data["contacts"] = tuple(Contact(**c) for c in data["contacts"])
-        return cls(**data)
-
-    def public(self) -> dict[str, Any]:
-        """The site as GET shows it: no code hashes, no callback secret."""
-        return {
-            "site_id": self.site_id,
-            "name": self.name,
-            "language": self.language,
-            "formula": self.formula,
-            "contacts": [
-                {"id": c.id, "name": c.name, "phone": c.phone, "email": c.email}
-                for c in self.contacts
-            ],
-            "station": self.station,
-            "callback_url": self.callback_url,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,9 +148,14 @@ _ATTEMPT_COLUMNS = (
 )
 
 
+def _site(text: str) -> Site:
+    """A site or plan as stored (the contract's model; numbers kept as they were accepted)."""
+    return Site.model_validate_json(text, context=STORED)
+
+
 def _alert(row: tuple[Any, ...]) -> Alert:
     values = list(row)
-    values[6] = Site.from_json(values[6])
+    values[6] = _site(values[6])
     return Alert(*values)
 
 
@@ -265,9 +215,9 @@ class Store:
 
     # --- sites ------------------------------------------------------------------------------
 
-    def put_site(self, site: Site) -> bool:
+    def put_site(self, site_id: str, site: Site) -> bool:
         """Create or replace a site; True when it was created."""
-        previous = self.get_site(site.site_id)
+        previous = self.get_site(site_id)
         with self.transaction() as conn:
             if previous is not None and (previous.callback_url, previous.callback_secret) != (
                 site.callback_url,
@@ -275,20 +225,20 @@ class Store:
             ):
                 # Pending callbacks signed with a rotated secret would be refused forever.
                 outbox.retarget_callbacks(
-                    conn, site_id=site.site_id, url=site.callback_url, secret=site.callback_secret
+                    conn, site_id=site_id, url=site.callback_url, secret=site.callback_secret
                 )
             conn.execute(
                 "INSERT INTO sites (site_id, body, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (site_id) DO UPDATE SET body = excluded.body,"
                 " updated_at = excluded.updated_at",
-                (site.site_id, site.to_json(), now_iso()),
+                (site_id, site.model_dump_json(), now_iso()),
             )
         return previous is None
 
     def get_site(self, site_id: str) -> Site | None:
         """The site, or None."""
         row = self.conn.execute("SELECT body FROM sites WHERE site_id = ?", (site_id,)).fetchone()
-        return Site.from_json(row[0]) if row else None
+        return _site(row[0]) if row else None
 
     def delete_site(self, site_id: str) -> bool:
         """Forget a site and its pending callbacks; running alerts keep calling its contacts."""
@@ -317,7 +267,7 @@ class Store:
     @staticmethod
     def insert_alert(conn: sqlite3.Connection, alert: Alert) -> None:
         """Add an alert (inside the caller's transaction); its plan without callback settings."""
-        plan = alert.plan.without_callback().to_json()
+        plan = alert.plan.without_callback().model_dump_json()
         conn.execute(
             f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES ({', '.join('?' * 16)})",  # noqa: S608
             (

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from custom_components.imaprotect.contract.enums import Formula, Language
+from custom_components.imaprotect.contract.models import Contact, Site
 from tests.voice.conftest import voice_config
-from tests.voice.harness import CALLBACK_SECRET, alert_body, contact, site_body
+from tests.voice.harness import CALLBACK_SECRET, alert_body, code_hash, contact, site_body
 from voice_server import server as server_module
 from voice_server.prompts import fixed_texts
 from voice_server.server import VoiceServer
-from voice_server.store import Alert, Contact, Site, Store
+from voice_server.store import Alert, Store
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -310,7 +312,12 @@ async def test_dead_letters_in_healthz_and_metrics(running: RunningVoice) -> Non
 
 def _finished_alert(store: Store, alert_id: str, days_ago: float) -> None:
     at = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat(timespec="milliseconds")
-    site = Site("home", "Maison", "fr", "a_la_carte", (Contact("c0", "C", "+33612345610"),))
+    site = Site(
+        name="Maison",
+        language=Language.FR,
+        formula=Formula.A_LA_CARTE,
+        contacts=(Contact(id="c0", name="C", phone="+33612345610", code_hash=code_hash("4321")),),
+    )
     alert = Alert(
         alert_id, "home", "intrusion", None, None, at, site, "acknowledged", at, 1, 1,
         None, None, None, None, at,

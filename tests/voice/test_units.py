@@ -15,18 +15,20 @@ import time
 import pytest
 
 from custom_components.imaprotect.contract.codes import hash_code
+from custom_components.imaprotect.contract.enums import Formula, Language
+from custom_components.imaprotect.contract.models import Contact, Site
 from custom_components.imaprotect.contract.phones import (
     PhoneError,
     normalise_phone as normalise,
     normalise_station,
 )
-from tests.voice.harness import code_hash
+from tests.voice.harness import NUMBERS, code_hash
 from voice_server.campaign import outcome_for_cause, verify_code
 from voice_server.config import ConfigError, load_config
 from voice_server.metrics import Metrics
 from voice_server.phones import Dialer
 from voice_server.prompts import PromptCache, alert_message, fixed_texts
-from voice_server.store import Alert, Contact, Site, Store
+from voice_server.store import Alert, Store
 
 
 def test_codes_hashed_by_the_panel_are_verified() -> None:
@@ -193,7 +195,7 @@ async def test_prompts_are_synthesised_once_at_8khz(tmp_path: Path) -> None:
 
 def test_store_cursor_goes_round_after_round(tmp_path: Path) -> None:
     store = Store(tmp_path / "v.db")
-    site = Site("s", "Maison", "fr", "a_la_carte", (Contact("a", "A", "+33612345678"),) * 3)
+    site = _site(contacts=3)
     alert = Alert(
         "x", "s", "intrusion", None, None, "2026-01-01T00:00:00+00:00", site, "calling",
         "2026-01-01T00:00:00+00:00", 1, 0, None, None, None, None, None,
@@ -258,12 +260,18 @@ def test_prompt_cache_prunes_what_was_not_used_for_a_week(tmp_path: Path) -> Non
     assert PromptCache(tmp_path / "missing").prune() == 0
 
 
-def _site(secret: str | None = None) -> Site:
+def _site(secret: str | None = None, contacts: int = 1) -> Site:
     return Site(
-        "s", "Maison", "fr", "a_la_carte", (Contact("a", "A", "+33612345678"),),
+        name="Maison",
+        language=Language.FR,
+        formula=Formula.A_LA_CARTE,
+        contacts=tuple(
+            Contact(id=name, name=name.upper(), phone=NUMBERS[n], code_hash=code_hash("4321"))
+            for n, name in enumerate("abc"[:contacts])
+        ),
         callback_url="https://ha.example/api/webhook/hook-id" if secret else None,
         callback_secret=secret,
-    )  # fmt: skip
+    )
 
 
 def _stored_alert(store: Store, alert_id: str, status: str, finished: datetime | None) -> None:
@@ -304,7 +312,7 @@ def test_alert_plans_keep_no_callback_secret(tmp_path: Path) -> None:
     _stored_alert(store, "new", "calling", None)
     # A plan stored by the previous version, secret included.
     store.conn.execute(
-        "UPDATE alerts SET plan = ? WHERE alert_id = 'new'", (_site(secret).to_json(),)
+        "UPDATE alerts SET plan = ? WHERE alert_id = 'new'", (_site(secret).model_dump_json(),)
     )
     store.conn.commit()
     assert secret in store.conn.execute("SELECT plan FROM alerts").fetchone()[0]
