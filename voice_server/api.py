@@ -255,6 +255,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _PUBLIC = frozenset({http.HEALTH})
+_ANY_SCHEMA = frozenset({http.INFO, http.HEALTH, http.OPENAPI, http.METRICS})
 _HTTP_CODES = {
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
@@ -294,9 +295,12 @@ def _auth(token: str) -> Middleware:
 
 @web.middleware
 async def _schema(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse a client whose schema this server cannot serve (it says so in a header)."""
+    """Refuse a client whose schema this server cannot serve (it says so in a header).
+
+    The handshake itself (``/info``) is always answered, so a client learns what is served.
+    """
     sent = request.headers.get(http.SCHEMA_HEADER)
-    if sent is not None and not (
+    if sent is not None and request.path not in _ANY_SCHEMA and not (
         sent.isascii()
         and sent.isdigit()
         and MIN_SUPPORTED_SCHEMA_VERSION <= int(sent) <= SCHEMA_VERSION

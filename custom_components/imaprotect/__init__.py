@@ -8,6 +8,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from .callout import async_forget_site
 from .const import BADGE_TOGGLE, DOMAIN
 from .panel import HomePanel, ImaProtectConfigEntry
 from .services import async_setup_services
@@ -74,6 +75,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) 
     if unloaded:
         await entry.runtime_data.async_stop()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -> None:
+    """The home is deleted: the voice server forgets it and its contacts' numbers."""
+    await async_forget_site(hass, entry)
 
 
 async def async_remove_config_entry_device(

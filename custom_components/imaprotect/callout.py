@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
+from enum import StrEnum
 from functools import partial
-import hashlib
-import hmac
-import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -30,6 +28,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from pydantic import ValidationError
 
 from .const import (
     CONF_CALL_POSITION,
@@ -48,12 +47,19 @@ from .const import (
     STORAGE_VERSION,
     SUBENTRY_PERSON,
 )
+from .contract.emails import EmailError, normalise_email
+from .contract.enums import AlertKind, AlertStatus, CallbackEvent, Formula, Language
+from .contract.models import AlertIn, Callback, Contact, Site
+from .contract.phones import DEFAULT_REGIONS
+from .contract.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from .contract.text import clean_name
 from .texts import text
 from .voice_client import (
     VoiceClient,
     VoiceServerAuthError,
     VoiceServerError,
     VoiceServerRejectedError,
+    VoiceServerSchemaError,
 )
 
 if TYPE_CHECKING:
@@ -63,25 +69,21 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-ALERT_STATUSES = (
-    "idle",
-    "calling",
-    "acknowledged",
-    "escalated",
-    "exhausted",
-    "cancelled",
-    "failed",  # the voice server could not be reached: notifications went out instead
-)
-CALLBACK_STATUSES = ALERT_STATUSES[1:6]
-TERMINAL_STATUSES = frozenset({"acknowledged", "escalated", "exhausted", "cancelled"})
-SIGNATURE_HEADER = "X-Imaprotect-Signature"
-TIMESTAMP_HEADER = "X-Imaprotect-Timestamp"
-SIGNATURE_TOLERANCE = 300  # seconds between the voice server's clock and ours
+
+class LocalStatus(StrEnum):
+    """The home's alert states that the voice server never reports."""
+
+    IDLE = "idle"  # no alert yet
+    FAILED = "failed"  # the voice server could not be reached: notifications went out instead
+
+
+ALERT_STATUSES: tuple[str, ...] = (LocalStatus.IDLE, *AlertStatus, LocalStatus.FAILED)
+"""Every state of the home's *Alert* sensor."""
 ISSUE_UNREACHABLE = "voice_server_unreachable"
 ISSUE_REJECTED = "voice_server_rejected"
+ISSUE_SCHEMA = "voice_server_schema"
 RETRY_DELAYS = (5, 15, 30, 60, 120, 300)  # seconds between tries of an alert or a cancel
 MAX_OPEN = 10  # alerts remembered for cancelling and for their callbacks
-MAX_NAME = 100
 
 
 def signal_alert(entry_id: str) -> str:
@@ -89,27 +91,29 @@ def signal_alert(entry_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_alert"
 
 
-def signature_valid(secret: str, timestamp: str, body: bytes, signature: str, now: float) -> bool:
-    """Check a callback's HMAC-SHA256 over ``timestamp.body``, refusing stale timestamps."""
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        return False
-    if abs(now - sent_at) > SIGNATURE_TOLERANCE:
-        return False
-    expected = hmac.new(secret.encode(), f"{sent_at}.".encode() + body, hashlib.sha256)
-    return hmac.compare_digest(f"sha256={expected.hexdigest()}", signature)
-
-
 @dataclass(slots=True)
 class Alert:
     """The home's latest alert as the voice server reported it."""
 
     alert_id: str | None = None
-    status: str = "idle"
+    status: str = LocalStatus.IDLE
     kind: str | None = None
     contact: str | None = None  # who is being called, who acknowledged or escalated
     changed_at: str | None = None
+
+
+async def async_forget_site(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Delete the home's site on its voice server; a failure is logged, never raised."""
+    url, token = entry.data.get(CONF_VOICE_URL), entry.data.get(CONF_VOICE_TOKEN)
+    if not url or not token:
+        return
+    client = VoiceClient(async_get_clientsession(hass), url, token)
+    try:
+        await client.async_delete_site(entry.entry_id)
+    except VoiceServerRejectedError:
+        pass  # never synced (404): nothing to forget
+    except VoiceServerError as err:
+        _LOGGER.warning("The voice server could not forget %s: %s", entry.title, err)
 
 
 class CallOut:
@@ -131,10 +135,16 @@ class CallOut:
             VoiceClient(async_get_clientsession(hass), url, token) if url and token else None
         )
         self._synced = False
+        self._regions: tuple[str, ...] = DEFAULT_REGIONS  # the server's, once it has said
         self._lock = asyncio.Lock()
         self._episode: set[str] = set()  # alert kinds already raised in this alarm
         self._open: list[str] = []  # alerts the voice server may still be calling for
         self._timers: list[CALLBACK_TYPE] = []
+
+    @property
+    def allowed_regions(self) -> tuple[str, ...]:
+        """Where the voice server dials, as it said on connect (France until then)."""
+        return self._regions
 
     @property
     def site_id(self) -> str:
@@ -188,7 +198,37 @@ class CallOut:
         ]
         return sorted(people, key=lambda s: int(s.data[CONF_CALL_POSITION]))
 
-    def site(self) -> dict[str, Any]:
+    def _contact(self, person: ConfigSubentry) -> Contact | None:
+        """A person as the contract's contact; None (and a warning) if the rules refuse them.
+
+        Names are sanitised, never refused. An e-mail address the rules refuse (saved by an older
+        version) is left out rather than losing the calls; a phone the server's regions refuse
+        leaves the person out, and the repair names them.
+        """
+        email: str | None = person.data.get(CONF_EMAIL)
+        if email is not None:
+            try:
+                email = normalise_email(email)
+            except EmailError:
+                _LOGGER.warning("%s: e-mail address refused, no e-mails to them", person.title)
+                email = None
+        try:
+            return Contact.model_validate(
+                {
+                    "id": person.subentry_id,
+                    "name": clean_name(person.title) or person.subentry_id,
+                    "phone": person.data[CONF_PHONE],
+                    "email": email,
+                    "code_hash": person.data[CONF_CODE_HASH],
+                },
+                context={"allowed_regions": self._regions},
+            )
+        except ValidationError as err:
+            fields_refused = ", ".join(str(e["loc"][0]) for e in err.errors())
+            _LOGGER.warning("%s cannot be called: %s refused", person.title, fields_refused)
+            return None
+
+    def site(self) -> Site:
         """The site's instructions for the voice server (code hashes, never codes)."""
         callback_url: str | None = None
         if (webhook_id := self.entry.data.get(CONF_WEBHOOK_ID)) is not None:
@@ -198,33 +238,32 @@ class CallOut:
                 )
             except NoURLAvailableError:
                 _LOGGER.warning("No internal URL: %s gets no call-out callbacks", self.entry.title)
-        return {
-            "name": _short(self.entry.data.get(CONF_NAME, self.entry.title)),
-            "language": "fr" if self.hass.config.language.startswith("fr") else "en",
-            "formula": self.entry.data.get(CONF_FORMULA),
-            "contacts": [
-                {
-                    "id": s.subentry_id,
-                    "name": _short(s.title),
-                    "phone": s.data[CONF_PHONE],
-                    "email": s.data.get(CONF_EMAIL),
-                    "code_hash": s.data[CONF_CODE_HASH],
-                }
-                for s in self._contacts()
-            ],
-            "station": self.entry.data.get(CONF_STATION) or None,
-            "callback_url": callback_url,
-            "callback_secret": self.entry.data.get(CONF_CALLBACK_SECRET) if callback_url else None,
-        }
+        contacts = [c for s in self._contacts() if (c := self._contact(s)) is not None]
+        return Site(
+            name=clean_name(self.entry.data.get(CONF_NAME, self.entry.title)) or self.site_id,
+            language=Language.FR if self.hass.config.language.startswith("fr") else Language.EN,
+            formula=Formula(self.entry.data[CONF_FORMULA]),
+            contacts=tuple(contacts),
+            station=self.entry.data.get(CONF_STATION) or None,
+            callback_url=callback_url,
+            callback_secret=self.entry.data.get(CONF_CALLBACK_SECRET) if callback_url else None,
+        )
 
     async def async_sync_site(self) -> bool:
-        """Send the instructions; False when there is nobody to call or the server said no."""
+        """Check the server's schema, send the instructions; False when nobody can be called."""
         if self._client is None or not self._contacts():
             return False
         try:
-            await self._client.async_put_site(self.site_id, self.site())
+            info = await self._client.async_check()
+            self._regions = info.allowed_regions
+            site = self.site()
+            await self._client.async_put_site(self.site_id, site)
         except VoiceServerError as err:
             self._report(err)
+            return False
+        except ValidationError as err:  # nobody left to call, or a station the rules refuse
+            detail = ".".join(str(part) for part in err.errors()[0]["loc"])
+            self._report(VoiceServerRejectedError("site refused here", detail))
             return False
         self._synced = True
         self._clear_reports()
@@ -241,6 +280,9 @@ class CallOut:
         if isinstance(err, VoiceServerRejectedError):
             key = ISSUE_REJECTED
             placeholders["detail"] = err.detail
+        elif isinstance(err, VoiceServerSchemaError):
+            key = ISSUE_SCHEMA
+            placeholders |= {"server": err.server, "ours": str(err.ours)}
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -252,7 +294,7 @@ class CallOut:
         )
 
     def _clear_reports(self) -> None:
-        for key in (ISSUE_UNREACHABLE, ISSUE_REJECTED):
+        for key in (ISSUE_UNREACHABLE, ISSUE_REJECTED, ISSUE_SCHEMA):
             ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry.entry_id}")
 
     # ------------------------------------------------------------------ alerts
@@ -278,20 +320,22 @@ class CallOut:
         alert_id = uuid.uuid4().hex
         self._open = [*self._open[-(MAX_OPEN - 1) :], alert_id]
         # Recorded before sending: the first callback may arrive before the answer.
-        await self._async_set(Alert(alert_id, "calling", kind, None, dt_util.utcnow().isoformat()))
-        body = {
-            "alert_id": alert_id,
-            "kind": kind,
-            "detector": detector,
-            "zone": zone,
-            "occurred_at": at.isoformat(),
-        }
+        await self._async_set(
+            Alert(alert_id, AlertStatus.CALLING, kind, None, dt_util.utcnow().isoformat())
+        )
+        body = AlertIn(
+            alert_id=alert_id,
+            kind=AlertKind(kind),
+            detector=clean_name(detector) or None if detector else None,
+            zone=clean_name(zone) or None if zone else None,
+            occurred_at=at,
+        )
         await self._async_send(body, 0)
 
-    async def _async_send(self, body: dict[str, Any], attempt: int) -> None:
+    async def _async_send(self, body: AlertIn, attempt: int) -> None:
         """POST the alert (idempotent on its id); on failure notify at once and retry later."""
         assert self._client is not None
-        alert_id = body["alert_id"]
+        alert_id = body.alert_id
         async with self._lock:
             if alert_id not in self._open:  # cancelled meanwhile
                 return
@@ -302,16 +346,14 @@ class CallOut:
             except VoiceServerError as err:
                 self._report(err)
                 if attempt == 0:
-                    await self._async_status(alert_id, "failed", None)
-                    await self._async_notify(
-                        body["kind"], body["detector"], body["zone"], dt_util.utcnow()
-                    )
+                    await self._async_status(alert_id, LocalStatus.FAILED, None)
+                    await self._async_notify(body.kind, body.detector, body.zone, dt_util.utcnow())
                 if attempt < len(RETRY_DELAYS) and not isinstance(err, VoiceServerRejectedError):
                     self._later(RETRY_DELAYS[attempt], partial(self._async_send, body, attempt + 1))
                 return
         self._clear_reports()
-        if self.alert.alert_id == alert_id and self.alert.status == "failed":
-            await self._async_status(alert_id, "calling", None)
+        if self.alert.alert_id == alert_id and self.alert.status == LocalStatus.FAILED:
+            await self._async_status(alert_id, AlertStatus.CALLING, None)
 
     def _later(self, delay: float, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``job()`` in ``delay`` seconds, unless the home stops first."""
@@ -353,10 +395,10 @@ class CallOut:
             return
         async with self._lock:
             if attempt == 0 and self.alert.alert_id in self._open:
-                await self._async_status(self.alert.alert_id, "cancelled", by)
+                await self._async_status(self.alert.alert_id, AlertStatus.CANCELLED, by)
             for alert_id in list(self._open):
                 try:
-                    await self._client.async_cancel_alert(alert_id, by)
+                    await self._client.async_cancel_alert(alert_id, clean_name(by or "") or None)
                 except VoiceServerRejectedError:
                     pass  # never reached the server (404): nothing to stop
                 except VoiceServerError as err:
@@ -399,37 +441,35 @@ class CallOut:
         """A signed status change from the voice server."""
         body = await request.read()
         secret = self.entry.data.get(CONF_CALLBACK_SECRET, "")
-        if not secret or not signature_valid(
+        if not secret or not verify(
             secret,
             request.headers.get(TIMESTAMP_HEADER, ""),
             body,
             request.headers.get(SIGNATURE_HEADER, ""),
-            time.time(),
+            now=time.time(),
         ):
             _LOGGER.warning("Refused a call-out callback with a bad or stale signature")
             return web.json_response({"error": "bad_signature"}, status=401)
         try:
-            payload = json.loads(body)
-            event = str(payload.get("event") or "alert_status")
-            alert_id = str(payload["alert_id"])
-            status = str(payload["status"])
-            contact = payload.get("contact") or {}
-            name = contact.get("name") if isinstance(contact, dict) else None
-            cancelled_by = payload.get("cancelled_by")
-        except ValueError, KeyError, TypeError, AttributeError:
-            return web.json_response({"error": "malformed"}, status=400)
-        if status not in CALLBACK_STATUSES:
-            return web.json_response({"error": "status", "field": "status"}, status=400)
+            payload = Callback.model_validate_json(body)
+        except ValidationError as err:
+            first = err.errors()[0]
+            if first["loc"] == ("event",) and first["type"] == "enum":
+                return web.json_response({"ignored": "unknown event"}, status=200)
+            field = ".".join(str(part) for part in first["loc"])
+            return web.json_response({"error": "malformed", "field": field}, status=400)
+        alert_id, status = payload.alert_id, payload.status
+        name = payload.contact.name if payload.contact is not None else None
         if alert_id not in self._open and alert_id != self.alert.alert_id:
             return web.json_response({"ignored": "unknown alert"}, status=200)
         async with self._lock:
-            if status in TERMINAL_STATUSES and alert_id in self._open:
+            if status.terminal and alert_id in self._open:
                 self._open.remove(alert_id)
-            if event == "attempt_started" and status == "calling":
-                await self._async_status(alert_id, "calling", name)
-            elif event == "alert_status":
-                who = cancelled_by if status == "cancelled" else name
-                if status == "cancelled" and self.alert.status == "cancelled":
+            if payload.event is CallbackEvent.ATTEMPT_STARTED and status is AlertStatus.CALLING:
+                await self._async_status(alert_id, AlertStatus.CALLING, name)
+            elif payload.event is CallbackEvent.ALERT_STATUS:
+                who = payload.cancelled_by if status is AlertStatus.CANCELLED else name
+                if status is AlertStatus.CANCELLED and self.alert.status == AlertStatus.CANCELLED:
                     who = self.alert.contact  # keep who disarmed at home
                 await self._async_status(alert_id, status, who)
             await self._async_save()
@@ -448,8 +488,3 @@ class CallOut:
                 "at": self.alert.changed_at,
             },
         )
-
-
-def _short(name: str) -> str:
-    """Names as the voice server takes them (at most 100 characters)."""
-    return name[:MAX_NAME]

@@ -6,7 +6,6 @@ stored, logged, echoed back as a suggested value or put in an error message.
 """
 
 from abc import ABC, abstractmethod
-import re
 import secrets
 from typing import TYPE_CHECKING, Any, override
 
@@ -14,6 +13,7 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentry,
@@ -21,7 +21,7 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME, Platform, UnitOfTime
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -40,7 +40,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.util import slugify
-import phonenumbers
 import probatio
 
 from .const import (
@@ -74,11 +73,8 @@ from .const import (
     DEFAULT_ALARM_DURATION,
     DEFAULT_ENTRY_DELAY,
     DEFAULT_EXIT_DELAY,
-    DEFAULT_PHONE_REGION,
     DOMAIN,
-    FRANCE_COUNTRY_CODE,
     MAX_ALARM_DURATION,
-    MAX_CALL_POSITION,
     MAX_DELAY,
     MIN_ALARM_DURATION,
     SECTION_CALL_OUT,
@@ -88,13 +84,22 @@ from .const import (
     SUBENTRY_ZONE,
 )
 from .contract.codes import hash_code, is_valid_code, verify_code
+from .contract.emails import EmailError, normalise_email
+from .contract.limits import MAX_CALL_POSITION
+from .contract.phones import DEFAULT_REGIONS, PhoneError, normalise_phone, normalise_station
 from .core.model import ALWAYS_ACTIVE_TYPES, DetectorType, Formula
-from .voice_client import VoiceClient, VoiceServerAuthError, VoiceServerError
+from .voice_client import (
+    VoiceClient,
+    VoiceServerAuthError,
+    VoiceServerError,
+    VoiceServerSchemaError,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    from .panel import HomePanel
+
 _STATION_PREFIX = "9"
 """A code starting with 9 would reach the monitoring station when typed on the phone."""
 
@@ -255,18 +260,37 @@ def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _normalise_phone(text: str) -> str | None:
-    """Return a valid French number in E.164 (``+33612345678``), or None.
+def _normalise_phone(text: str, regions: Sequence[str]) -> str | None:
+    """The contract's phone rule: E.164 (``+33612345678``), or None when refused.
 
     Runs in the executor: phonenumbers loads its region metadata lazily from disk.
     """
     try:
-        number = phonenumbers.parse(text, DEFAULT_PHONE_REGION)
-    except phonenumbers.NumberParseException:
+        return normalise_phone(text, regions)
+    except PhoneError:
         return None
-    if number.country_code != FRANCE_COUNTRY_CODE or not phonenumbers.is_valid_number(number):
+
+
+def _normalise_station(text: str) -> str | None:
+    """The contract's station rule: a SIP URI or a phone number in E.164, or None when refused."""
+    try:
+        return normalise_station(text)
+    except PhoneError:
         return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+async def _async_voice_error(hass: HomeAssistant, url: str, token: str) -> str | None:
+    """The form error for these voice server settings, or None when the server accepts them."""
+    client = VoiceClient(async_get_clientsession(hass), url, token)
+    try:
+        await client.async_check()
+    except VoiceServerAuthError:
+        return "invalid_auth"
+    except VoiceServerSchemaError:
+        return "schema_mismatch"
+    except VoiceServerError:
+        return "cannot_connect"
+    return None
 
 
 def _code_in_use(code: str, hashes: list[str]) -> bool:
@@ -303,18 +327,17 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
         if url is not None:
             if not token:
                 errors[SECTION_CALL_OUT] = "token_required"
-            else:
-                client = VoiceClient(async_get_clientsession(self.hass), url, token)
-                try:
-                    await client.async_check()
-                except VoiceServerAuthError:
-                    errors[SECTION_CALL_OUT] = "invalid_auth"
-                except VoiceServerError:
-                    errors[SECTION_CALL_OUT] = "cannot_connect"
+            elif error := await _async_voice_error(self.hass, url, token):
+                errors[SECTION_CALL_OUT] = error
+        station: str | None = None
+        if station_text := str(call_out.get(CONF_STATION) or "").strip():
+            station = await self.hass.async_add_executor_job(_normalise_station, station_text)
+            if station is None:
+                errors[SECTION_CALL_OUT] = "invalid_station"
         return {
             CONF_VOICE_URL: url,
             CONF_VOICE_TOKEN: token if url else None,
-            CONF_STATION: str(call_out.get(CONF_STATION) or "").strip() or None,
+            CONF_STATION: station,
             CONF_NOTIFY_ENTITIES: list(call_out.get(CONF_NOTIFY_ENTITIES) or []),
         }
 
@@ -392,15 +415,8 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             token = str(user_input[CONF_VOICE_TOKEN]).strip()
-            client = VoiceClient(
-                async_get_clientsession(self.hass), entry.data[CONF_VOICE_URL], token
-            )
-            try:
-                await client.async_check()
-            except VoiceServerAuthError:
-                errors[CONF_VOICE_TOKEN] = "invalid_auth"
-            except VoiceServerError:
-                errors[CONF_VOICE_TOKEN] = "cannot_connect"
+            if error := await _async_voice_error(self.hass, entry.data[CONF_VOICE_URL], token):
+                errors[CONF_VOICE_TOKEN] = error
             else:
                 # The entry's update listener reloads the home.
                 return self.async_update_and_abort(entry, data_updates={CONF_VOICE_TOKEN: token})
@@ -584,6 +600,14 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
     _pending_code_hash: str | None = None
     """Hash of a valid code typed in this flow, kept while the form comes back for other errors."""
 
+    def _phone_regions(self) -> tuple[str, ...]:
+        """The regions the home's voice server dials (as it said on connect), else France."""
+        entry = self._get_entry()
+        if entry.state is ConfigEntryState.LOADED:
+            panel: HomePanel = entry.runtime_data
+            return panel.callout.allowed_regions
+        return DEFAULT_REGIONS
+
     @override
     def _schema(self) -> probatio.Schema:
         return _person_schema(
@@ -654,13 +678,18 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
 
         phone: str | None = None
         if phone_text := str(user_input.get(CONF_PHONE) or "").strip():
-            phone = await self.hass.async_add_executor_job(_normalise_phone, phone_text)
+            phone = await self.hass.async_add_executor_job(
+                _normalise_phone, phone_text, self._phone_regions()
+            )
             if phone is None:
                 errors[CONF_PHONE] = "invalid_phone"
 
         email: str | None = str(user_input.get(CONF_EMAIL) or "").strip() or None
-        if email is not None and not _EMAIL_RE.match(email):
-            errors[CONF_EMAIL] = "invalid_email"
+        if email is not None:
+            try:
+                email = normalise_email(email)
+            except EmailError:
+                errors[CONF_EMAIL] = "invalid_email"
 
         position: int | None = None
         if (raw_position := user_input.get(CONF_CALL_POSITION)) is not None:

@@ -56,9 +56,6 @@ CONF_CALL_POSITION: Final = "call_position"  # None: not a contact
 CONF_MAY_ARM: Final = "may_arm"
 CONF_MAY_DISARM: Final = "may_disarm"
 
-DEFAULT_PHONE_REGION: Final = "FR"
-FRANCE_COUNTRY_CODE: Final = 33  # call-out numbers must be French (+33)
-MAX_CALL_POSITION: Final = 20
 
 # Action fields.
 ATTR_MODE: Final = "mode"

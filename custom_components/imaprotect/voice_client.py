@@ -1,11 +1,40 @@
-"""A thin client of the imaprotect voice server's HTTP API (contract v1)."""
+"""A thin client of the imaprotect voice server, speaking the contract's models.
 
-from collections.abc import Mapping
-from typing import Any
+Every request carries the client's ``SCHEMA_VERSION``; ``async_check`` reads the server's
+``GET /api/v1/info`` and refuses a server whose schema range does not include ours, the way
+python-matter-server's client checks its server on connect.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import aiohttp
+from pydantic import BaseModel, ValidationError
+
+from .contract import http
+from .contract.errors import ErrorCode
+from .contract.limits import SCHEMA_VERSION
+from .contract.models import (
+    AlertAccepted,
+    AlertIn,
+    AlertView,
+    CancelIn,
+    ErrorBody,
+    Health,
+    ServerInfo,
+    Site,
+    SiteSaved,
+)
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+class _NoContent(BaseModel):
+    """A 204 answer."""
 
 
 class VoiceServerError(Exception):
@@ -24,60 +53,92 @@ class VoiceServerRejectedError(VoiceServerError):
         self.detail = detail
 
 
+class VoiceServerSchemaError(VoiceServerError):
+    """The server speaks another version of the contract: one of the two must be updated."""
+
+    def __init__(self, server: str) -> None:
+        super().__init__(f"voice server schema {server}, ours {SCHEMA_VERSION}")
+        self.server = server
+        self.ours = SCHEMA_VERSION
+
+
 class VoiceClient:
     """Talks to one voice server with Home Assistant's shared HTTP session."""
 
     def __init__(self, session: aiohttp.ClientSession, url: str, token: str) -> None:
         self._session = session
         self._url = url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            http.SCHEMA_HEADER: str(SCHEMA_VERSION),
+        }
 
-    async def _request(
-        self, method: str, path: str, body: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
+    async def _request[M: BaseModel](
+        self, method: str, path: str, answer: type[M], body: BaseModel | None = None
+    ) -> M:
+        json: JsonValue = body.model_dump(mode="json") if body is not None else None
         try:
             async with self._session.request(
-                method, f"{self._url}{path}", json=body, headers=self._headers, timeout=TIMEOUT
+                method, f"{self._url}{path}", json=json, headers=self._headers, timeout=TIMEOUT
             ) as response:
+                raw = await response.read()
                 if response.status == 401:
                     raise VoiceServerAuthError
                 if 400 <= response.status < 500:
-                    raise VoiceServerRejectedError(
-                        f"{method} {path}: HTTP {response.status}",
-                        await _field(response) or f"HTTP {response.status}",
-                    )
+                    raise _refusal(method, path, response.status, raw)
                 if response.status >= 500:
                     raise VoiceServerError(f"{method} {path}: HTTP {response.status}")
-                if response.status == 204:
-                    return {}
-                result: dict[str, Any] = await response.json()
-                return result
-        except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+                return answer.model_validate_json(raw or b"{}")
+        except (aiohttp.ClientError, TimeoutError) as err:
             raise VoiceServerError(f"{method} {path}: {type(err).__name__}") from err
+        except ValidationError as err:
+            raise VoiceServerError(f"{method} {path}: unexpected answer") from err
 
-    async def async_check(self) -> None:
-        """Prove the server answers and accepts the token."""
-        await self._request("GET", "/api/v1/openapi.json")
+    async def async_check(self) -> ServerInfo:
+        """Prove the server answers, accepts the token and serves our schema version."""
+        try:
+            info = await self._request("GET", http.INFO, ServerInfo)
+        except VoiceServerRejectedError as err:  # 404: a server older than the handshake
+            raise VoiceServerSchemaError("1") from err
+        if not info.min_schema_version <= SCHEMA_VERSION <= info.schema_version:
+            raise VoiceServerSchemaError(f"{info.min_schema_version}-{info.schema_version}")
+        return info
 
-    async def async_put_site(self, site_id: str, site: Mapping[str, Any]) -> None:
+    async def async_put_site(self, site_id: str, site: Site) -> SiteSaved:
         """Send the site's instructions: contacts in call order, station, callback."""
-        await self._request("PUT", f"/api/v1/sites/{site_id}", site)
+        return await self._request("PUT", http.SITE.format(site_id=site_id), SiteSaved, site)
 
-    async def async_post_alert(self, site_id: str, alert: Mapping[str, Any]) -> dict[str, Any]:
+    async def async_post_alert(self, site_id: str, alert: AlertIn) -> AlertAccepted:
         """Start an alert; the server answers at once and starts calling."""
-        return await self._request("POST", f"/api/v1/sites/{site_id}/alerts", alert)
+        path = http.ALERTS.format(site_id=site_id)
+        return await self._request("POST", path, AlertAccepted, alert)
 
-    async def async_cancel_alert(self, alert_id: str, by: str | None) -> dict[str, Any]:
+    async def async_get_alert(self, alert_id: str) -> AlertView:
+        """An alert's status and attempts."""
+        return await self._request("GET", http.ALERT.format(alert_id=alert_id), AlertView)
+
+    async def async_health(self) -> Health:
+        """Whether the server can call now (``degraded`` while Asterisk is away)."""
+        return await self._request("GET", http.HEALTH, Health)
+
+    async def async_delete_site(self, site_id: str) -> None:
+        """Forget the site (the home was removed): its contacts' numbers leave the server."""
+        await self._request("DELETE", http.SITE.format(site_id=site_id), _NoContent)
+
+    async def async_cancel_alert(self, alert_id: str, by: str | None) -> AlertView:
         """Stop calling: the home was disarmed."""
-        return await self._request("POST", f"/api/v1/alerts/{alert_id}/cancel", {"by": by})
+        path = http.ALERT_CANCEL.format(alert_id=alert_id)
+        return await self._request("POST", path, AlertView, CancelIn(by=by))
 
 
-async def _field(response: aiohttp.ClientResponse) -> str | None:
-    """The field the server names in its error answer ({"error", "field", "detail"})."""
+def _refusal(method: str, path: str, status: int, raw: bytes) -> VoiceServerError:
+    """The error for a 4xx answer, naming the field the server names."""
     try:
-        answer = await response.json()
-    except aiohttp.ContentTypeError, ValueError:
-        return None
-    if not isinstance(answer, dict):
-        return None
-    return str(answer.get("field") or answer.get("error") or "") or None
+        error = ErrorBody.model_validate_json(raw)
+    except ValidationError:
+        return VoiceServerRejectedError(f"{method} {path}: HTTP {status}", f"HTTP {status}")
+    if error.error == ErrorCode.SCHEMA_MISMATCH:
+        return VoiceServerSchemaError("?")
+    return VoiceServerRejectedError(
+        f"{method} {path}: HTTP {status}", error.field or error.error or f"HTTP {status}"
+    )

@@ -1,13 +1,13 @@
 """The home's call-out from Home Assistant's side: site sync, alert, cancel, signed callbacks.
 
 The voice server is stood in by a small aiohttp server on 127.0.0.1 that records what it is sent
-(the real server, with Asterisk, is exercised in tests/e2e); Home Assistant talks to it over HTTP.
+and can fail on demand; it validates every request with the contract's own models, so it accepts
+exactly what the real server accepts (the real server itself is exercised against the same client
+in tests/contract, and with Asterisk in tests/voice). Home Assistant talks to it over HTTP.
 """
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
@@ -17,6 +17,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import issue_registry as ir
+from pydantic import ValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -25,6 +26,11 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.imaprotect.contract import SCHEMA_VERSION, http
+from custom_components.imaprotect.contract.errors import refusal
+from custom_components.imaprotect.contract.models import AlertIn, CancelIn, ServerInfo, Site
+from custom_components.imaprotect.contract.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 from .conftest import (
     DOOR,
@@ -40,6 +46,7 @@ from .conftest import (
 TOKEN = "voice-token-0123456789abcdef"
 SECRET = "callback-secret-0123456789abcdef0123456789"
 WEBHOOK_ID = "a" * 64
+AT = "2026-11-26T13:32:00+00:00"
 
 
 class StandIn:
@@ -62,10 +69,10 @@ class StandIn:
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_put("/api/v1/sites/{site}", self._put_site)
-        app.router.add_post("/api/v1/sites/{site}/alerts", self._post_alert)
-        app.router.add_post("/api/v1/alerts/{alert}/cancel", self._cancel)
-        app.router.add_get("/api/v1/openapi.json", self._openapi)
+        app.router.add_put(http.SITE, self._put_site)
+        app.router.add_post(http.ALERTS, self._post_alert)
+        app.router.add_post(http.ALERT_CANCEL, self._cancel)
+        app.router.add_get(http.INFO, self._info)
         return app
 
     @staticmethod
@@ -77,26 +84,62 @@ class StandIn:
         self._authorised(request)
         if self.reject_site is not None:
             return web.json_response(self.reject_site, status=422)
-        self.sites[request.match_info["site"]] = await request.json()
-        return web.json_response({"site_id": request.match_info["site"]})
+        raw = await request.read()
+        if (refused := _refused(Site, raw)) is not None:
+            return refused
+        site = request.match_info["site_id"]
+        self.sites[site] = json.loads(raw)
+        return web.json_response({"site_id": site, "contacts": len(self.sites[site]["contacts"])})
 
     async def _post_alert(self, request: web.Request) -> web.Response:
         self._authorised(request)
         if self._down("alert"):
             return web.json_response({"error": "unavailable"}, status=503)
-        self.alerts.append(await request.json() | {"site": request.match_info["site"]})
-        return web.json_response({"status": "calling"}, status=201)
+        raw = await request.read()
+        if (refused := _refused(AlertIn, raw)) is not None:
+            return refused
+        body = json.loads(raw)
+        self.alerts.append(body | {"site": request.match_info["site_id"]})
+        return web.json_response({"alert_id": body["alert_id"], "status": "calling"}, status=201)
 
     async def _cancel(self, request: web.Request) -> web.Response:
         self._authorised(request)
         if self._down("cancel"):
             return web.json_response({"error": "unavailable"}, status=503)
-        self.cancels.append((request.match_info["alert"], await request.json()))
-        return web.json_response({"status": "cancelled"})
+        raw = await request.read()
+        if (refused := _refused(CancelIn, raw)) is not None:
+            return refused
+        alert_id = request.match_info["alert_id"]
+        self.cancels.append((alert_id, json.loads(raw)))
+        return web.json_response(
+            {
+                "alert_id": alert_id,
+                "site_id": "?",
+                "kind": "intrusion",
+                "status": "cancelled",
+                "created_at": "2026-01-01T00:00:00+00:00",
+            }
+        )
 
-    async def _openapi(self, request: web.Request) -> web.Response:
+    async def _info(self, request: web.Request) -> web.Response:
         self._authorised(request)
-        return web.json_response({"openapi": "3.1.0"})
+        info = ServerInfo(
+            schema_version=SCHEMA_VERSION,
+            min_schema_version=SCHEMA_VERSION,
+            version="stand-in",
+            allowed_regions=("FR",),
+        )
+        return web.json_response(text=info.model_dump_json())
+
+
+def _refused(model: type[Site | AlertIn | CancelIn], raw: bytes) -> web.Response | None:
+    """The real server's 4xx answer when the contract refuses ``raw``, else None."""
+    try:
+        model.model_validate_json(raw)
+    except ValidationError as err:
+        status, body = refusal(err)
+        return web.json_response(text=body.model_dump_json(), status=status)
+    return None
 
 
 @pytest.fixture
@@ -141,10 +184,9 @@ async def disarm(hass: HomeAssistant) -> None:
 
 def signed(body: bytes, *, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
     timestamp = int(time.time()) if at is None else at
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return {
-        "X-Imaprotect-Timestamp": str(timestamp),
-        "X-Imaprotect-Signature": f"sha256={digest.hexdigest()}",
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
         "Content-Type": "application/json",
     }
 
@@ -200,10 +242,11 @@ async def test_signed_callbacks_update_the_sensor_and_the_logbook(
     alert_id = stand_in.alerts[0]["alert_id"]
     payload = {
         "event": "alert_status",
+        "site_id": "home",
+        "at": AT,
         "alert_id": alert_id,
         "status": "acknowledged",
         "contact": {"id": "marie", "name": "Marie"},
-        "at": "2026-11-26T13:32:00+00:00",
     }
     assert await post_callback(hass_client_no_auth, payload) == 200
     sensor = hass.states.get("sensor.maison_alert")
@@ -258,7 +301,9 @@ async def test_malformed_callbacks_are_refused(
     for body in (b"{not json", json.dumps({"alert_id": "x", "status": "teleported"}).encode()):
         response = await client.post(f"/api/webhook/{WEBHOOK_ID}", data=body, headers=signed(body))
         assert response.status == 400
-    other = json.dumps({"alert_id": "another-alert", "status": "acknowledged"}).encode()
+    other = json.dumps(
+        {"site_id": "home", "alert_id": "another-alert", "status": "acknowledged", "at": AT}
+    ).encode()
     response = await client.post(f"/api/webhook/{WEBHOOK_ID}", data=other, headers=signed(other))
     assert response.status == 200
     assert hass.states.get("sensor.maison_alert").state == "calling"  # type: ignore[union-attr]
@@ -305,6 +350,8 @@ async def test_home_flow_checks_the_voice_server(hass: HomeAssistant, stand_in: 
         ({"voice_url": stand_in.url}, "token_required"),
         ({"voice_url": stand_in.url, "voice_token": "wrong-token"}, "invalid_auth"),
         ({"voice_url": "http://127.0.0.1:9", "voice_token": TOKEN}, "cannot_connect"),
+        # A short service number: the voice server would refuse it at sync, so the flow does.
+        ({"voice_url": stand_in.url, "voice_token": TOKEN, "station": "3631"}, "invalid_station"),
     ):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], base | {"call_out": call_out}
@@ -312,12 +359,19 @@ async def test_home_flow_checks_the_voice_server(hass: HomeAssistant, stand_in: 
         assert result["errors"] == {"call_out": error}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        base | {"call_out": {"voice_url": stand_in.url, "voice_token": TOKEN, "station": " 3631 "}},
+        base
+        | {
+            "call_out": {
+                "voice_url": stand_in.url,
+                "voice_token": TOKEN,
+                "station": " 01 23 45 67 89 ",
+            }
+        },
     )
     assert result["type"] == "create_entry"
     assert result["data"]["voice_url"] == stand_in.url
     assert result["data"]["voice_token"] == TOKEN
-    assert result["data"]["station"] == "3631"
+    assert result["data"]["station"] == "+33123456789"
 
 
 async def post_callback(
@@ -451,7 +505,8 @@ async def test_attempt_callbacks_say_who_is_called_and_repeats_are_not_logged_tw
         {"event": "alert_status", "status": "acknowledged", "contact": paul},
         {"event": "alert_status", "status": "acknowledged", "contact": paul},
     ):
-        assert await post_callback(hass_client_no_auth, payload | {"alert_id": alert_id}) == 200
+        body = payload | {"alert_id": alert_id, "site_id": "home", "at": AT}
+        assert await post_callback(hass_client_no_auth, body) == 200
     assert [(e.data["status"], e.data["contact"]) for e in statuses] == [
         ("calling", "Paul"),
         ("acknowledged", "Paul"),
@@ -467,6 +522,8 @@ async def test_cancel_callback_keeps_who_disarmed(
     await disarm(hass)
     payload = {
         "event": "alert_status",
+        "site_id": "home",
+        "at": AT,
         "alert_id": alert_id,
         "status": "cancelled",
         "contact": {"id": "paul", "name": "Paul"},
@@ -497,6 +554,8 @@ async def test_alarm_caught_up_after_a_restart_reaches_the_voice_server(
     assert [a["kind"] for a in stand_in.alerts] == ["intrusion"]
     payload = {
         "event": "alert_status",
+        "site_id": "home",
+        "at": AT,
         "alert_id": stand_in.alerts[0]["alert_id"],
         "status": "acknowledged",
         "contact": {"id": "marie", "name": "Marie"},

@@ -939,6 +939,8 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
                 "token_required",
                 "invalid_auth",
                 "cannot_connect",
+                "schema_mismatch",
+                "invalid_station",
             },
         ),
         SUBENTRY_ZONE: (

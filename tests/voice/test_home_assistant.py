@@ -57,12 +57,16 @@ async def relay(
     await runner.cleanup()
 
 
-async def home(hass: HomeAssistant, voice_url: str, relay_url: str) -> None:
+async def home(hass: HomeAssistant, voice_url: str, relay_url: str, **settings: Any) -> None:
     """The test home, its call-out pointed at the voice server, callbacks at the relay."""
     await async_process_ha_core_config(hass, {"internal_url": relay_url})
     set_sources(hass)
     entry = home_entry(
-        voice_url=voice_url, voice_token=TOKEN, webhook_id=WEBHOOK_ID, callback_secret=SECRET
+        voice_url=voice_url,
+        voice_token=TOKEN,
+        webhook_id=WEBHOOK_ID,
+        callback_secret=SECRET,
+        **settings,
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

@@ -352,7 +352,7 @@ class AlertView(_Model):
 class Callback(_Model):
     """A signed callback to Home Assistant (see ``signing``): one status change or attempt."""
 
-    event: CallbackEvent
+    event: CallbackEvent = CallbackEvent.ALERT_STATUS
     site_id: str
     alert_id: str
     status: AlertStatus = Field(description="the alert's status at `at`")
