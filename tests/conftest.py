@@ -3,6 +3,8 @@
 import pathlib
 
 import pytest
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 import custom_components
 
@@ -16,3 +18,14 @@ if _OURS not in custom_components.__path__:
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration under test."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format, under ``snapshots/`` next to the test.
+
+    The harness defines this fixture too, but syrupy's own plugin registers after it and wins; a
+    conftest fixture comes first. Without it, registry entries are dumped with their random ids and
+    timestamps, and no snapshot would match twice.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

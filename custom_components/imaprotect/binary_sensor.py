@@ -1,19 +1,27 @@
-"""Zones (armed, in alarm) and detectors (mirrored state, fault, tamper, low battery)."""
+"""Zones (armed, in alarm) and detectors (mirrored state, fault, tamper, low battery).
 
+Each sensor is a row of a description table: what it is called, its class, and the one function
+that reads its value. A zone's sensors read the engine; a detector's read the engine too, except
+the low-battery flag, which only mirrors its source (the engine has no use for it).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
     BinarySensorEntity,
+    BinarySensorEntityDescription,
 )
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import STATE_ON, EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import SUBENTRY_ZONE
-from .core import DetectorType
-from .entity import DetectorEntity, ImaProtectEntity, MirrorEntity, subentry_device
+from .core import AlarmEngine, DetectorType
+from .entity import DetectorEntity, ImaProtectEntity, subentry_device
 from .home_config import DetectorWiring
 from .panel import HomePanel, ImaProtectConfigEntry
 
@@ -28,6 +36,90 @@ DEVICE_CLASSES = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class ZoneBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """A zone's binary sensor; ``value_fn`` gets the engine and the zone's id."""
+
+    value_fn: Callable[[AlarmEngine, str], bool]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DetectorBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """A detector's binary sensor.
+
+    ``value_fn`` gets the engine, the detector's id and the mirrored entity's state.
+    ``source_fn`` picks the entity it mirrors from the detector's wiring: the sensor exists only
+    when that gives one. Without ``source_fn`` the sensor is the alarm's own view, made for every
+    detector and never unavailable. ``device_class_fn`` derives the class from the detector's
+    type, for the one sensor whose class depends on it.
+    """
+
+    value_fn: Callable[[AlarmEngine, str, State | None], bool]
+    source_fn: Callable[[DetectorWiring], str | None] | None = None
+    device_class_fn: Callable[[DetectorType], BinarySensorDeviceClass] | None = None
+
+
+def _battery_flag(wiring: DetectorWiring) -> str | None:
+    """A battery entity that is itself a low-battery flag (a level is a sensor, in sensor.py)."""
+    battery = wiring.battery
+    return battery if battery is not None and battery.startswith("binary_sensor.") else None
+
+
+ZONE_SENSORS: tuple[ZoneBinarySensorEntityDescription, ...] = (
+    ZoneBinarySensorEntityDescription(
+        key="armed",
+        translation_key="zone_armed",
+        value_fn=lambda engine, zone_id: engine.zone_armed(zone_id),
+    ),
+    ZoneBinarySensorEntityDescription(
+        key="alarm",
+        translation_key="zone_alarm",
+        device_class=BinarySensorDeviceClass.SAFETY,
+        value_fn=lambda engine, zone_id: engine.zone_in_alarm(zone_id),
+    ),
+)
+
+DETECTOR_SENSORS: tuple[DetectorBinarySensorEntityDescription, ...] = (
+    # The detector itself, as the alarm sees it: the device's main entity, named after it.
+    DetectorBinarySensorEntityDescription(
+        key="state",
+        name=None,
+        source_fn=lambda wiring: wiring.source,
+        device_class_fn=DEVICE_CLASSES.__getitem__,
+        value_fn=lambda engine, detector_id, _source: detector_id in engine.open_detectors,
+    ),
+    # On when the detector stayed unavailable past the supervision window.
+    DetectorBinarySensorEntityDescription(
+        key="fault",
+        translation_key="fault",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda engine, detector_id, _source: detector_id in engine.faults,
+    ),
+    DetectorBinarySensorEntityDescription(
+        key="tamper",
+        device_class=BinarySensorDeviceClass.TAMPER,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        source_fn=lambda wiring: wiring.tamper,
+        value_fn=lambda engine, detector_id, _source: detector_id in engine.tampered,
+    ),
+    DetectorBinarySensorEntityDescription(
+        key="battery",
+        device_class=BinarySensorDeviceClass.BATTERY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        source_fn=_battery_flag,
+        value_fn=lambda _engine, _detector_id, source: (
+            source is not None and source.state == STATE_ON
+        ),
+    ),
+)
+
+
+def _applies(description: DetectorBinarySensorEntityDescription, wiring: DetectorWiring) -> bool:
+    """Whether a detector gets this sensor: always, unless it lacks the entity to mirror."""
+    return description.source_fn is None or description.source_fn(wiring) is not None
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ImaProtectConfigEntry,
@@ -37,117 +129,66 @@ async def async_setup_entry(
     panel = entry.runtime_data
     for subentry in entry.get_subentries_of_type(SUBENTRY_ZONE):
         async_add_entities(
-            [ZoneArmedSensor(panel, subentry), ZoneAlarmSensor(panel, subentry)],
+            [ZoneBinarySensor(panel, subentry, description) for description in ZONE_SENSORS],
             config_subentry_id=subentry.subentry_id,
         )
     for wiring in panel.layout.wiring:
         subentry = entry.subentries[wiring.detector_id]
-        entities: list[BinarySensorEntity] = [
-            DetectorSensor(panel, subentry, wiring),
-            DetectorFaultSensor(panel, subentry),
-        ]
-        if wiring.tamper is not None:
-            entities.append(DetectorTamperSensor(panel, subentry, wiring.tamper))
-        if wiring.battery is not None and wiring.battery.startswith("binary_sensor."):
-            entities.append(DetectorBatteryLowSensor(panel, subentry, wiring.battery))
-        async_add_entities(entities, config_subentry_id=subentry.subentry_id)
+        async_add_entities(
+            [
+                DetectorBinarySensor(panel, subentry, wiring, description)
+                for description in DETECTOR_SENSORS
+                if _applies(description, wiring)
+            ],
+            config_subentry_id=subentry.subentry_id,
+        )
 
 
-class ZoneEntity(ImaProtectEntity):
-    """An entity of a zone's device."""
+class ZoneBinarySensor(ImaProtectEntity, BinarySensorEntity):
+    """One of a zone's binary sensors, on the zone's device."""
 
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, key: str) -> None:
-        super().__init__(panel, f"{subentry.subentry_id}_{key}", subentry_device(panel, subentry))
+    entity_description: ZoneBinarySensorEntityDescription
+
+    def __init__(
+        self,
+        panel: HomePanel,
+        subentry: ConfigSubentry,
+        description: ZoneBinarySensorEntityDescription,
+    ) -> None:
+        super().__init__(
+            panel, f"{subentry.subentry_id}_{description.key}", subentry_device(panel, subentry)
+        )
+        self.entity_description = description
         self.zone_id = subentry.subentry_id
 
+    @property
+    @override
+    def is_on(self) -> bool:
+        return self.entity_description.value_fn(self.panel.engine, self.zone_id)
 
-class ZoneArmedSensor(ZoneEntity, BinarySensorEntity):
-    """Whether the zone is watched right now."""
 
-    _attr_translation_key = "zone_armed"
+class DetectorBinarySensor(DetectorEntity, BinarySensorEntity):
+    """One of a detector's binary sensors, on the detector's device."""
 
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry) -> None:
-        super().__init__(panel, subentry, "armed")
+    entity_description: DetectorBinarySensorEntityDescription
+
+    def __init__(
+        self,
+        panel: HomePanel,
+        subentry: ConfigSubentry,
+        wiring: DetectorWiring,
+        description: DetectorBinarySensorEntityDescription,
+    ) -> None:
+        source = description.source_fn(wiring) if description.source_fn is not None else None
+        super().__init__(panel, subentry, description.key, source)
+        self.entity_description = description
+        if description.device_class_fn is not None:
+            detector = panel.layout.config.detector(wiring.detector_id)
+            self._attr_device_class = description.device_class_fn(detector.type)
 
     @property
     @override
     def is_on(self) -> bool:
-        return self.panel.engine.zone_armed(self.zone_id)
-
-
-class ZoneAlarmSensor(ZoneEntity, BinarySensorEntity):
-    """Whether the alarm was caused by a detector of this zone."""
-
-    _attr_translation_key = "zone_alarm"
-    _attr_device_class = BinarySensorDeviceClass.SAFETY
-
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry) -> None:
-        super().__init__(panel, subentry, "alarm")
-
-    @property
-    @override
-    def is_on(self) -> bool:
-        return self.panel.engine.zone_in_alarm(self.zone_id)
-
-
-class DetectorSensor(MirrorEntity, BinarySensorEntity):
-    """The detector itself, as the alarm sees it."""
-
-    _attr_name = None
-
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, wiring: DetectorWiring) -> None:
-        super().__init__(panel, subentry, "state", wiring.source)
-        detector = panel.layout.config.detector(wiring.detector_id)
-        self._attr_device_class = DEVICE_CLASSES[detector.type]
-
-    @property
-    @override
-    def is_on(self) -> bool:
-        return self.detector_id in self.panel.engine.open_detectors
-
-
-class DetectorFaultSensor(DetectorEntity, BinarySensorEntity):
-    """On when the detector stayed unavailable past the supervision window."""
-
-    _attr_translation_key = "fault"
-    _attr_device_class = BinarySensorDeviceClass.PROBLEM
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry) -> None:
-        super().__init__(panel, subentry, "fault")
-
-    @property
-    @override
-    def is_on(self) -> bool:
-        return self.detector_id in self.panel.engine.faults
-
-
-class DetectorTamperSensor(MirrorEntity, BinarySensorEntity):
-    """The detector's tamper switch."""
-
-    _attr_device_class = BinarySensorDeviceClass.TAMPER
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, source: str) -> None:
-        super().__init__(panel, subentry, "tamper", source)
-
-    @property
-    @override
-    def is_on(self) -> bool:
-        return self.detector_id in self.panel.engine.tampered
-
-
-class DetectorBatteryLowSensor(MirrorEntity, BinarySensorEntity):
-    """The detector's low-battery flag, mirrored."""
-
-    _attr_device_class = BinarySensorDeviceClass.BATTERY
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, source: str) -> None:
-        super().__init__(panel, subentry, "battery", source)
-
-    @property
-    @override
-    def is_on(self) -> bool:
-        state = self.hass.states.get(self.source)
-        return state is not None and state.state == STATE_ON
+        return self.entity_description.value_fn(
+            self.panel.engine, self.detector_id, self.source_state()
+        )

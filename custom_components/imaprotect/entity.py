@@ -5,14 +5,16 @@ from typing import override
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, callback
+from homeassistant.core import Event, EventStateChangedData, State, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_state_change_event
 
-from .const import DOMAIN
-from .panel import HomePanel, signal_update
+from .badges import badge_hint, badge_key, person_badges
+from .const import DOMAIN, SUBENTRY_PERSON
+from .panel import HomePanel, ImaProtectConfigEntry, signal_update
 
 
 class ImaProtectEntity(Entity):
@@ -63,33 +65,73 @@ def subentry_device(panel: HomePanel, subentry: ConfigSubentry) -> DeviceInfo:
 
 
 class DetectorEntity(ImaProtectEntity):
-    """An entity of a detector's device."""
+    """An entity of a detector's device; with a source, it mirrors that Home Assistant entity.
 
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, key: str) -> None:
+    A mirrored entity (the detector itself, its tamper switch, its battery) is unavailable with
+    its source, so a dead radio never reads as "closed"; one without a source (the fault flag)
+    is the alarm's own view and stays available.
+    """
+
+    def __init__(
+        self, panel: HomePanel, subentry: ConfigSubentry, key: str, source: str | None = None
+    ) -> None:
         super().__init__(panel, f"{subentry.subentry_id}_{key}", subentry_device(panel, subentry))
         self.detector_id = subentry.subentry_id
-
-
-class MirrorEntity(DetectorEntity):
-    """A detector entity that mirrors another Home Assistant entity; unavailable with it."""
-
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, key: str, source: str) -> None:
-        super().__init__(panel, subentry, key)
         self.source = source
 
     @override
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_track_state_change_event(self.hass, self.source, self._async_source_changed)
-        )
+        if self.source is not None:
+            self.async_on_remove(
+                async_track_state_change_event(self.hass, self.source, self._async_source_changed)
+            )
 
     @callback
     def _async_source_changed(self, _event: Event[EventStateChangedData]) -> None:
         self.async_write_ha_state()
 
+    def source_state(self) -> State | None:
+        """The mirrored entity's state; None without a source or while it does not exist."""
+        return None if self.source is None else self.hass.states.get(self.source)
+
     @property
     @override
     def available(self) -> bool:
-        state = self.hass.states.get(self.source)
+        if self.source is None:
+            return super().available
+        state = self.source_state()
         return state is not None and state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+
+
+class BadgeEntity(ImaProtectEntity):
+    """An entity of one badge, on its holder's device.
+
+    Its unique id holds a digest of the badge id and its name only the badge's last characters
+    (``badge_hint``), so neither registry nor dashboard shows a badge's full number.
+    """
+
+    def __init__(
+        self, panel: HomePanel, subentry: ConfigSubentry, badge_id: str, suffix: str
+    ) -> None:
+        super().__init__(
+            panel, f"badge_{badge_key(badge_id)}_{suffix}", subentry_device(panel, subentry)
+        )
+        self.badge_id = badge_id
+        self._attr_translation_placeholders = {"badge": badge_hint(badge_id)}
+
+
+@callback
+def async_add_badge_entities(
+    entry: ImaProtectConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[HomePanel, ConfigSubentry, str], BadgeEntity],
+) -> None:
+    """Add one entity per badge, grouped under its holder's subentry (so it leaves with them)."""
+    panel = entry.runtime_data
+    for subentry in entry.get_subentries_of_type(SUBENTRY_PERSON):
+        if badges := person_badges(subentry):
+            async_add_entities(
+                [factory(panel, subentry, badge) for badge in badges],
+                config_subentry_id=subentry.subentry_id,
+            )

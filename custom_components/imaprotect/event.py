@@ -7,11 +7,9 @@ from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .badges import badge_hint, badge_key, person_badges
-from .const import SUBENTRY_PERSON
 from .core import AlarmKind, Person
 from .core.model import normalize_badge
-from .entity import ImaProtectEntity, home_device, subentry_device
+from .entity import BadgeEntity, ImaProtectEntity, async_add_badge_entities, home_device
 from .panel import HomePanel, ImaProtectConfigEntry, signal_alarm, signal_badge
 
 PARALLEL_UPDATES = 0
@@ -23,13 +21,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the home's alarm event entity and one event entity per badge."""
-    panel = entry.runtime_data
-    async_add_entities([HomeAlarmEvent(panel)])
-    for subentry in entry.get_subentries_of_type(SUBENTRY_PERSON):
-        async_add_entities(
-            [BadgeEvent(panel, subentry, badge) for badge in person_badges(subentry)],
-            config_subentry_id=subentry.subentry_id,
-        )
+    async_add_entities([HomeAlarmEvent(entry.runtime_data)])
+    async_add_badge_entities(entry, async_add_entities, BadgeEvent)
 
 
 class HomeAlarmEvent(ImaProtectEntity, EventEntity):
@@ -59,18 +52,18 @@ class HomeAlarmEvent(ImaProtectEntity, EventEntity):
             self.async_write_ha_state()
 
 
-class BadgeEvent(ImaProtectEntity, EventEntity):
-    """One badge's presentations, on its holder's device."""
+class BadgeEvent(BadgeEntity, EventEntity):
+    """One badge's presentations, on its holder's device.
+
+    Every badge event entity hears every presentation of the home, and keeps those of its badge.
+    """
 
     _attr_translation_key = "badge"
     _attr_event_types = ["armed", "disarmed", "rejected"]
 
     def __init__(self, panel: HomePanel, subentry: ConfigSubentry, badge_id: str) -> None:
-        super().__init__(
-            panel, f"badge_{badge_key(badge_id)}_event", subentry_device(panel, subentry)
-        )
+        super().__init__(panel, subentry, badge_id, "event")
         self._badge = normalize_badge(badge_id)
-        self._attr_translation_placeholders = {"badge": badge_hint(badge_id)}
 
     @override
     async def async_added_to_hass(self) -> None:

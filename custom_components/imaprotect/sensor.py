@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .callout import ALERT_STATUSES, signal_alert
-from .entity import ImaProtectEntity, MirrorEntity, home_device
+from .entity import DetectorEntity, ImaProtectEntity, home_device
 from .panel import HomePanel, ImaProtectConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -32,7 +32,7 @@ async def async_setup_entry(
             )
 
 
-class DetectorBatterySensor(MirrorEntity, SensorEntity):
+class DetectorBatterySensor(DetectorEntity, SensorEntity):
     """The detector's battery level in percent."""
 
     _attr_device_class = SensorDeviceClass.BATTERY
@@ -46,7 +46,7 @@ class DetectorBatterySensor(MirrorEntity, SensorEntity):
     @property
     @override
     def native_value(self) -> int | None:
-        state = self.hass.states.get(self.source)
+        state = self.source_state()
         if state is None:
             return None
         try:

@@ -8,9 +8,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .badges import badge_hint, badge_key, person_badges
-from .const import SUBENTRY_PERSON
-from .entity import ImaProtectEntity, subentry_device
+from .entity import BadgeEntity, async_add_badge_entities
 from .panel import HomePanel, ImaProtectConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -22,36 +20,27 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a switch for each badge, on its holder's device."""
-    panel = entry.runtime_data
-    for subentry in entry.get_subentries_of_type(SUBENTRY_PERSON):
-        async_add_entities(
-            [BadgeSwitch(panel, subentry, badge) for badge in person_badges(subentry)],
-            config_subentry_id=subentry.subentry_id,
-        )
+    async_add_badge_entities(entry, async_add_entities, BadgeSwitch)
 
 
-class BadgeSwitch(ImaProtectEntity, SwitchEntity):
+class BadgeSwitch(BadgeEntity, SwitchEntity):
     """On: the badge arms and disarms; off: it is rejected (lost or lent)."""
 
     _attr_translation_key = "badge_enabled"
     _attr_entity_category = EntityCategory.CONFIG
 
     def __init__(self, panel: HomePanel, subentry: ConfigSubentry, badge_id: str) -> None:
-        super().__init__(
-            panel, f"badge_{badge_key(badge_id)}_enabled", subentry_device(panel, subentry)
-        )
-        self._badge = badge_id
-        self._attr_translation_placeholders = {"badge": badge_hint(badge_id)}
+        super().__init__(panel, subentry, badge_id, "enabled")
 
     @property
     @override
     def is_on(self) -> bool:
-        return not self.panel.badge_disabled(self._badge)
+        return not self.panel.badge_disabled(self.badge_id)
 
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:
-        await self.panel.async_set_badge_disabled(self._badge, disabled=False)
+        await self.panel.async_set_badge_disabled(self.badge_id, disabled=False)
 
     @override
     async def async_turn_off(self, **kwargs: Any) -> None:
-        await self.panel.async_set_badge_disabled(self._badge, disabled=True)
+        await self.panel.async_set_badge_disabled(self.badge_id, disabled=True)
