@@ -77,7 +77,9 @@ class LocalStatus(StrEnum):
     FAILED = "failed"  # the voice server could not be reached: notifications went out instead
 
 
-ALERT_STATUSES: tuple[str, ...] = (LocalStatus.IDLE, *AlertStatus, LocalStatus.FAILED)
+ALERT_STATUSES: tuple[str, ...] = tuple(
+    str(status) for status in (LocalStatus.IDLE, *AlertStatus, LocalStatus.FAILED)
+)
 """Every state of the home's *Alert* sensor."""
 ISSUE_UNREACHABLE = "voice_server_unreachable"
 ISSUE_REJECTED = "voice_server_rejected"
