@@ -24,6 +24,7 @@ __all__ = [
     "CANCELLED",
     "ERRORS_AWAY",
     "FALLBACK_PROMPT",
+    "RING_SLACK",
     "CallMedia",
     "cancelled_event",
     "hangup_channel",
@@ -37,6 +38,7 @@ CANCELLED = "ImaprotectCancelled"
 ERRORS_AWAY = (aiohttp.ClientError, OSError, TimeoutError)
 FALLBACK_PROMPT = "sound:agent-pass"  # Asterisk core sound, if espeak-ng ever fails
 PROMPT_SECONDS = 30.0  # longest wait for a closing sentence before hanging up anyway
+RING_SLACK = 10.0  # beyond a ring timeout, how long to wait for Asterisk's own verdict
 
 
 def cancelled_event(by: str | None) -> AriEvent:

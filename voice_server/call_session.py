@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from custom_components.imaprotect.contract.codes import verify_code
 from custom_components.imaprotect.contract.enums import AlertStatus, Outcome
 from voice_server.ari import CONNECTION_LOST, AriError
-from voice_server.call_media import CANCELLED, ERRORS_AWAY, CallMedia
+from voice_server.call_media import CANCELLED, ERRORS_AWAY, RING_SLACK, CallMedia
 from voice_server.calltree import CallResult, outcome_for_cause, outcome_on_watchdog
 from voice_server.keypad import (
     Acknowledge,
@@ -55,7 +55,6 @@ _LOGGER = logging.getLogger(__name__)
 _ORIGINATE_TRIES = 3
 _ORIGINATE_RETRY_DELAY = 0.2
 _CONFLICT = 409
-_RING_SLACK = 10.0  # beyond the ring timeout, how long to wait for Asterisk's own verdict
 _SHUTDOWN_GRACE = 0.5  # how long after a hang-up an Asterisk shutdown closes the WebSocket
 _CANCEL_FOLLOWS = 1.0  # how long the cancellation event may trail a lost acknowledgement
 
@@ -196,7 +195,7 @@ class CallSession:
                     "ChannelDestroyed",
                     CONNECTION_LOST,
                     CANCELLED,
-                    within=settings.ring_timeout + _RING_SLACK,
+                    within=settings.ring_timeout + RING_SLACK,
                 )
                 if event.type == "ChannelDestroyed":
                     return CallResult(outcome_for_cause(event.cause), event.cause)
@@ -336,4 +335,4 @@ class CallSession:
         self._tools.ledger.finish(self.alert, AlertStatus.ESCALATED, self.contact, self.attempt_id)
         if self._watchdog is not None:  # asyncio timeouts run on the loop's clock
             loop_now = asyncio.get_running_loop().time()
-            self._watchdog.reschedule(loop_now + self._settings.sos_max_duration + _RING_SLACK)
+            self._watchdog.reschedule(loop_now + self._settings.sos_max_duration + RING_SLACK)

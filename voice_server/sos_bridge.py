@@ -17,7 +17,7 @@ import uuid
 
 from custom_components.imaprotect.contract.enums import Outcome
 from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
-from voice_server.call_media import CANCELLED, ERRORS_AWAY
+from voice_server.call_media import CANCELLED, ERRORS_AWAY, RING_SLACK
 from voice_server.calltree import CallResult
 from voice_server.prompts import texts
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["StationBridge"]
 
 _LOGGER = logging.getLogger(__name__)
-_RING_SLACK = 10.0  # beyond the ring timeout, how long to wait for Asterisk's own verdict
 
 
 class StationBridge:
@@ -77,7 +76,7 @@ class StationBridge:
         answered = False
         try:
             while result is None and not answered:
-                event = await media.events.get(within=settings.ring_timeout + _RING_SLACK)
+                event = await media.events.get(within=settings.ring_timeout + RING_SLACK)
                 if event.channel_id == station_id:
                     if event.type == "StasisStart":
                         answered = True
