@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import pytest
@@ -31,6 +31,7 @@ from voice_server.prompts import texts
 from voice_server.store import Alert, Contact, Site, Store, now_iso
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 _WORDS = texts("fr")
@@ -77,8 +78,8 @@ def _contact(index: int) -> Contact:
     )
 
 
-def _world(tmp_path: Path, *, station: str | None = None, contacts: int = 1) -> World:
-    store = Store(tmp_path / "v.db")
+def _world(folder: Path, *, station: str | None = None, contacts: int = 1) -> World:
+    store = Store(folder / "v.db")
     site = Site(
         "home", "Maison", "fr", "a_la_carte", tuple(_contact(i) for i in range(contacts)),
         station=station, callback_url="https://ha.example/api/webhook/x",
@@ -87,6 +88,26 @@ def _world(tmp_path: Path, *, station: str | None = None, contacts: int = 1) -> 
     store.put_site(site)
     metrics = Metrics()
     return World(store, FakeAri(), metrics, AlertLedger(store, metrics, lambda: None), site)
+
+
+class WorldFactory(Protocol):
+    """Builds a World in the test's folder (``make_world``)."""
+
+    def __call__(self, *, station: str | None = None, contacts: int = 1) -> World: ...
+
+
+@pytest.fixture
+def make_world(tmp_path: Path) -> Iterator[WorldFactory]:
+    """Worlds whose databases are closed when the test ends."""
+    made: list[World] = []
+
+    def make(*, station: str | None = None, contacts: int = 1) -> World:
+        made.append(_world(tmp_path / str(len(made)), station=station, contacts=contacts))
+        return made[-1]
+
+    yield make
+    for world in made:
+        world.store.close()
 
 
 def _alert(world: World, alert_id: str = "a-1") -> Alert:
@@ -134,8 +155,8 @@ async def _answered(world: World, call: Running) -> None:
     await until(lambda: bool(world.ari.plays))
 
 
-async def test_wrong_code_then_right_code_acknowledges(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_wrong_code_then_right_code_acknowledges(make_world: WorldFactory) -> None:
+    world = make_world()
     alert = _alert(world)
     call = _call(world, alert)
     await _answered(world, call)
@@ -163,8 +184,8 @@ async def test_wrong_code_then_right_code_acknowledges(tmp_path: Path) -> None:
     assert len(world.email_subjects()) == 2  # information, then acknowledgement
 
 
-async def test_three_wrong_codes_say_goodbye(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_three_wrong_codes_say_goodbye(make_world: WorldFactory) -> None:
+    world = make_world()
     call = _call(world, _alert(world))
     await _answered(world, call)
     world.ari.dtmf(call.channel, "1#2#3#")
@@ -175,8 +196,8 @@ async def test_three_wrong_codes_say_goodbye(tmp_path: Path) -> None:
     assert world.store.get_alert("a-1").active  # type: ignore[union-attr]
 
 
-async def test_silence_after_the_prompt_gives_up_answered(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_silence_after_the_prompt_gives_up_answered(make_world: WorldFactory) -> None:
+    world = make_world()
     settings = CallSettings(ring_timeout=1.0, digit_timeout=0.05, call_watchdog=3.0)
     call = _call(world, _alert(world), settings)
     await _answered(world, call)
@@ -184,24 +205,24 @@ async def test_silence_after_the_prompt_gives_up_answered(tmp_path: Path) -> Non
     assert await call.result() == CallResult(Outcome.ANSWERED)
 
 
-async def test_watchdog_while_the_prompt_plays_is_answered(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_watchdog_while_the_prompt_plays_is_answered(make_world: WorldFactory) -> None:
+    world = make_world()
     settings = CallSettings(ring_timeout=1.0, digit_timeout=5.0, call_watchdog=0.1)
     call = _call(world, _alert(world), settings)
     await _answered(world, call)
     assert await call.result() == CallResult(Outcome.ANSWERED)
 
 
-async def test_nobody_answers_before_the_watchdog(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_nobody_answers_before_the_watchdog(make_world: WorldFactory) -> None:
+    world = make_world()
     settings = CallSettings(ring_timeout=1.0, call_watchdog=0.1)
     call = _call(world, _alert(world), settings)
     assert await call.result() == CallResult(Outcome.NO_ANSWER)
     assert world.store.attempt(call.attempt_id).answered_at is None
 
 
-async def test_busy_line_gives_its_cause(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_busy_line_gives_its_cause(make_world: WorldFactory) -> None:
+    world = make_world()
     call = _call(world, _alert(world))
     await until(lambda: bool(world.ari.originated))
     world.ari.emit("ChannelDestroyed", call.channel, cause=17)
@@ -209,8 +230,8 @@ async def test_busy_line_gives_its_cause(tmp_path: Path) -> None:
     assert world.ari.hung_up == [call.channel]
 
 
-async def test_cancelled_while_ringing(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_cancelled_while_ringing(make_world: WorldFactory) -> None:
+    world = make_world()
     call = _call(world, _alert(world))
     await until(lambda: bool(world.ari.originated))
     world.ari.subscribe("unrelated")  # other calls' routes do not matter
@@ -218,8 +239,8 @@ async def test_cancelled_while_ringing(tmp_path: Path) -> None:
     assert await call.result() == CallResult(Outcome.CANCELLED)
 
 
-async def test_cancelled_during_the_call_says_by_whom(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_cancelled_during_the_call_says_by_whom(make_world: WorldFactory) -> None:
+    world = make_world()
     call = _call(world, _alert(world))
     await _answered(world, call)
     world.ari._routes[call.channel].queue.put_nowait(cancelled_event("Marie"))
@@ -229,8 +250,8 @@ async def test_cancelled_during_the_call_says_by_whom(tmp_path: Path) -> None:
     assert await call.result() == CallResult(Outcome.CANCELLED)
 
 
-async def test_acknowledgement_too_late_after_a_cancellation(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_acknowledgement_too_late_after_a_cancellation(make_world: WorldFactory) -> None:
+    world = make_world()
     alert = _alert(world)
     call = _call(world, alert)
     await _answered(world, call)
@@ -244,8 +265,8 @@ async def test_acknowledgement_too_late_after_a_cancellation(tmp_path: Path) -> 
     assert world.store.get_alert("a-1").status is AlertStatus.CANCELLED  # type: ignore[union-attr]
 
 
-async def test_hang_up_is_told_from_an_asterisk_shutdown(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_hang_up_is_told_from_an_asterisk_shutdown(make_world: WorldFactory) -> None:
+    world = make_world()
     call = _call(world, _alert(world))
     await _answered(world, call)
     world.ari.emit("StasisEnd", call.channel)
@@ -260,8 +281,8 @@ async def test_hang_up_is_told_from_an_asterisk_shutdown(tmp_path: Path) -> None
     assert second.channel not in world.ari.hung_up  # Asterisk is gone: nothing to hang up
 
 
-async def test_connection_lost_during_the_call(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_connection_lost_during_the_call(make_world: WorldFactory) -> None:
+    world = make_world()
     call = _call(world, _alert(world))
     await _answered(world, call)
     world.ari.emit(CONNECTION_LOST, call.channel)
@@ -269,16 +290,16 @@ async def test_connection_lost_during_the_call(tmp_path: Path) -> None:
     assert call.channel in world.ari.hung_up  # still connected: hang up anyway
 
 
-async def test_originate_refused(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_originate_refused(make_world: WorldFactory) -> None:
+    world = make_world()
     world.ari.originate_errors.append(AriError("POST", "/channels", 500, "no"))
     call = _call(world, _alert(world))
     assert await call.result() == CallResult(Outcome.UNREACHABLE)
     assert world.ari.originated == []
 
 
-async def test_originate_resent_after_a_dropped_request(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_originate_resent_after_a_dropped_request(make_world: WorldFactory) -> None:
+    world = make_world()
     # The first request got through but its answer was lost; the repeat says 409: dialled.
     world.ari.originate_errors += [
         aiohttp.ClientConnectionError(),
@@ -290,8 +311,8 @@ async def test_originate_resent_after_a_dropped_request(tmp_path: Path) -> None:
     assert await call.result() == CallResult(Outcome.NO_ANSWER, 19)
 
 
-async def test_sos_bridges_the_station_and_escalates(tmp_path: Path) -> None:
-    world = _world(tmp_path, station=_STATION)
+async def test_sos_bridges_the_station_and_escalates(make_world: WorldFactory) -> None:
+    world = make_world(station=_STATION)
     call = _call(world, _alert(world))
     await _answered(world, call)
     assert world.ari.heard()[-1] == f"sound:{_WORDS.enter_code_or_sos}"
@@ -312,8 +333,8 @@ async def test_sos_bridges_the_station_and_escalates(tmp_path: Path) -> None:
     assert station_channel in world.ari.hung_up
 
 
-async def test_sos_time_limit_hangs_up_both_legs(tmp_path: Path) -> None:
-    world = _world(tmp_path, station=_STATION)
+async def test_sos_time_limit_hangs_up_both_legs(make_world: WorldFactory) -> None:
+    world = make_world(station=_STATION)
     settings = CallSettings(ring_timeout=1.0, call_watchdog=0.5, sos_max_duration=0.1)
     call = _call(world, _alert(world), settings)
     await _answered(world, call)
@@ -325,8 +346,8 @@ async def test_sos_time_limit_hangs_up_both_legs(tmp_path: Path) -> None:
     assert {call.channel, world.ari.originated[1][1]} <= set(world.ari.hung_up)
 
 
-async def test_station_unreachable_then_code_still_accepted(tmp_path: Path) -> None:
-    world = _world(tmp_path, station=_STATION)
+async def test_station_unreachable_then_code_still_accepted(make_world: WorldFactory) -> None:
+    world = make_world(station=_STATION)
     call = _call(world, _alert(world))
     await _answered(world, call)
     world.ari.originate_errors.append(AriError("POST", "/channels", 500, "no"))
@@ -340,9 +361,9 @@ async def test_station_unreachable_then_code_still_accepted(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(("event", "outcome"), [("StasisEnd", None), ("ChannelDestroyed", 16)])
 async def test_station_leg_ends_before_the_bridge(
-    tmp_path: Path, event: str, outcome: int | None
+    make_world: WorldFactory, event: str, outcome: int | None
 ) -> None:
-    world = _world(tmp_path, station=_STATION)
+    world = make_world(station=_STATION)
     call = _call(world, _alert(world))
     await _answered(world, call)
     world.ari.dtmf(call.channel, "9")
@@ -359,8 +380,8 @@ async def test_station_leg_ends_before_the_bridge(
     assert station_channel in world.ari.hung_up
 
 
-async def test_runner_walks_rounds_then_exhausts(tmp_path: Path) -> None:
-    world = _world(tmp_path, contacts=2)
+async def test_runner_walks_rounds_then_exhausts(make_world: WorldFactory) -> None:
+    world = make_world(contacts=2)
     world.ari.on_originate = lambda channel: world.ari.emit("ChannelDestroyed", channel, cause=17)
     ready = asyncio.Event()
     ready.set()
@@ -389,8 +410,8 @@ async def test_runner_walks_rounds_then_exhausts(tmp_path: Path) -> None:
     assert alert.kind == "smoke"
 
 
-async def test_runner_cancel_reaches_the_call_in_progress(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+async def test_runner_cancel_reaches_the_call_in_progress(make_world: WorldFactory) -> None:
+    world = make_world()
     ready = asyncio.Event()
     ready.set()
     campaigns = Campaigns(
