@@ -32,7 +32,6 @@ from custom_components.imaprotect.contract.models import (
     AlertAccepted,
     AlertIn,
     AlertView,
-    AttemptView,
     CancelIn,
     ErrorBody,
     PersonRef,
@@ -138,7 +137,7 @@ def _alert_view(store: Store, alert: Alert) -> AlertView:
         finished_at=alert.finished_at,
         current_contact=current,
         round=attempts[-1].round if attempts else 1,
-        attempts=tuple(AttemptView.model_validate(a.public()) for a in attempts),
+        attempts=tuple(a.public() for a in attempts),
     )
 
 

@@ -21,13 +21,12 @@ from pathlib import Path
 import sqlite3
 from typing import Any
 
-from custom_components.imaprotect.contract.models import STORED, Contact, Site
+from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome
+from custom_components.imaprotect.contract.models import STORED, AttemptView, Contact, Site
 from voice_server import outbox
+from voice_server.calltree import Cursor
 
 __all__ = ["Alert", "Attempt", "Contact", "Site", "Store", "now_iso"]
-
-ACTIVE = "calling"
-TERMINAL = frozenset({"acknowledged", "escalated", "exhausted", "cancelled"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sites (
@@ -93,21 +92,26 @@ class Attempt:
     started_at: str
     answered_at: str | None
     ended_at: str | None
-    outcome: str | None
+    outcome: Outcome | None
     cause: int | None
 
-    def public(self) -> dict[str, Any]:
+    def __post_init__(self) -> None:
+        # Rows come back from SQLite as plain text: make the outcome its enum (same value).
+        if self.outcome is not None:
+            object.__setattr__(self, "outcome", Outcome(self.outcome))
+
+    def public(self) -> AttemptView:
         """The attempt as the API and the callbacks show it."""
-        return {
-            "contact_id": self.contact_id,
-            "contact_name": self.contact_name,
-            "round": self.round,
-            "started_at": self.started_at,
-            "answered_at": self.answered_at,
-            "ended_at": self.ended_at,
-            "outcome": self.outcome,
-            "cause": self.cause,
-        }
+        return AttemptView(
+            contact_id=self.contact_id,
+            contact_name=self.contact_name,
+            round=self.round,
+            started_at=self.started_at,
+            answered_at=self.answered_at,
+            ended_at=self.ended_at,
+            outcome=self.outcome,
+            cause=self.cause,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +120,12 @@ class Alert:
 
     alert_id: str
     site_id: str
-    kind: str
+    kind: AlertKind
     detector: str | None
     zone: str | None
     occurred_at: str
     plan: Site
-    status: str
+    status: AlertStatus
     created_at: str
     next_round: int
     next_position: int
@@ -131,10 +135,20 @@ class Alert:
     cancelled_by: str | None
     finished_at: str | None
 
+    def __post_init__(self) -> None:
+        # Rows come back from SQLite as plain text: make kind and status their enums (same values).
+        object.__setattr__(self, "kind", AlertKind(self.kind))
+        object.__setattr__(self, "status", AlertStatus(self.status))
+
     @property
     def active(self) -> bool:
         """Whether the call tree still runs."""
-        return self.status == ACTIVE
+        return not self.status.terminal
+
+    @property
+    def cursor(self) -> Cursor:
+        """The call tree's next call: round and position in the plan's call order."""
+        return Cursor(round=self.next_round, position=self.next_position)
 
 
 _ALERT_COLUMNS = (
@@ -260,7 +274,8 @@ class Store:
     def active_alert_ids(self) -> list[str]:
         """Alerts whose call tree has not finished, oldest first."""
         rows = self.conn.execute(
-            "SELECT alert_id FROM alerts WHERE status = ? ORDER BY created_at", (ACTIVE,)
+            "SELECT alert_id FROM alerts WHERE status = ? ORDER BY created_at",
+            (AlertStatus.CALLING,),
         ).fetchall()
         return [r[0] for r in rows]
 
@@ -283,7 +298,7 @@ class Store:
     def finish_alert(
         conn: sqlite3.Connection,
         alert_id: str,
-        status: str,
+        status: AlertStatus,
         *,
         at: str,
         contact: Contact | None = None,
@@ -297,18 +312,24 @@ class Store:
             (
                 status, at, cancelled_by,
                 contact.id if contact else None, contact.name if contact else None,
-                at if contact else None, alert_id, ACTIVE,
+                at if contact else None, alert_id, AlertStatus.CALLING,
             ),
         )  # fmt: skip
         return cursor.rowcount == 1
 
     @staticmethod
     def advance(conn: sqlite3.Connection, alert_id: str, contacts: int) -> None:
-        """Point the alert's cursor at the next contact (the next round after the last one)."""
+        """Point the alert's cursor at the next contact, as ``calltree.Cursor.after`` says."""
+        row = conn.execute(
+            "SELECT next_round, next_position FROM alerts WHERE alert_id = ?", (alert_id,)
+        ).fetchone()
+        if row is None:
+            return
+        next_round, next_position = row
+        moved = Cursor(round=next_round, position=next_position).after(contacts)
         conn.execute(
-            "UPDATE alerts SET next_position = (next_position + 1) % ?1,"
-            " next_round = next_round + (next_position + 1) / ?1 WHERE alert_id = ?2",
-            (contacts, alert_id),
+            "UPDATE alerts SET next_round = ?, next_position = ? WHERE alert_id = ?",
+            (moved.round, moved.position, alert_id),
         )
 
     # --- attempts ---------------------------------------------------------------------------
@@ -362,7 +383,7 @@ class Store:
         conn.execute("UPDATE attempts SET answered_at = ? WHERE id = ?", (at, attempt_id))
 
     @staticmethod
-    def set_outcome(conn: sqlite3.Connection, attempt_id: int, outcome: str) -> None:
+    def set_outcome(conn: sqlite3.Connection, attempt_id: int, outcome: Outcome) -> None:
         """Record the outcome before the call has ended (an SOS bridge still running)."""
         conn.execute("UPDATE attempts SET outcome = ? WHERE id = ?", (outcome, attempt_id))
 
@@ -372,7 +393,7 @@ class Store:
         attempt_id: int,
         *,
         at: str,
-        outcome: str,
+        outcome: Outcome,
         cause: int | None,
     ) -> None:
         """The call is over; an outcome recorded earlier (``sos``) is kept."""

@@ -1,0 +1,127 @@
+"""The INFO Alertes call tree as a pure state machine: who to call next, and when to stop.
+
+No I/O and no asyncio, in the manner of ``core/engine.py``: the runner (campaign.py) reads the
+alert from SQLite, asks ``next_step`` what to do, does it, and commits the attempt's end with the
+cursor ``Cursor.after`` gives. Decisions:
+
+1. The cursor names the *next* call: round ``round`` (from 1), contact ``position`` (from 0) in
+   the plan's call order. It moves after every attempt, whatever its outcome, so a restarted
+   server never calls the same contact twice in a row for one alert.
+2. After the last contact of a round comes the first contact of the next round; after the last
+   round the alert is exhausted.
+3. An alert that reached a final status (acknowledged, escalated, cancelled, exhausted) calls
+   nobody: the status is the truth, not the cursor.
+4. A call that ended before being answered gets its outcome from the Q.850 cause.
+5. An attempt that acknowledged or escalated the alert records that as its outcome at once
+   (``acknowledged``, ``sos``), before the call itself has ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from custom_components.imaprotect.contract.enums import AlertStatus, Outcome
+
+__all__ = [
+    "CallContact",
+    "CallResult",
+    "Cursor",
+    "Finish",
+    "Step",
+    "Stop",
+    "next_step",
+    "outcome_for_cause",
+    "outcome_for_status",
+    "outcome_on_watchdog",
+]
+
+#: Q.850 causes that mean the phone rang and nobody took it (16 normal clearing while ringing,
+#: 18 no user responding, 19 no answer).
+_NO_ANSWER_CAUSES = frozenset({16, 18, 19})
+_BUSY = 17
+_REJECTED = 21
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where the call tree stands: the next call is contact ``position`` of round ``round``."""
+
+    round: int
+    position: int
+
+    def after(self, contacts: int) -> Cursor:
+        """The cursor once the current call is over: next contact, or next round's first."""
+        if contacts < 1:
+            raise ValueError("a plan has at least one contact")
+        position = self.position + 1
+        if position >= contacts:
+            return Cursor(self.round + 1, 0)
+        return Cursor(self.round, position)
+
+
+@dataclass(frozen=True, slots=True)
+class CallContact:
+    """Call contact ``cursor.position`` (round ``cursor.round``)."""
+
+    cursor: Cursor
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """Every round is done and nobody acknowledged: move the alert to ``status``."""
+
+    status: AlertStatus = AlertStatus.EXHAUSTED
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """The alert already has its final ``status``: nothing more to do."""
+
+    status: AlertStatus
+
+
+type Step = CallContact | Finish | Stop
+
+
+def next_step(status: AlertStatus, cursor: Cursor, *, contacts: int, rounds: int) -> Step:
+    """What the call tree does next for an alert in ``status`` whose cursor is ``cursor``."""
+    if status.terminal:
+        return Stop(status)
+    if contacts < 1 or cursor.round > rounds:
+        return Finish()
+    return CallContact(cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """How one call attempt ended; ``cause`` is the Q.850 cause when Asterisk gave one."""
+
+    outcome: Outcome
+    cause: int | None = None
+
+
+def outcome_for_cause(cause: int | None) -> Outcome:
+    """Outcome of a call that ended before being answered, from its Q.850 cause."""
+    if cause == _BUSY:
+        return Outcome.BUSY
+    if cause == _REJECTED:
+        return Outcome.REJECTED
+    if cause in _NO_ANSWER_CAUSES:
+        return Outcome.NO_ANSWER
+    return Outcome.UNREACHABLE
+
+
+def outcome_on_watchdog(*, answered: bool) -> Outcome:
+    """Outcome of a call the per-call watchdog (or the ring timer) ended."""
+    return Outcome.ANSWERED if answered else Outcome.NO_ANSWER
+
+
+def outcome_for_status(status: AlertStatus) -> Outcome | None:
+    """The outcome an attempt records when it moved its alert to ``status`` (None: not one)."""
+    match status:
+        case AlertStatus.ACKNOWLEDGED:
+            return Outcome.ACKNOWLEDGED
+        case AlertStatus.ESCALATED:
+            return Outcome.SOS
+        case _:
+            return None

@@ -1,0 +1,176 @@
+"""The keypad dialogue of an answered call, as pure code: events in, one action out.
+
+The call session (call_session.py) feeds it what the contact does — a digit, the end of a prompt,
+the result of a code check, the end of silence — with the time as a number from an injected
+clock (the event loop's), and does what it answers: play a prompt, check a code, acknowledge,
+bridge to the station, give up. The PBKDF2 check is slow and stays outside: ``CheckCode`` asks for
+it and ``code_checked`` takes its result. Decisions, as the call has always behaved:
+
+1. Silence is timed from the end of a prompt or from the last digit (``digit_timeout``); while a
+   prompt plays there is no silence deadline (the per-call watchdog still runs). When the deadline
+   passes the call gives up with outcome ``answered``: a voicemail, or nobody there.
+2. Every digit interrupts the prompt that plays (the session stops it) and restarts the deadline.
+3. ``9`` as the first digit, when the site has a monitoring station, asks for the SOS bridge;
+   a site without one takes ``9`` as a code digit. If the station cannot be reached, its prompt
+   plays and code entry goes on.
+4. ``#`` after at least one digit submits the code; ``#`` alone is ignored. Digits are ``0``-``9``
+   and ``*``; others (``A``-``D``) are ignored, and so is anything after ``MAX_DIGITS`` digits.
+5. A wrong code plays "wrong code, try again"; the ``max_wrong_codes``-th one says goodbye and
+   ends the call with outcome ``wrong_code``. A right code acknowledges the alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from custom_components.imaprotect.contract.enums import Outcome
+
+__all__ = [
+    "MAX_DIGITS",
+    "Acknowledge",
+    "CheckCode",
+    "Collect",
+    "EndCall",
+    "GiveUp",
+    "Keypad",
+    "KeypadAction",
+    "PlayPrompt",
+    "Prompt",
+    "StartSos",
+]
+
+MAX_DIGITS = 16
+_CODE_DIGITS = frozenset("0123456789*")
+_SUBMIT = "#"
+_SOS = "9"
+
+
+class Prompt(StrEnum):
+    """The fixed sentences the dialogue plays (their texts are in prompts.Texts)."""
+
+    ENTER_CODE = "enter_code"
+    ENTER_CODE_OR_SOS = "enter_code_or_sos"
+    WRONG_CODE = "wrong_code"
+    TOO_MANY = "too_many"
+    STATION_UNREACHABLE = "station_unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class Collect:
+    """Nothing to do but wait for the next event (a digit was kept or ignored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckCode:
+    """Check ``code`` against the contact's hash, then call ``Keypad.code_checked``."""
+
+    code: str = field(repr=False)  # a personal code: never in a log line
+
+
+@dataclass(frozen=True, slots=True)
+class StartSos:
+    """Bridge the contact to the station; call ``Keypad.station_unreachable`` if that fails."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayPrompt:
+    """Play ``prompt`` in place of what plays now, and keep listening."""
+
+    prompt: Prompt
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledge:
+    """The code is right: acknowledge the alert."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndCall:
+    """Say ``prompt`` to the end, then hang up with ``outcome``."""
+
+    prompt: Prompt
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    """Nobody typed anything in time: hang up with ``outcome``."""
+
+    outcome: Outcome = Outcome.ANSWERED
+
+
+type KeypadAction = Collect | CheckCode | StartSos | PlayPrompt | Acknowledge | EndCall | GiveUp
+
+
+class Keypad:
+    """One answered call's code entry; times are seconds on the caller's monotonic clock."""
+
+    def __init__(self, *, can_sos: bool, digit_timeout: float, max_wrong_codes: int) -> None:
+        self.can_sos = can_sos
+        self._digit_timeout = digit_timeout
+        self._max_wrong = max_wrong_codes
+        self._digits = ""
+        self.wrong_codes = 0
+        #: When silence ends the call; None while a prompt plays.
+        self.deadline: float | None = None
+
+    @property
+    def opening_prompt(self) -> Prompt:
+        """What follows the alert message: how to type the code (and the SOS key, if any)."""
+        return Prompt.ENTER_CODE_OR_SOS if self.can_sos else Prompt.ENTER_CODE
+
+    @property
+    def typed(self) -> int:
+        """How many code digits are waiting for ``#``."""
+        return len(self._digits)
+
+    def time_left(self, now: float) -> float | None:
+        """Seconds of silence left (never negative); None while a prompt plays."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline - now, 0.0)
+
+    def prompt_finished(self, now: float) -> KeypadAction:
+        """The current prompt played to its end: the silence timer starts."""
+        self.deadline = now + self._digit_timeout
+        return Collect()
+
+    def digit(self, digit: str, now: float) -> KeypadAction:
+        """The contact pressed ``digit`` (the prompt has been interrupted)."""
+        self.deadline = now + self._digit_timeout
+        if digit == _SOS and not self._digits and self.can_sos:
+            return StartSos()
+        if digit == _SUBMIT and self._digits:
+            code, self._digits = self._digits, ""
+            return CheckCode(code)
+        if digit in _CODE_DIGITS and len(self._digits) < MAX_DIGITS:
+            self._digits += digit
+        return Collect()
+
+    def code_checked(self, *, right: bool) -> KeypadAction:
+        """The result of the ``CheckCode`` just asked for."""
+        if right:
+            return Acknowledge()
+        self.wrong_codes += 1
+        if self.wrong_codes >= self._max_wrong:
+            return EndCall(Prompt.TOO_MANY, Outcome.WRONG_CODE)
+        return self._play(Prompt.WRONG_CODE)
+
+    def station_unreachable(self) -> KeypadAction:
+        """The SOS bridge could not reach the station: say so, code entry goes on."""
+        return self._play(Prompt.STATION_UNREACHABLE)
+
+    def silence(self) -> KeypadAction:
+        """The wait of ``time_left`` seconds ended with no event: give up.
+
+        Without a deadline (a prompt plays) only the per-call watchdog ends the wait, and that is
+        the session's business; the dialogue then just keeps listening.
+        """
+        if self.deadline is None:
+            return Collect()
+        return GiveUp()
+
+    def _play(self, prompt: Prompt) -> KeypadAction:
+        self.deadline = None  # silence is timed from the end of the new prompt
+        return PlayPrompt(prompt)

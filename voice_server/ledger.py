@@ -1,0 +1,255 @@
+"""The alert ledger: every status change of an alert, committed with what it causes.
+
+Each method is ONE SQLite transaction holding the change (an attempt started or ended, the alert
+acknowledged, escalated, exhausted or cancelled) together with its outbox rows: the signed
+callback to Home Assistant and the e-mails to the contacts. A crash therefore loses or repeats
+neither the change nor its messages. After each commit the outbox worker is woken.
+
+Callbacks (``CallbackEvent``): ``alert_status`` at creation (calling) and once at the final status
+(then ``contact`` is who acknowledged or escalated); ``attempt_started`` / ``attempt_ended`` with
+the callee as ``contact``. ``status`` is always the alert's status at that moment. They go to the
+site's *current* callback URL and secret, which Home Assistant may have changed since the alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+import logging
+from typing import TYPE_CHECKING
+
+from custom_components.imaprotect.contract.enums import AlertStatus, CallbackEvent, Outcome
+from custom_components.imaprotect.contract.models import Callback, PersonRef
+from voice_server import mailer, outbox
+from voice_server.calltree import outcome_for_status
+from voice_server.store import Attempt, Store, now_iso
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from voice_server.calltree import CallResult
+    from voice_server.metrics import Metrics
+    from voice_server.store import Alert, Contact
+
+__all__ = ["AlertLedger", "alert_facts"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class AlertLedger:
+    """Writes an alert's life to SQLite and the outbox; ``now`` is the clock (ISO text)."""
+
+    def __init__(
+        self,
+        store: Store,
+        metrics: Metrics,
+        wake_outbox: Callable[[], None],
+        *,
+        now: Callable[[], str] = now_iso,
+    ) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._wake = wake_outbox
+        self._now = now
+
+    def open(self, alert: Alert, photos: Sequence[bytes] = ()) -> None:
+        """A new alert: its row, the ``calling`` callback and the information e-mail."""
+        with self._store.transaction() as conn:
+            Store.insert_alert(conn, alert)
+            self._callback(conn, alert, CallbackEvent.ALERT_STATUS, AlertStatus.CALLING)
+            self._email(conn, alert, mailer.info_email(alert_facts(alert)), photos)
+        self._wake()
+
+    def cancel(self, alert: Alert, by: str | None) -> bool:
+        """Cancel an active alert (disarmed at home); False if it had already finished."""
+        at = self._now()
+        with self._store.transaction() as conn:
+            done = Store.finish_alert(
+                conn, alert.alert_id, AlertStatus.CANCELLED, at=at, cancelled_by=by
+            )
+            if done:
+                self._callback(
+                    conn, alert, CallbackEvent.ALERT_STATUS, AlertStatus.CANCELLED, cancelled_by=by
+                )
+                facts = alert_facts(alert)
+                self._email(conn, alert, mailer.cancelled_email(facts, by, _dt(at)))
+        self._wake()
+        if done:
+            self._metrics.alerts.inc(AlertStatus.CANCELLED)
+        return done
+
+    def finish(
+        self,
+        alert: Alert,
+        status: AlertStatus,
+        contact: Contact | None = None,
+        attempt_id: int | None = None,
+    ) -> bool:
+        """Move the alert to a final status with its callback and e-mail; False if too late.
+
+        ``contact`` and ``attempt_id`` name who acknowledged or escalated, and on which call;
+        that attempt records the matching outcome at once (its call may go on, bridged).
+        """
+        at = self._now()
+        with self._store.transaction() as conn:
+            if not Store.finish_alert(conn, alert.alert_id, status, at=at, contact=contact):
+                return False
+            outcome = outcome_for_status(status)
+            if attempt_id is not None and outcome is not None:
+                Store.set_outcome(conn, attempt_id, outcome)
+            self._callback(
+                conn, alert, CallbackEvent.ALERT_STATUS, status, contact, attempt_id=attempt_id
+            )
+            facts = alert_facts(alert)
+            if status is AlertStatus.EXHAUSTED:
+                self._email(conn, alert, mailer.exhausted_email(facts))
+            elif contact is not None and status is AlertStatus.ACKNOWLEDGED:
+                self._email(conn, alert, mailer.ack_email(facts, contact.name, _dt(at)))
+            elif contact is not None and status is AlertStatus.ESCALATED:
+                self._email(conn, alert, mailer.escalated_email(facts, contact.name, _dt(at)))
+        self._wake()
+        self._metrics.alerts.inc(status)
+        if status is AlertStatus.ACKNOWLEDGED:
+            seconds = (_dt(at) - _dt(alert.created_at)).total_seconds()
+            self._metrics.acknowledge.observe(seconds)
+        _LOGGER.info("alert %s: %s", alert.alert_id, status)
+        return True
+
+    def start_attempt(self, alert: Alert, contact: Contact, channel_id: str) -> int:
+        """A call about to be dialled at the alert's cursor; returns the attempt's id."""
+        with self._store.transaction() as conn:
+            attempt_id = Store.insert_attempt(conn, alert, contact, channel_id, self._now())
+            self._callback(
+                conn,
+                alert,
+                CallbackEvent.ATTEMPT_STARTED,
+                alert.status,
+                contact,
+                attempt_id=attempt_id,
+            )
+        self._wake()
+        return attempt_id
+
+    def answered(self, attempt_id: int) -> None:
+        """The contact picked up (no callback: the next one is the attempt's end)."""
+        with self._store.transaction() as conn:
+            Store.answer_attempt(conn, attempt_id, self._now())
+
+    def end_attempt(
+        self, alert: Alert, contact: Contact, attempt_id: int, result: CallResult
+    ) -> None:
+        """The call is over: its outcome, the cursor moved on, the ``attempt_ended`` callback."""
+        with self._store.transaction() as conn:
+            Store.end_attempt(
+                conn, attempt_id, at=self._now(), outcome=result.outcome, cause=result.cause
+            )
+            Store.advance(conn, alert.alert_id, len(alert.plan.contacts))
+            current = self._store.get_alert(alert.alert_id)
+            status = current.status if current else alert.status
+            self._callback(
+                conn, alert, CallbackEvent.ATTEMPT_ENDED, status, contact, attempt_id=attempt_id
+            )
+        self._wake()
+        recorded = self._store.attempt(attempt_id).outcome
+        self._metrics.calls.inc(recorded or result.outcome)
+        _LOGGER.info("alert %s: attempt %d ended: %s", alert.alert_id, attempt_id, result.outcome)
+
+    def close_stale(self, attempts: Sequence[Attempt]) -> None:
+        """At start-up: end the attempts a dead process left open, each alert past that contact."""
+        at = self._now()
+        with self._store.transaction() as conn:
+            for attempt in attempts:
+                alert = self._store.get_alert(attempt.alert_id)
+                assert alert is not None
+                Store.end_attempt(conn, attempt.id, at=at, outcome=Outcome.UNREACHABLE, cause=None)
+                if alert.active:
+                    Store.advance(conn, alert.alert_id, len(alert.plan.contacts))
+                self._callback(
+                    conn,
+                    alert,
+                    CallbackEvent.ATTEMPT_ENDED,
+                    alert.status,
+                    attempt,
+                    attempt_id=attempt.id,
+                )
+        self._wake()
+
+    def _callback(
+        self,
+        conn: sqlite3.Connection,
+        alert: Alert,
+        event: CallbackEvent,
+        status: AlertStatus,
+        contact: Contact | Attempt | None = None,
+        *,
+        attempt_id: int | None = None,
+        cancelled_by: str | None = None,
+    ) -> None:
+        """Queue a callback to the site's current URL and secret; none if the site has none."""
+        site = self._store.get_site(alert.site_id)
+        if site is None or not site.callback_url or not site.callback_secret:
+            return
+        callback = Callback(
+            event=event,
+            site_id=alert.site_id,
+            alert_id=alert.alert_id,
+            status=status,
+            contact=_who(contact) if contact else None,
+            at=self._now(),
+            attempt=self._store.attempt(attempt_id).public() if attempt_id else None,
+            cancelled_by=cancelled_by,
+        )
+        outbox.enqueue_callback(
+            conn,
+            site_id=alert.site_id,
+            url=site.callback_url,
+            secret=site.callback_secret,
+            # ``cancelled_by`` only in the cancellation callback, as the contract says.
+            payload=callback.model_dump(
+                mode="json", exclude={"cancelled_by"} if cancelled_by is None else None
+            ),
+        )
+
+    def _email(
+        self,
+        conn: sqlite3.Connection,
+        alert: Alert,
+        text: tuple[str, str],
+        photos: Sequence[bytes] = (),
+    ) -> None:
+        """Queue one e-mail to every contact of the alert that has an address."""
+        recipients = [c.email for c in alert.plan.contacts if c.email]
+        if recipients:
+            subject, body = text
+            outbox.enqueue_email(
+                conn,
+                site_id=alert.site_id,
+                alert_id=alert.alert_id,
+                to=recipients,
+                subject=subject,
+                body=body,
+                photos=photos,
+            )
+
+
+def _who(person: Contact | Attempt) -> PersonRef:
+    """A contact as callbacks name it (from the plan or from an attempt row)."""
+    if isinstance(person, Attempt):
+        return PersonRef(id=person.contact_id, name=person.contact_name)
+    return PersonRef(id=person.id, name=person.name)
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def alert_facts(alert: Alert) -> mailer.AlertFacts:
+    """What the e-mails say about an alert."""
+    return mailer.AlertFacts(
+        site_name=alert.plan.name,
+        language=alert.plan.language,
+        kind=alert.kind,
+        detector=alert.detector,
+        zone=alert.zone,
+        occurred_at=_dt(alert.occurred_at),
+    )

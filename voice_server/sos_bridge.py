@@ -1,0 +1,130 @@
+"""The SOS key: dial the monitoring station and bridge the contact to it.
+
+The station leg is routed into the contact's own subscription, so the call still waits at one
+place for everything (the station answering, the contact hanging up, a cancellation). The alert
+becomes ``escalated`` only once both legs are in the bridge; a station that does not answer,
+or cannot be dialled, gives None and the contact goes back to code entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from typing import TYPE_CHECKING
+import uuid
+
+from custom_components.imaprotect.contract.enums import Outcome
+from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
+from voice_server.call_media import CANCELLED, ERRORS_AWAY, RING_SLACK
+from voice_server.calltree import CallResult
+from voice_server.prompts import texts
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from voice_server.ari_port import AriPort
+    from voice_server.call_media import CallMedia
+    from voice_server.config import CallSettings
+
+__all__ = ["StationBridge"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class StationBridge:
+    """One SOS attempt from one call; ``on_bridged`` runs once both legs are bridged."""
+
+    def __init__(
+        self,
+        ari: AriPort,
+        media: CallMedia,
+        *,
+        endpoint: str,
+        settings: CallSettings,
+        alert_id: str,
+        on_bridged: Callable[[], None],
+    ) -> None:
+        self._ari = ari
+        self._media = media
+        self._endpoint = endpoint
+        self._settings = settings
+        self._alert_id = alert_id
+        self._on_bridged = on_bridged
+
+    async def run(self) -> CallResult | None:
+        """Bridge the caller to the station; None when the station cannot be reached."""
+        media, settings = self._media, self._settings
+        station_id = f"imaprotect-{uuid.uuid4().hex}"
+        bridge_id = f"imaprotect-bridge-{uuid.uuid4().hex}"
+        self._ari.route(media.events, station_id, bridge_id)
+        await media.play_text(texts(media.language).connecting)
+        _LOGGER.info("alert %s: SOS, calling the station", self._alert_id)
+        try:
+            await self._ari.originate(
+                self._endpoint,
+                channel_id=station_id,
+                app_args=("station",),
+                caller_id=settings.caller_id,
+                dial_timeout=math.ceil(settings.ring_timeout),
+            )
+        except (AriError, *ERRORS_AWAY):
+            _LOGGER.warning("alert %s: station originate failed", self._alert_id)
+            return None
+        result: CallResult | None = None
+        answered = False
+        try:
+            while result is None and not answered:
+                event = await media.events.get(within=settings.ring_timeout + RING_SLACK)
+                if event.channel_id == station_id:
+                    if event.type == "StasisStart":
+                        answered = True
+                    elif event.type == "ChannelDestroyed":
+                        _LOGGER.warning("alert %s: station cause %s", self._alert_id, event.cause)
+                        break
+                elif event.type in CHANNEL_GONE:
+                    result = CallResult(Outcome.HUNG_UP, event.cause)
+                elif event.type == CONNECTION_LOST:
+                    result = CallResult(Outcome.UNREACHABLE)
+                elif event.type == CANCELLED:
+                    await media.say_cancelled(event)
+                    result = CallResult(Outcome.CANCELLED)
+        except TimeoutError:
+            _LOGGER.warning("alert %s: station did not answer", self._alert_id)
+        finally:
+            await media.stop()
+            if not answered:
+                await media.hangup(station_id)
+        if not answered:
+            return result
+        return await self._bridge(station_id, bridge_id)
+
+    async def _bridge(self, station_id: str, bridge_id: str) -> CallResult:
+        """Both legs in one bridge until either leaves or the SOS time limit hangs both up."""
+        media, limit = self._media, self._settings.sos_max_duration
+        try:
+            await self._ari.create_bridge(bridge_id, name="sos")
+            await self._ari.add_to_bridge(bridge_id, media.channel_id)
+            await self._ari.add_to_bridge(bridge_id, station_id)
+            self._on_bridged()
+            _LOGGER.info("alert %s: bridged to the station", self._alert_id)
+            legs = {media.channel_id, station_id}
+            with contextlib.suppress(TimeoutError):  # the SOS time limit: hang up both legs
+                async with asyncio.timeout(limit):
+                    while True:
+                        event = await media.events.get(within=limit)
+                        if event.type == CONNECTION_LOST:
+                            break
+                        if event.channel_id in legs and event.type in {
+                            "ChannelLeftBridge",
+                            *CHANNEL_GONE,
+                        }:
+                            break
+        finally:
+            await media.hangup(station_id)
+            try:
+                await self._ari.destroy_bridge(bridge_id)
+            except (AriError, *ERRORS_AWAY):
+                _LOGGER.debug("bridge cleanup failed")
+        return CallResult(Outcome.SOS)
