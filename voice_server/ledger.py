@@ -204,9 +204,10 @@ class AlertLedger:
             site_id=alert.site_id,
             url=site.callback_url,
             secret=site.callback_secret,
-            # ``cancelled_by`` only in the cancellation callback, as the contract says.
+            # ``cancelled_by`` (maybe null) only in the cancellation callback, as the contract says.
             payload=callback.model_dump(
-                mode="json", exclude={"cancelled_by"} if cancelled_by is None else None
+                mode="json",
+                exclude=None if status is AlertStatus.CANCELLED else {"cancelled_by"},
             ),
         )
 
