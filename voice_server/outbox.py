@@ -40,7 +40,6 @@ import functools
 import json
 import logging
 import random
-import re
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -48,6 +47,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import aiosmtplib
 
+from custom_components.imaprotect.contract.emails import EmailError, normalise_email
 from custom_components.imaprotect.contract.signing import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
@@ -80,7 +80,6 @@ _JITTER = 0.1  # up to +10 % so that rows failed together do not retry in lockst
 _MAX_REFUSALS = 5  # attempts ending in a permanent refusal before the row is dead-lettered
 _TRANSIENT_HTTP = frozenset({408, 429})  # 4xx answers that retrying may cure
 _KEEP_FINISHED = 7 * 24 * 3600.0  # delivered and dead rows are deleted after this (seconds)
-_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS outbox (
@@ -208,8 +207,10 @@ def enqueue_email(
     if not recipients:
         raise ValueError("email without recipient")
     for position, address in enumerate(recipients):
-        if not _ADDRESS.fullmatch(address):
-            raise ValueError(f"invalid email address at position {position}")  # not echoed
+        try:
+            normalise_email(address)
+        except EmailError:
+            raise ValueError(f"invalid email address at position {position}") from None
     if "\r" in subject or "\n" in subject:
         raise ValueError("subject must be one line")
     cursor = conn.execute(
