@@ -30,13 +30,13 @@ from custom_components.imaprotect.contract.signing import (
     sign,
     verify,
 )
+from voice_server.migrations import migrate
 from voice_server.outbox import (
     OutboxWorker,
     SmtpSettings,
     dead_counts,
     enqueue_callback,
     enqueue_email,
-    ensure_schema,
     pending_counts,
     purge,
     retarget_callbacks,
@@ -68,7 +68,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    ensure_schema(conn)
+    migrate(conn)
     return conn
 
 

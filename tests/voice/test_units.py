@@ -302,11 +302,12 @@ def test_alert_plans_keep_no_callback_secret(tmp_path: Path) -> None:
     secret = "callback-secret-0123456789-abcdefgh"
     store = Store(tmp_path / "v.db")
     _stored_alert(store, "new", "calling", None)
-    # A plan stored by the previous version, secret included.
+    # A plan stored by a version before 0.1.0, secret included; those kept no schema version.
     store.conn.execute(
         "UPDATE alerts SET plan = ? WHERE alert_id = 'new'", (_site(secret).to_json(),)
     )
     store.conn.commit()
+    store.conn.execute("PRAGMA user_version = 0")
     assert secret in store.conn.execute("SELECT plan FROM alerts").fetchone()[0]
     store.close()
 
