@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from prometheus_client.aiohttp import make_aiohttp_handler
 
 from custom_components.imaprotect.contract.codes import split_hash
 from custom_components.imaprotect.contract.phones import (
@@ -28,7 +29,6 @@ from custom_components.imaprotect.contract.phones import (
     normalise_phone,
     normalise_station,
 )
-from voice_server import outbox
 from voice_server.campaign import AlertConflictError, AlertRequest
 from voice_server.openapi import openapi_document
 from voice_server.store import Contact, Site
@@ -87,7 +87,6 @@ class ApiContext:
     metrics: Metrics
     allowed_regions: tuple[str, ...]
     health: Callable[[], Mapping[str, Any]]
-    gauges: Callable[[], Mapping[str, tuple[str, float]]]
 
 
 CONTEXT = web.AppKey("context", ApiContext)
@@ -357,11 +356,9 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(dict(_context(request).health()))
 
 
-async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition."""
-    ctx = _context(request)
-    text = ctx.metrics.render(ctx.gauges())
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """Prometheus exposition by the library's handler: text 0.0.4, OpenMetrics when asked."""
+    return await make_aiohttp_handler(_context(request).metrics.registry)(request)
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -419,19 +416,3 @@ def build_app(context: ApiContext) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
-
-
-def outbox_gauges(store: Store) -> dict[str, tuple[str, float]]:
-    """Outbox queue sizes and dead letters (kept a week) as gauges."""
-    pending = {
-        f"imaprotect_voice_outbox_pending_{kind}": (f"Undelivered {kind} items.", float(count))
-        for kind, count in outbox.pending_counts(store.conn).items()
-    }
-    dead = {
-        f"imaprotect_voice_outbox_dead_{kind}": (
-            f"Dead-lettered {kind} items (refused for good) of the last 7 days.",
-            float(count),
-        )
-        for kind, count in outbox.dead_counts(store.conn).items()
-    }
-    return pending | dead
