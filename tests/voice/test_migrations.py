@@ -22,6 +22,7 @@ import pytest
 from tests.voice.conftest import voice_config
 from tests.voice.harness import CALLBACK_SECRET, VoiceApi
 from voice_server import migrations, outbox
+from voice_server.cli import main
 from voice_server.migrations import DB_SCHEMA_VERSION, SchemaError, migrate, schema_version
 from voice_server.server import VoiceServer
 from voice_server.store import Store
@@ -173,6 +174,27 @@ def test_a_newer_database_is_refused_never_downgraded(release_db: Path) -> None:
     assert schema_version(conn) == DB_SCHEMA_VERSION + 1
     conn.close()
     assert _rows(release_db) == before
+
+
+def test_the_command_line_says_why_it_refuses_a_newer_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "voice.db"
+    Store(database).close()
+    conn = sqlite3.connect(database)
+    conn.execute(f"PRAGMA user_version = {DB_SCHEMA_VERSION + 1}")
+    conn.close()
+    config = tmp_path / "voice.toml"
+    config.write_text(
+        f'[asterisk]\nari_password = "{"p" * 16}"\n'
+        f'[voice]\ntoken = "{"t" * 32}"\ndatabase = "{database}"\n'
+    )
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config)])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert f"imaprotect-voice: error: {database}: the database has schema version" in error
+    assert "Traceback" not in error
 
 
 def test_an_unversioned_database_of_another_program_is_left_alone(tmp_path: Path) -> None:
