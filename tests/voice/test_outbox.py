@@ -727,8 +727,9 @@ async def test_database_of_the_previous_version_is_upgraded(
     conn = _connect(db_path)
     try:
         assert _row(conn, 1)["refusals"] == 0
-        start_worker(conn, max_backoff=0.05)
+        worker = start_worker(conn, max_backoff=0.05)
         await _until(lambda: _row(conn, 1)["delivered_at"] is not None)
+        await worker.stop()  # before the connection closes: the delivery wakes it once more
         _connect(db_path).close()  # a second upgrade changes nothing
     finally:
         conn.close()
