@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from prometheus_client.aiohttp import make_aiohttp_handler
 from pydantic import BaseModel, ValidationError
 
 from custom_components.imaprotect.contract import http
@@ -40,7 +41,7 @@ from custom_components.imaprotect.contract.models import (
     SiteSaved,
     SiteView,
 )
-from voice_server import __version__, outbox
+from voice_server import __version__
 from voice_server.campaign import AlertConflictError, AlertRequest
 from voice_server.openapi import openapi_document
 
@@ -83,7 +84,6 @@ class ApiContext:
     metrics: Metrics
     allowed_regions: tuple[str, ...]
     health: Callable[[], Mapping[str, Any]]
-    gauges: Callable[[], Mapping[str, tuple[str, float]]]
 
 
 CONTEXT = web.AppKey("context", ApiContext)
@@ -238,11 +238,9 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(dict(_context(request).health()))
 
 
-async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition."""
-    ctx = _context(request)
-    text = ctx.metrics.render(ctx.gauges())
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """Prometheus exposition by the library's handler: text 0.0.4, OpenMetrics when asked."""
+    return await make_aiohttp_handler(_context(request).metrics.registry)(request)
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -332,19 +330,3 @@ def build_app(context: ApiContext) -> web.Application:
     app.router.add_get(http.HEALTH, healthz)
     app.router.add_get(http.METRICS, metrics)
     return app
-
-
-def outbox_gauges(store: Store) -> dict[str, tuple[str, float]]:
-    """Outbox queue sizes and dead letters (kept a week) as gauges."""
-    pending = {
-        f"imaprotect_voice_outbox_pending_{kind}": (f"Undelivered {kind} items.", float(count))
-        for kind, count in outbox.pending_counts(store.conn).items()
-    }
-    dead = {
-        f"imaprotect_voice_outbox_dead_{kind}": (
-            f"Dead-lettered {kind} items (refused for good) of the last 7 days.",
-            float(count),
-        )
-        for kind, count in outbox.dead_counts(store.conn).items()
-    }
-    return pending | dead

@@ -26,6 +26,7 @@ from voice_server.config import (
     ConfigError,
     load_config,
 )
+from voice_server.migrations import SchemaError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -122,7 +123,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    asyncio.run(serve(config))
+    try:
+        asyncio.run(serve(config))
+    except SchemaError as err:  # a database of a newer release: say so, no traceback
+        parser.exit(2, f"imaprotect-voice: error: {config.database}: {err}\n")
     return 0
 
 

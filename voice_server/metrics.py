@@ -1,106 +1,140 @@
-"""Prometheus text exposition without a client library: a few counters and histograms.
+"""What the voice server measures, exposed in the Prometheus formats by ``prometheus-client``.
 
-Only ids-free labels (outcomes, statuses, kinds) are used, so /metrics never reveals a contact.
+Each server has its own ``CollectorRegistry``, not the library's global one: a test process can
+then run several servers, each counting only its own calls. Labels carry closed sets of words only
+(outcomes, statuses), never an id or a name, so /metrics never reveals a contact; the library
+escapes label values and help texts.
+
+Counters and histograms are updated by the call tree as things happen. The gauges (Asterisk up,
+call trees running, outbox queue sizes and dead letters) are read at scrape time: the outbox ones by
+a ``Collector`` querying the database. The aiohttp handler renders the registry synchronously in
+the event-loop thread, the only thread allowed to use that connection; never serve this registry
+from a thread (such as the library's ``start_http_server``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-import math
+from typing import TYPE_CHECKING, override
 
-__all__ = ["Counter", "Histogram", "Metrics"]
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
+from custom_components.imaprotect.contract.enums import TERMINAL_STATUSES, Outcome
+from voice_server import outbox
 
-def _labels(names: tuple[str, ...], values: tuple[str, ...]) -> str:
-    if not names:
-        return ""
-    pairs = ",".join(
-        f'{n}="{v.replace("\\", "\\\\").replace('"', '\\"')}"'
-        for n, v in zip(names, values, strict=True)
-    )
-    return "{" + pairs + "}"
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    import sqlite3
 
+    from prometheus_client.metrics_core import Metric
 
-class Counter:
-    """A monotonically increasing count, optionally split by labels."""
-
-    def __init__(self, name: str, help_text: str, labels: tuple[str, ...] = ()) -> None:
-        self.name, self.help, self.label_names = name, help_text, labels
-        self.values: defaultdict[tuple[str, ...], float] = defaultdict(float)
-
-    def inc(self, *labels: str, amount: float = 1.0) -> None:
-        """Add ``amount`` to the series of these label values."""
-        self.values[labels] += amount
-
-    def render(self) -> Iterable[str]:
-        """Exposition lines."""
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} counter"
-        for labels, value in sorted(self.values.items()):
-            yield f"{self.name}{_labels(self.label_names, labels)} {value:g}"
+__all__ = ["LabelledCounter", "Metrics", "OutboxCollector"]
 
 
-class Histogram:
-    """Cumulative buckets, sum and count of observed durations (seconds)."""
+class LabelledCounter:
+    """A counter split by one label, each known value exported from zero.
 
-    def __init__(self, name: str, help_text: str, buckets: tuple[float, ...]) -> None:
-        self.name, self.help = name, help_text
-        self.buckets = (*sorted(buckets), math.inf)
-        self.counts = [0] * len(self.buckets)
-        self.sum = 0.0
-        self.count = 0
+    Series that exist from the start let ``rate()`` and ``increase()`` see the first event.
+    """
 
-    def observe(self, value: float) -> None:
-        """Record one measurement."""
-        self.sum += value
-        self.count += 1
-        for index, bound in enumerate(self.buckets):
-            if value <= bound:
-                self.counts[index] += 1
+    def __init__(self, counter: Counter, known: Iterable[str]) -> None:
+        self._counter = counter
+        for value in known:
+            counter.labels(value)
 
-    def render(self) -> Iterable[str]:
-        """Exposition lines."""
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} histogram"
-        for bound, count in zip(self.buckets, self.counts, strict=True):
-            le = "+Inf" if math.isinf(bound) else f"{bound:g}"
-            yield f'{self.name}_bucket{{le="{le}"}} {count}'
-        yield f"{self.name}_sum {self.sum:g}"
-        yield f"{self.name}_count {self.count}"
+    def inc(self, value: str, *, amount: float = 1.0) -> None:
+        """Add ``amount`` to the series of this label value (an ``Outcome``, an ``AlertStatus``)."""
+        self._counter.labels(value).inc(amount)
+
+
+class OutboxCollector(Collector):
+    """Outbox rows still to deliver and dead letters kept (a week), by kind, read at each scrape."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    @override
+    def collect(self) -> Iterator[Metric]:
+        """One gauge per kind and state; the names predate the library, hence no ``kind`` label."""
+        for kind, count in outbox.pending_counts(self._conn).items():
+            yield GaugeMetricFamily(
+                f"imaprotect_voice_outbox_pending_{kind}", f"Undelivered {kind} items.", count
+            )
+        for kind, count in outbox.dead_counts(self._conn).items():
+            yield GaugeMetricFamily(
+                f"imaprotect_voice_outbox_dead_{kind}",
+                f"Dead-lettered {kind} items (refused for good) of the last 7 days.",
+                count,
+            )
 
 
 class Metrics:
-    """Everything the voice server measures."""
+    """Everything one voice server measures, in its own registry."""
 
     def __init__(self) -> None:
-        self.calls = Counter(
-            "imaprotect_voice_calls_total", "Finished call attempts by outcome.", ("outcome",)
+        self.registry = CollectorRegistry()
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)  # what the library's default registry has
+        self.calls = LabelledCounter(
+            Counter(
+                "imaprotect_voice_calls_total",
+                "Finished call attempts by outcome.",
+                ("outcome",),
+                registry=self.registry,
+            ),
+            sorted(Outcome),
         )
-        self.alerts = Counter(
-            "imaprotect_voice_alerts_total", "Alerts by final status.", ("status",)
+        self.alerts = LabelledCounter(
+            Counter(
+                "imaprotect_voice_alerts_total",
+                "Alerts by final status.",
+                ("status",),
+                registry=self.registry,
+            ),
+            sorted(TERMINAL_STATUSES),
         )
         self.first_call = Histogram(
             "imaprotect_voice_alert_to_first_call_seconds",
             "Alert POST received until Asterisk accepted the first originate.",
-            (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5),
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
         )
         self.answer = Histogram(
             "imaprotect_voice_ring_seconds",
             "Originate until the contact answered.",
-            (1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0),
+            buckets=(1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0),
+            registry=self.registry,
         )
         self.acknowledge = Histogram(
             "imaprotect_voice_alert_to_acknowledge_seconds",
             "Alert POST received until a contact typed the right code.",
-            (5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0),
+            buckets=(5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0),
+            registry=self.registry,
         )
 
-    def render(self, gauges: Mapping[str, tuple[str, float]]) -> str:
-        """The whole exposition; ``gauges`` maps name -> (help, value) sampled by the caller."""
-        lines: list[str] = []
-        for metric in (self.calls, self.alerts, self.first_call, self.answer, self.acknowledge):
-            lines.extend(metric.render())
-        for name, (help_text, value) in sorted(gauges.items()):
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
-        return "\n".join(lines) + "\n"
+    def watch(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        asterisk_up: Callable[[], bool],
+        campaigns_running: Callable[[], int],
+    ) -> None:
+        """Sample the server's state at each scrape: Asterisk, running call trees, the outbox."""
+        up = Gauge(
+            "imaprotect_voice_asterisk_up", "1 when Asterisk is connected.", registry=self.registry
+        )
+        up.set_function(lambda: float(asterisk_up()))
+        running = Gauge(
+            "imaprotect_voice_campaigns_running", "Call trees in progress.", registry=self.registry
+        )
+        running.set_function(lambda: float(campaigns_running()))
+        self.registry.register(OutboxCollector(conn))

@@ -6,7 +6,7 @@ only once the SMTP server accepted it or the callback got a 2xx; a crash in betw
 (at-least-once), and the receiver recognises the repeat by the outbox id, sent as the
 ``X-Imaprotect-Delivery`` header of callbacks and in the ``Message-ID`` of emails. Failures are
 retried with exponential backoff; all the state is in the table, so a new worker on the same
-database carries on where a killed one stopped.
+database carries on where a killed one stopped. The tables are defined in migrations.py.
 
 A refusal that retrying cannot cure (a callback answered 4xx other than 408/429, such as HA's 401
 for a bad or stale signature or 400 for a malformed payload; an email address or message refused
@@ -64,7 +64,6 @@ __all__ = [
     "dead_counts",
     "enqueue_callback",
     "enqueue_email",
-    "ensure_schema",
     "pending_counts",
     "purge",
     "retarget_callbacks",
@@ -81,42 +80,6 @@ _MAX_REFUSALS = 5  # attempts ending in a permanent refusal before the row is de
 _TRANSIENT_HTTP = frozenset({408, 429})  # 4xx answers that retrying may cure
 _KEEP_FINISHED = 7 * 24 * 3600.0  # delivered and dead rows are deleted after this (seconds)
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: an idempotency key is never reused
-        kind TEXT NOT NULL CHECK (kind IN ('email', 'callback')),
-        site_id TEXT NOT NULL,
-        alert_id TEXT,
-        recipients TEXT,           -- email: JSON list of the addresses still to deliver
-        subject TEXT,
-        url TEXT,                  -- callback; cleared once delivered or dead
-        secret TEXT,               -- callback; cleared once delivered or dead
-        body BLOB NOT NULL,        -- email text (UTF-8) or the exact JSON bytes that are signed
-        created_at REAL NOT NULL,
-        next_attempt REAL NOT NULL,  -- worker clock; 0 = at once, whatever that clock is
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT,
-        delivered_at REAL,
-        refusals INTEGER NOT NULL DEFAULT 0,  -- permanent refusals among the attempts
-        dead_at REAL               -- dead-lettered (worker clock): never sent again
-    )""",
-    """CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)
-        WHERE delivered_at IS NULL""",
-    """CREATE INDEX IF NOT EXISTS outbox_callback_order ON outbox (site_id, url, id)
-        WHERE delivered_at IS NULL AND kind = 'callback'""",
-    """CREATE TABLE IF NOT EXISTS outbox_photo (
-        outbox_id INTEGER NOT NULL REFERENCES outbox (id),
-        position INTEGER NOT NULL,
-        data BLOB NOT NULL,
-        PRIMARY KEY (outbox_id, position)
-    )""",
-)
-
-# Columns added since the first release: (name, definition) for ALTER TABLE on older databases.
-_ADDED_COLUMNS = (
-    ("refusals", "INTEGER NOT NULL DEFAULT 0"),
-    ("dead_at", "REAL"),
-)
 _PENDING = "delivered_at IS NULL AND dead_at IS NULL"
 
 # Rows the worker may start now: pending, not already in flight (:busy, a JSON list of ids),
@@ -172,19 +135,6 @@ class _DeliveryError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
-
-
-def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the outbox tables, or add the columns an older database lacks.
-
-    One statement at a time, as executescript() would commit.
-    """
-    for statement in _SCHEMA:
-        conn.execute(statement)
-    present = {name for (_, name, *_rest) in conn.execute("PRAGMA table_info(outbox)")}
-    for name, definition in _ADDED_COLUMNS:
-        if name not in present:
-            conn.execute(f"ALTER TABLE outbox ADD COLUMN {name} {definition}")
 
 
 def enqueue_email(

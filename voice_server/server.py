@@ -20,7 +20,7 @@ import aiohttp
 from aiohttp import web
 
 from voice_server import outbox
-from voice_server.api import ApiContext, build_app, outbox_gauges
+from voice_server.api import ApiContext, build_app
 from voice_server.ari import AriClient, AriError
 from voice_server.campaign import Campaigns
 from voice_server.metrics import Metrics
@@ -56,6 +56,9 @@ class VoiceServer:
         self.metrics = Metrics()
         self.ready = asyncio.Event()
         self.store = Store(config.database)
+        self.metrics.watch(
+            self.store.conn, asterisk_up=self.ready.is_set, campaigns_running=self._running
+        )
         self.ari = AriClient(
             config.ari_url,
             config.ari_user,
@@ -99,7 +102,6 @@ class VoiceServer:
             metrics=self.metrics,
             allowed_regions=self.config.allowed_regions,
             health=self._health,
-            gauges=self._gauges,
         )
         self._runner = web.AppRunner(build_app(context), access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -158,16 +160,9 @@ class VoiceServer:
         dead = sum(outbox.dead_counts(self.store.conn).values())
         return {"status": "ok" if up else "degraded", "asterisk": up, "dead_letters": dead}
 
-    def _gauges(self) -> Mapping[str, tuple[str, float]]:
-        running = self.campaigns.running if self.campaigns else 0
-        return {
-            "imaprotect_voice_asterisk_up": (
-                "1 when Asterisk is connected.",
-                float(self.ready.is_set()),
-            ),
-            "imaprotect_voice_campaigns_running": ("Call trees in progress.", running),
-            **outbox_gauges(self.store),
-        }
+    def _running(self) -> int:
+        """Call trees in progress, for /metrics."""
+        return self.campaigns.running if self.campaigns else 0
 
     async def _watch_asterisk(self) -> None:
         """Keep ``ready`` set exactly while ARI is connected and Asterisk is fully booted."""

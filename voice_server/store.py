@@ -9,6 +9,7 @@ The connection is used from the event-loop thread only; no transaction spans an 
 Nothing is kept for ever: ``purge`` (run at start and every hour) deletes finished alerts with
 their attempts after the configured retention, and delivered or dead outbox rows after a week.
 An alert's plan never holds the site's callback URL or secret (callbacks read the current site).
+The schema and its versioned migrations are in migrations.py, run when a ``Store`` opens.
 """
 
 from __future__ import annotations
@@ -23,54 +24,10 @@ from typing import Any
 
 from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome
 from custom_components.imaprotect.contract.models import STORED, AttemptView, Contact, Site
-from voice_server import outbox
+from voice_server import migrations, outbox
 from voice_server.calltree import Cursor
 
 __all__ = ["Alert", "Attempt", "Contact", "Site", "Store", "now_iso"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sites (
-    site_id TEXT PRIMARY KEY,
-    body TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alerts (
-    alert_id TEXT PRIMARY KEY,
-    site_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    detector TEXT,
-    zone TEXT,
-    occurred_at TEXT NOT NULL,
-    plan TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    next_round INTEGER NOT NULL DEFAULT 1,
-    next_position INTEGER NOT NULL DEFAULT 0,
-    acknowledged_by_id TEXT,
-    acknowledged_by_name TEXT,
-    acknowledged_at TEXT,
-    cancelled_by TEXT,
-    finished_at TEXT
-);
-CREATE INDEX IF NOT EXISTS alerts_status ON alerts (status);
-CREATE INDEX IF NOT EXISTS alerts_finished ON alerts (finished_at) WHERE finished_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS attempts (
-    id INTEGER PRIMARY KEY,
-    alert_id TEXT NOT NULL REFERENCES alerts (alert_id),
-    contact_id TEXT NOT NULL,
-    contact_name TEXT NOT NULL,
-    round INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    channel_id TEXT NOT NULL UNIQUE,
-    started_at TEXT NOT NULL,
-    answered_at TEXT,
-    ended_at TEXT,
-    outcome TEXT,
-    cause INTEGER
-);
-CREATE INDEX IF NOT EXISTS attempts_alert ON attempts (alert_id, id);
-CREATE INDEX IF NOT EXISTS attempts_open ON attempts (ended_at) WHERE ended_at IS NULL;
-"""
 
 
 def now_iso() -> str:
@@ -179,18 +136,14 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, timeout=10)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        with self.transaction():
-            self.conn.executescript("BEGIN;" + _SCHEMA)
-            outbox.ensure_schema(self.conn)
-            # Plans stored by older versions kept the site's callback secret: drop it.
-            self.conn.execute(
-                "UPDATE alerts SET plan = json_remove(plan, '$.callback_url', '$.callback_secret')"
-                " WHERE json_type(plan, '$.callback_secret') IS NOT NULL"
-                " OR json_type(plan, '$.callback_url') IS NOT NULL"
-            )
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            migrations.migrate(self.conn)  # refuses a database newer than this code
+        except BaseException:
+            self.conn.close()
+            raise
         path.chmod(0o600)
 
     def close(self) -> None:

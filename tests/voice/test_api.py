@@ -246,6 +246,23 @@ async def test_metrics_text(api: VoiceApi) -> None:
     assert "imaprotect_voice_asterisk_up 0" in text
 
 
+async def test_metrics_content_type_is_negotiated_by_the_library(api: VoiceApi) -> None:
+    headers = {"Authorization": f"Bearer {api.token}"}
+    async with api.session.get(api.base + "/metrics", headers=headers) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+        text = await resp.text()
+    assert "# TYPE imaprotect_voice_calls_total counter" in text
+    assert not text.endswith("# EOF\n")
+    # A scraper asking for OpenMetrics (as Prometheus does) gets it.
+    headers["Accept"] = "application/openmetrics-text; version=1.0.0"
+    async with api.session.get(api.base + "/metrics", headers=headers) as resp:
+        assert resp.status == 200
+        content_type = resp.headers["Content-Type"]
+        assert content_type.startswith("application/openmetrics-text; version=1.0.0")
+        assert (await resp.text()).endswith("# EOF\n")
+
+
 async def test_cancel_callback_says_who_and_plans_keep_no_callback_secret(
     running: RunningVoice, callback_sink: CallbackSink
 ) -> None:

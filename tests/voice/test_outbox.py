@@ -30,13 +30,13 @@ from custom_components.imaprotect.contract.signing import (
     sign,
     verify,
 )
+from voice_server.migrations import migrate
 from voice_server.outbox import (
     OutboxWorker,
     SmtpSettings,
     dead_counts,
     enqueue_callback,
     enqueue_email,
-    ensure_schema,
     pending_counts,
     purge,
     retarget_callbacks,
@@ -68,7 +68,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    ensure_schema(conn)
+    migrate(conn)
     return conn
 
 
@@ -727,8 +727,9 @@ async def test_database_of_the_previous_version_is_upgraded(
     conn = _connect(db_path)
     try:
         assert _row(conn, 1)["refusals"] == 0
-        start_worker(conn, max_backoff=0.05)
+        worker = start_worker(conn, max_backoff=0.05)
         await _until(lambda: _row(conn, 1)["delivered_at"] is not None)
+        await worker.stop()  # before the connection closes: the delivery wakes it once more
         _connect(db_path).close()  # a second upgrade changes nothing
     finally:
         conn.close()

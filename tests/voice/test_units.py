@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+from prometheus_client import generate_latest
 import pytest
 
 from custom_components.imaprotect.contract.codes import hash_code
@@ -214,15 +215,36 @@ def test_store_cursor_goes_round_after_round(tmp_path: Path) -> None:
     store.close()
 
 
-def test_metrics_exposition() -> None:
+def test_metrics_exposition(tmp_path: Path) -> None:
     metrics = Metrics()
+    store = Store(tmp_path / "v.db")
+    metrics.watch(store.conn, asterisk_up=lambda: False, campaigns_running=lambda: 2)
     metrics.calls.inc("busy")
     metrics.first_call.observe(0.007)
-    text = metrics.render({"imaprotect_voice_campaigns_running": ("Running.", 2.0)})
+    text = generate_latest(metrics.registry).decode()
+    store.close()
     assert 'imaprotect_voice_calls_total{outcome="busy"} 1' in text
     assert 'imaprotect_voice_alert_to_first_call_seconds_bucket{le="0.01"} 1' in text
     assert 'imaprotect_voice_alert_to_first_call_seconds_bucket{le="0.005"} 0' in text
     assert "imaprotect_voice_campaigns_running 2" in text
+    assert 'imaprotect_voice_calls_total{outcome="no_answer"} 0' in text  # known from the start
+    assert 'imaprotect_voice_alerts_total{status="exhausted"} 0' in text
+    assert "imaprotect_voice_outbox_pending_callback 0" in text
+    assert "imaprotect_voice_asterisk_up 0" in text
+    assert "process_cpu_seconds_total" in text
+
+
+def test_metrics_escape_label_values() -> None:
+    metrics = Metrics()
+    metrics.calls.inc('say "hi"\\ then\nbye')  # not an outcome the server uses: proves escaping
+    text = generate_latest(metrics.registry).decode()
+    assert 'imaprotect_voice_calls_total{outcome="say \\"hi\\"\\\\ then\\nbye"} 1.0' in text
+    # Each sample stays on one line: a raw newline would split it.
+    assert all(
+        line.startswith(("#", "imaprotect_", "process_", "python_")) for line in text.splitlines()
+    )
+    # Two servers in one process count separately (own registries, not the global one).
+    assert "say" not in generate_latest(Metrics().registry).decode()
 
 
 def _prompt(folder: Path, language: str, text: str, *, age_days: float = 0.0) -> Path:
@@ -310,11 +332,12 @@ def test_alert_plans_keep_no_callback_secret(tmp_path: Path) -> None:
     secret = "callback-secret-0123456789-abcdefgh"
     store = Store(tmp_path / "v.db")
     _stored_alert(store, "new", "calling", None)
-    # A plan stored by the previous version, secret included.
+    # A plan stored by a version before 0.1.0, secret included; those kept no schema version.
     store.conn.execute(
         "UPDATE alerts SET plan = ? WHERE alert_id = 'new'", (_site(secret).model_dump_json(),)
     )
     store.conn.commit()
+    store.conn.execute("PRAGMA user_version = 0")
     assert secret in store.conn.execute("SELECT plan FROM alerts").fetchone()[0]
     store.close()
 

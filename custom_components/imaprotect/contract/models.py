@@ -60,7 +60,9 @@ __all__ = [
 ]
 
 STORED: dict[str, Any] = {"stored": True}
-"""Validation context for a site read back from the server's database (already accepted)."""
+"""Validation context for a site read back from the server's database: it was accepted when it
+was saved, perhaps under older rules, so the phone, e-mail and code-hash rules are not applied
+again (a stored alert must always load, or its calls would stop)."""
 
 
 def _regions(info: ValidationInfo) -> tuple[str, ...]:
@@ -133,8 +135,8 @@ class Contact(_Model):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
+        if value is None or _stored(info):
+            return value
         try:
             return normalise_email(value)
         except EmailError as err:
@@ -147,6 +149,8 @@ class Contact(_Model):
     @field_validator("code_hash")
     @classmethod
     def _code_hash(cls, value: str, info: ValidationInfo) -> str:
+        if _stored(info):
+            return value
         try:
             split_hash(value)
         except ValueError as err:
@@ -164,14 +168,20 @@ class Site(_Model):
     name: Name
     language: Language
     formula: Formula
-    contacts: tuple[Contact, ...] = Field(min_length=1, max_length=MAX_CONTACTS)
+    contacts: tuple[Contact, ...] = Field(max_length=MAX_CONTACTS)
     station: str | None = Field(default=None, repr=False, description="SIP URI or phone number")
     callback_url: str | None = Field(default=None, repr=False, max_length=MAX_URL)
     callback_secret: str | None = Field(default=None, repr=False, validate_default=True)
 
     @field_validator("contacts")
     @classmethod
-    def _unique(cls, contacts: tuple[Contact, ...]) -> tuple[Contact, ...]:
+    def _unique(cls, contacts: tuple[Contact, ...], info: ValidationInfo) -> tuple[Contact, ...]:
+        if _stored(info):
+            return contacts
+        if not contacts:
+            raise PydanticCustomError(
+                "too_short", "a list of 1 to {maximum} contacts", {"maximum": MAX_CONTACTS}
+            )
         seen: set[str] = set()
         for index, contact in enumerate(contacts):
             if contact.id in seen:

@@ -1,0 +1,202 @@
+"""The voice server's database schema, versioned, and the ordered steps that bring it up to date.
+
+The whole schema lives here. ``PRAGMA user_version`` holds the database's schema version (the
+database's own, unrelated to the wire contract's ``SCHEMA_VERSION``). ``migrate`` applies the steps
+between that version and ``DB_SCHEMA_VERSION`` in order, each in one transaction together with its
+version bump, so a crash half-way leaves the database at the last finished step and the next start
+carries on from there. A step is never edited once released: a schema change is a new step
+appended to ``_STEPS`` and ``DB_SCHEMA_VERSION`` raised by one.
+
+Releases up to 0.1.0 kept no version (``user_version`` 0) and mended their schema on every start
+(``CREATE ... IF NOT EXISTS``, ``ALTER TABLE`` of the outbox columns added later, and the removal
+of callback settings from alert plans). Step 1 therefore both creates the schema of a new database
+and adopts one of those releases without losing a row: each statement is idempotent, and on a new
+database the mending finds nothing to do.
+
+A database newer than this code (restored next to an older binary, say) is refused rather than
+used: an older server could not know what the newer columns mean, and never downgrades them.
+Steps run inside a transaction, so they may not change ``journal_mode`` or ``foreign_keys``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+import sqlite3
+
+__all__ = ["DB_SCHEMA_VERSION", "SchemaError", "migrate", "schema_version"]
+
+_LOGGER = logging.getLogger(__name__)
+
+#: The schema version this code writes and reads; ``len(_STEPS)`` (checked by the tests).
+DB_SCHEMA_VERSION = 1
+
+#: Tables of the voice server (sqlite_sequence: SQLite's own, for AUTOINCREMENT).
+_TABLES = frozenset({"sites", "alerts", "attempts", "outbox", "outbox_photo", "sqlite_sequence"})
+
+# Release 0.1.0's schema, one statement each: executescript() would commit half-way.
+_SCHEMA_1 = (
+    """CREATE TABLE IF NOT EXISTS sites (
+        site_id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,        -- JSON of store.Site, callback secret included
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS alerts (
+        alert_id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        detector TEXT,
+        zone TEXT,
+        occurred_at TEXT NOT NULL,
+        plan TEXT NOT NULL,        -- the site at alert time, without callback URL or secret
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        next_round INTEGER NOT NULL DEFAULT 1,
+        next_position INTEGER NOT NULL DEFAULT 0,
+        acknowledged_by_id TEXT,
+        acknowledged_by_name TEXT,
+        acknowledged_at TEXT,
+        cancelled_by TEXT,
+        finished_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS alerts_status ON alerts (status)",
+    """CREATE INDEX IF NOT EXISTS alerts_finished ON alerts (finished_at)
+        WHERE finished_at IS NOT NULL""",
+    """CREATE TABLE IF NOT EXISTS attempts (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL REFERENCES alerts (alert_id),
+        contact_id TEXT NOT NULL,
+        contact_name TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        channel_id TEXT NOT NULL UNIQUE,
+        started_at TEXT NOT NULL,
+        answered_at TEXT,
+        ended_at TEXT,
+        outcome TEXT,
+        cause INTEGER
+    )""",
+    "CREATE INDEX IF NOT EXISTS attempts_alert ON attempts (alert_id, id)",
+    "CREATE INDEX IF NOT EXISTS attempts_open ON attempts (ended_at) WHERE ended_at IS NULL",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: an idempotency key is never reused
+        kind TEXT NOT NULL CHECK (kind IN ('email', 'callback')),
+        site_id TEXT NOT NULL,
+        alert_id TEXT,
+        recipients TEXT,           -- email: JSON list of the addresses still to deliver
+        subject TEXT,
+        url TEXT,                  -- callback; cleared once delivered or dead
+        secret TEXT,               -- callback; cleared once delivered or dead
+        body BLOB NOT NULL,        -- email text (UTF-8) or the exact JSON bytes that are signed
+        created_at REAL NOT NULL,
+        next_attempt REAL NOT NULL,  -- worker clock; 0 = at once, whatever that clock is
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at REAL,
+        refusals INTEGER NOT NULL DEFAULT 0,  -- permanent refusals among the attempts
+        dead_at REAL               -- dead-lettered (worker clock): never sent again
+    )""",
+    """CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt)
+        WHERE delivered_at IS NULL""",
+    """CREATE INDEX IF NOT EXISTS outbox_callback_order ON outbox (site_id, url, id)
+        WHERE delivered_at IS NULL AND kind = 'callback'""",
+    """CREATE TABLE IF NOT EXISTS outbox_photo (
+        outbox_id INTEGER NOT NULL REFERENCES outbox (id),
+        position INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (outbox_id, position)
+    )""",
+)
+
+# Outbox columns added after the outbox's first release, which older databases lack.
+_OUTBOX_ADDED_COLUMNS = (
+    ("refusals", "INTEGER NOT NULL DEFAULT 0"),
+    ("dead_at", "REAL"),
+)
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used by this code: newer than it, or not a voice server's."""
+
+
+def _step_1(conn: sqlite3.Connection) -> None:
+    """Release 0.1.0's schema: create it, or adopt a database of an unversioned release."""
+    for statement in _SCHEMA_1:
+        conn.execute(statement)
+    present = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
+    for name, definition in _OUTBOX_ADDED_COLUMNS:
+        if name not in present:
+            conn.execute(f"ALTER TABLE outbox ADD COLUMN {name} {definition}")
+    # Plans stored before 0.1.0 kept the site's callback URL and secret: drop them. Only those
+    # plans are rewritten (json_extract is NULL for a JSON null), unlike 0.1.0's json_type test,
+    # which rewrote every plan at every start.
+    conn.execute(
+        "UPDATE alerts SET plan = json_remove(plan, '$.callback_url', '$.callback_secret')"
+        " WHERE json_extract(plan, '$.callback_secret') IS NOT NULL"
+        " OR json_extract(plan, '$.callback_url') IS NOT NULL"
+    )
+
+
+#: ``_STEPS[n]`` brings a database from version n to n + 1.
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1,)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The database's schema version (``PRAGMA user_version``; 0 for unversioned releases)."""
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to ``DB_SCHEMA_VERSION``; return the version it had.
+
+    Each step runs in its own ``BEGIN IMMEDIATE`` transaction with its version bump; the version is
+    read inside that transaction, so two processes opening the same file never apply a step twice.
+    At the current version this only reads the version. Raises ``SchemaError`` for a newer
+    database, and for an unversioned one holding tables that are not the voice server's.
+    """
+    isolation = conn.isolation_level
+    conn.isolation_level = None  # BEGIN and COMMIT are issued here, not implicitly
+    found: int | None = None
+    try:
+        while True:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = schema_version(conn)
+                found = version if found is None else found
+                if version >= DB_SCHEMA_VERSION:
+                    _check_not_newer(version)
+                    conn.execute("ROLLBACK")
+                    return found
+                if version == 0:
+                    _check_ours(conn)
+                _STEPS[version](conn)
+                conn.execute(f"PRAGMA user_version = {version + 1:d}")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            _LOGGER.info("database schema migrated from version %d to %d", version, version + 1)
+    finally:
+        conn.isolation_level = isolation
+
+
+def _check_not_newer(version: int) -> None:
+    if version > DB_SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database has schema version {version}, newer than the {DB_SCHEMA_VERSION} this"
+            " voice server knows: run the newer voice server that wrote it (it is never downgraded)"
+        )
+
+
+def _check_ours(conn: sqlite3.Connection) -> None:
+    """An unversioned database is adopted only if every table in it is one of ours."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if tables - _TABLES:
+        raise SchemaError(
+            "the database holds tables that are not the voice server's: "
+            + ", ".join(sorted(tables - _TABLES))
+        )
+    if tables:
+        _LOGGER.info("database of an unversioned release (0.1.0 or older): adopting it")
