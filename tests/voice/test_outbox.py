@@ -615,12 +615,17 @@ async def test_database_of_the_previous_version_is_upgraded(
         )
     old.close()
     conn = _connect(db_path)
+    worker: OutboxWorker | None = None
     try:
         assert _row(conn, 1)["refusals"] == 0
-        start_worker(conn, max_backoff=0.05)
+        worker = start_worker(conn, max_backoff=0.05)
         await until(lambda: _row(conn, 1)["delivered_at"] is not None)
         _connect(db_path).close()  # a second upgrade changes nothing
     finally:
+        # The worker must be done with the connection before it closes: a wake-up already queued
+        # would otherwise run one more look at a closed database (seen under load).
+        if worker is not None:
+            await worker.stop()
         conn.close()
 
 
