@@ -25,6 +25,7 @@ import argparse
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
+import functools
 import json
 import os
 from pathlib import Path
@@ -42,32 +43,21 @@ from typing import Any
 
 import aiohttp
 
-# bench/ is not a package, and tests/voice's helpers are imported from the repository root.
+# bench/ is not a package; testkit and voice_server are imported from the repository root.
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 from voice_report import markdown, summary  # noqa: E402 - needs sys.path above
-from voice_support import (  # noqa: E402
-    REPO,
-    CallbackSink,
-    Processes,
-    ProcStat,
-    SippPhone,
-    VoiceProcess,
-    invites_seen,
-    start_asterisk,
-    start_sipp,
-    system_cpu,
-)
+from voice_support import REPO, ProcStat, start_asterisk, start_phone, system_cpu  # noqa: E402
 
-from tests.voice.conftest import (  # noqa: E402
-    ARI_PASSWORD,
-    ARI_USER,
-    ASTERISK,
-    SIPP,
-    AsteriskInstance,
-    PortPool,
-)
-from tests.voice.harness import SmtpSink, VoiceApi, alert_body, code_hash, site_body  # noqa: E402
+from testkit.asterisk import ARI_PASSWORD, ARI_USER, ASTERISK, AsteriskInstance  # noqa: E402
+from testkit.bodies import alert_body, code_hash, site_body  # noqa: E402
+from testkit.callbacks import CallbackSink  # noqa: E402
+from testkit.ports import PortPool  # noqa: E402
+from testkit.processes import DIE_WITH_PARENT, Children  # noqa: E402
+from testkit.sipp import SIPP, SippPhone, invites_seen  # noqa: E402
+from testkit.smtp import SmtpSink  # noqa: E402
+from testkit.voice import VoiceProcess  # noqa: E402
+from testkit.voice_api import VoiceApi  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 TARGET_MS = 150.0
@@ -85,7 +75,7 @@ class Context:
     work: Path  # Asterisk, SIPp (in the sandbox's private /tmp)
     disk: Path  # the voice servers' settings, SQLite database and log (on disk, as installed)
     pool: PortPool
-    processes: Processes
+    processes: Children
     asterisk: AsteriskInstance
     prompts: Path
     code_hash: str
@@ -127,6 +117,31 @@ async def _put_sites(api: VoiceApi, bodies: dict[str, dict[str, Any]]) -> None:
     await asyncio.gather(*(put(k, v) for k, v in bodies.items()))
 
 
+async def _peers(
+    ctx: Context, scenario: str, routes: dict[str, str], **voice: object
+) -> tuple[CallbackSink, SmtpSink, VoiceProcess]:
+    """A scenario's webhook and SMTP sinks, started, and its own voice server process (rounds=1).
+
+    The server is started, not yet healthy: ``wait_healthy`` is the scenario's first step.
+    """
+    sink, smtp = CallbackSink(ctx.pool.take()), SmtpSink(ctx.pool.take())
+    await sink.start()
+    await smtp.start()
+    server = VoiceProcess.write(
+        ctx.disk / f"voice-{scenario}",
+        asterisk=ctx.asterisk,
+        port=ctx.pool.take(),
+        prompts=ctx.prompts,
+        routes=routes,
+        smtp_port=smtp.port,
+        ari_app=f"bench-{scenario}",
+        rounds=1,
+        **voice,
+    )
+    ctx.processes.add(server.start(prefix=DIE_WITH_PARENT))
+    return sink, smtp, server
+
+
 # --- A. latency -------------------------------------------------------------------------------
 
 
@@ -134,26 +149,12 @@ async def scenario_latency(ctx: Context) -> dict[str, Any]:
     """Sequential alerts, POST → first INVITE as SIPp saw it."""
     args = ctx.args
     total = args.warmup + args.alerts
-    phone = start_sipp(
-        "uas_busy", name="latency-busy", log_root=ctx.work, pool=ctx.pool, processes=ctx.processes
+    busy = start_phone(
+        "uas_busy", name="latency-busy", log_root=ctx.work, pool=ctx.pool, children=ctx.processes
     )
     numbers = [f"+3367{i:07d}" for i in range(total)]
-    routes = {numbers[i]: phone.dial(f"a{i}") for i in range(total)}
-    sink, smtp = CallbackSink(ctx.pool.take()), SmtpSink(ctx.pool.take())
-    await sink.start()
-    await smtp.start()
-    server = VoiceProcess.write(
-        ctx.disk / "voice-latency",
-        asterisk=ctx.asterisk,
-        port=ctx.pool.take(),
-        prompts=ctx.prompts,
-        routes=routes,
-        smtp_port=smtp.port,
-        ari_app="bench-latency",
-        ring_timeout=5.0,
-        rounds=1,
-    )
-    server.start(ctx.processes)
+    routes = {numbers[i]: busy.dial(f"a{i}") for i in range(total)}
+    sink, smtp, server = await _peers(ctx, "latency", routes, ring_timeout=5.0)
     sent: dict[int, float] = {}
     answered: dict[int, float] = {}
     statuses: dict[int, int] = {}
@@ -188,11 +189,11 @@ async def scenario_latency(ctx: Context) -> dict[str, Any]:
             after = ProcStat.read(server.pid)
             alerts = [await api.alert(f"lat-{i}") for i in range(total)]
     finally:
-        phone.stop()
+        busy.stop()
         server.stop()
         await sink.stop()
         await smtp.stop()
-    first, invites, _ = invites_seen(phone.trace)
+    first, invites, _ = invites_seen(busy.trace)
     measured = range(args.warmup, total)
     delays = [first[f"a{i}"] - sent[i] for i in measured if f"a{i}" in first]
     warmup = [first[f"a{i}"] - sent[i] for i in range(args.warmup) if f"a{i}" in first]
@@ -214,7 +215,7 @@ async def scenario_latency(ctx: Context) -> dict[str, Any]:
         "voice_cpu_s": round(after.cpu - before.cpu, 2),
         "voice_children_cpu_s": round(after.children_cpu - before.children_cpu, 2),
         "voice_hwm_mib": round(after.hwm_kib / _MIB, 1),
-        "sipp_errors": phone.errors(),
+        "sipp_errors": busy.errors(),
         "warmup_delays_ms": [round(d * 1000, 3) for d in warmup],
         "delays_ms": [round(d * 1000, 3) for d in delays],
     }
@@ -275,30 +276,17 @@ async def scenario_load(ctx: Context) -> dict[str, Any]:
     """``--sites`` sites alerting at once, 3 contacts each, every one acknowledged by SIPp."""
     args = ctx.args
     sites = args.sites
-    start = {"pool": ctx.pool, "processes": ctx.processes, "log_root": ctx.work}
+    start = functools.partial(start_phone, pool=ctx.pool, children=ctx.processes, log_root=ctx.work)
     phones: list[SippPhone] = [
-        start_sipp("uas_busy", name="load-busy", **start),
-        start_sipp("uas_noanswer", name="load-noanswer", **start),
-        start_sipp("uas_dtmf", name="load-code", digits=f"{CODE}#", delay_ms=500, **start),
+        start("uas_busy", name="load-busy"),
+        start("uas_noanswer", name="load-noanswer"),
+        start("uas_dtmf", name="load-code", digits=f"{CODE}#", delay_ms=500),
     ]
     numbers = [[f"+3366{j}{i:06d}" for j in range(3)] for i in range(sites)]
     routes = {numbers[i][j]: phones[j].dial(f"s{i}c{j}") for i in range(sites) for j in range(3)}
-    sink, smtp = CallbackSink(ctx.pool.take()), SmtpSink(ctx.pool.take())
-    await sink.start()
-    await smtp.start()
-    server = VoiceProcess.write(
-        ctx.disk / "voice-load",
-        asterisk=ctx.asterisk,
-        port=ctx.pool.take(),
-        prompts=ctx.prompts,
-        routes=routes,
-        smtp_port=smtp.port,
-        ari_app="bench-load",
-        ring_timeout=args.ring_timeout,
-        rounds=1,
-        digit_timeout=10.0,
+    sink, smtp, server = await _peers(
+        ctx, "load", routes, ring_timeout=args.ring_timeout, digit_timeout=10.0
     )
-    server.start(ctx.processes)
     ids = [f"load-{i}" for i in range(sites)]
     sent: dict[str, float] = {}
     answered: dict[str, float] = {}
@@ -367,7 +355,7 @@ async def scenario_load(ctx: Context) -> dict[str, Any]:
     one_invite = all(
         traces[j][1].get(f"s{i}c{j}") == 1 for i in range(sites) for j in range(3)
     ) and all(sum(trace[1].values()) == sites for trace in traces)
-    outbox = _outbox(server.config.parent / "voice.db")
+    outbox = _outbox(server.database)
     callbacks = outbox.get("callback", {"rows": 0, "pending": 0})
     delivered_ids = {d.delivery for d in sink.received}
     callbacks_ok = (
@@ -500,14 +488,14 @@ def _verdict(report: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 async def run(
-    args: argparse.Namespace, work: Path, disk: Path, processes: Processes, report: dict[str, Any]
+    args: argparse.Namespace, work: Path, disk: Path, processes: Children, report: dict[str, Any]
 ) -> None:
     """Start Asterisk, run the scenarios asked for, fill ``report``."""
     try:
         pool = PortPool()
         asterisk = start_asterisk(
             work / "asterisk", pool, processes
-        )  # main thread: see DIE_WITH_US
+        )  # main thread: see DIE_WITH_PARENT
         report["asterisk_boot_s"] = round(asterisk.boot_seconds, 2)
         # One hash for every contact (as strong as Home Assistant makes them: --iterations).
         hashed = await asyncio.to_thread(code_hash, CODE, args.iterations)
@@ -577,7 +565,7 @@ def main() -> int:
     disk = RESULTS / f"voice-{stamp}-work"
     disk.mkdir(parents=True)
     wall = time.monotonic()
-    processes = Processes()
+    processes = Children()
     # SIGTERM and SIGHUP stop the run like Ctrl-C: the children are stopped, the report written.
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)

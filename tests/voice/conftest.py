@@ -1,4 +1,4 @@
-"""Fixtures running a real Asterisk and SIPp "phones", all on 127.0.0.1.
+"""Fixtures running a real Asterisk and SIPp "phones", all on 127.0.0.1 (helpers in ``testkit``).
 
 - ``asterisk`` (session): one Asterisk 22 rendered from voice_server/asterisk into a tmp dir,
   on free ports, fully booted; stopped with "core stop now" at the end of the session.
@@ -6,6 +6,9 @@
 - ``sipp_phone`` (function): factory ``sipp_phone("uas_dtmf", digits="1234#", delay_ms=300)``
   starting one SIPp UAS per call on its own SIP and media ports; ``.endpoint`` is the ARI dial
   string. Every instance is stopped at teardown; its logs stay in the test's tmp dir.
+- ``voice`` (function): factory of in-process voice servers (options of ``voice_config``).
+- ``voice_process`` (function): factory of voice servers as real processes (``VoiceProcess``).
+- ``smtp_sink``, ``callback_sink``: the SMTP server and Home Assistant's webhook, started.
 
 Session fixtures cannot open sockets (Home Assistant's harness blocks them before any fixture
 runs), so free ports are found in /proc/net and readiness is checked through Asterisk's CLI.
@@ -15,38 +18,49 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
-import logging
+from dataclasses import dataclass
 from pathlib import Path
-import random
-import subprocess
-import time
 from typing import Any
-import uuid
 
 import aiohttp
 import pytest
 
-from tests.voice.dtmf_pcap import write_dtmf_pcap
-from tests.voice.harness import TOKEN, CallbackSink, SmtpSink, VoiceApi, stop_process
+from testkit.asterisk import (
+    ARI_APP,
+    ARI_PASSWORD,
+    ARI_USER,
+    ASTERISK,
+    AsteriskInstance,
+    asterisk_settings,
+    launch_asterisk,
+    stop_asterisk,
+)
+from testkit.callbacks import CallbackSink
+from testkit.ports import LOOPBACK, PortPool
+from testkit.sipp import SIPP, SippPhone, start_sipp
+from testkit.smtp import SmtpSink
+from testkit.voice import VoiceProcess, voice_config
+from testkit.voice_api import VoiceApi
 from voice_server.ari import AriClient
-from voice_server.asterisk_config import AsteriskPaths, AsteriskSettings, render
-from voice_server.config import CallSettings, VoiceConfig
-from voice_server.outbox import SmtpSettings
 from voice_server.server import VoiceServer
 
-_LOGGER = logging.getLogger(__name__)
-
-ASTERISK = Path("/usr/sbin/asterisk")
-SIPP = Path("/usr/bin/sipp")
-SCENARIOS = Path(__file__).parent / "sipp"
-LOOPBACK = "127.0.0.1"
-ARI_USER = "voice-test"
-ARI_PASSWORD = "voice-test-secret-0123"
-ARI_APP = "imaprotect-test"
-_PORTS = (20000, 60000)
-_BOOT_SECONDS = 20.0
-_SIPP_READY_SECONDS = 5.0
+__all__ = [  # the names test modules import from here
+    "ARI_APP",
+    "ARI_PASSWORD",
+    "ARI_USER",
+    "LOOPBACK",
+    "AsteriskInstance",
+    "PortPool",
+    "RunningVoice",
+    "SippFactory",
+    "SippPhone",
+    "VoiceFactory",
+    "VoiceProcessFactory",
+    "asterisk_settings",
+    "launch_asterisk",
+    "stop_asterisk",
+    "voice_config",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -59,122 +73,10 @@ def auto_enable_custom_integrations() -> None:
     """Override the repository-wide fixture: voice tests need no Home Assistant instance."""
 
 
-def _bound_ports() -> set[int]:
-    """Local ports in use (TCP and UDP, IPv4 and IPv6), read from /proc without a socket."""
-    ports: set[int] = set()
-    for name in ("tcp", "tcp6", "udp", "udp6"):
-        table = Path("/proc/net") / name
-        if table.exists():
-            for line in table.read_text().splitlines()[1:]:
-                ports.add(int(line.split()[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
-def _udp_bound(port: int) -> bool:
-    wanted = f"0100007F:{port:04X}"
-    return any(
-        line.split()[1] == wanted for line in Path("/proc/net/udp").read_text().splitlines()[1:]
-    )
-
-
-class PortPool:
-    """Hands out ranges of ports nobody listens on, never the same port twice in a session."""
-
-    def __init__(self) -> None:
-        self._given: set[int] = set()
-        self._random = random.Random()
-
-    def take(self, span: int = 1) -> int:
-        """First port of ``span`` consecutive free ports (the first one even, as RTP wants)."""
-        for _ in range(1000):
-            base = self._random.randrange(*_PORTS, 2)
-            wanted = set(range(base, base + span))
-            if not wanted & (self._given | _bound_ports()):
-                self._given |= wanted
-                return base
-        raise RuntimeError("no free port range found")
-
-
 @pytest.fixture(scope="session")
 def port_pool() -> PortPool:
-    """Free loopback ports for Asterisk and the SIPp phones."""
+    """Free loopback ports for Asterisk, the SIPp phones, the servers and the sinks."""
     return PortPool()
-
-
-@dataclass(frozen=True, slots=True)
-class AsteriskInstance:
-    """A running Asterisk started from the project's rendered configuration."""
-
-    settings: AsteriskSettings
-    paths: AsteriskPaths
-    process: subprocess.Popen[bytes]
-    boot_seconds: float
-
-    def cli(self, command: str, timeout: float = 10) -> subprocess.CompletedProcess[str]:
-        """Run one CLI command through the control socket (``asterisk -rx``)."""
-        return subprocess.run(
-            [ASTERISK, "-C", str(self.paths.config), "-rx", command],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    def client(self, app: str = ARI_APP) -> AriClient:
-        """Make an (unstarted) AriClient for this instance."""
-        return AriClient(self.settings.ari_url, ARI_USER, ARI_PASSWORD, app)
-
-    def log_tail(self, lines: int = 40) -> str:
-        """End of messages.log, for failure messages."""
-        log = self.paths.log / "messages.log"
-        return "\n".join(log.read_text().splitlines()[-lines:]) if log.exists() else ""
-
-
-def asterisk_settings(run_dir: Path, port_pool: PortPool, rtp_ports: int = 200) -> AsteriskSettings:
-    """Settings for one Asterisk on free loopback ports (two RTP ports per call)."""
-    rtp_start = port_pool.take(rtp_ports)
-    return AsteriskSettings(
-        run_dir=run_dir,
-        ari_user=ARI_USER,
-        ari_password=ARI_PASSWORD,
-        sip_port=port_pool.take(),
-        http_port=port_pool.take(),
-        rtp_start=rtp_start,
-        rtp_end=rtp_start + rtp_ports - 1,
-    )
-
-
-def launch_asterisk(settings: AsteriskSettings) -> AsteriskInstance:
-    """Render the configuration, start Asterisk and wait until it is fully booted."""
-    paths = render(settings)
-    started = time.monotonic()
-    with (paths.log / "console.log").open("ab") as console:
-        process = subprocess.Popen(
-            [ASTERISK, "-C", str(paths.config), "-f", "-n"],
-            stdin=subprocess.DEVNULL,
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    instance = AsteriskInstance(settings, paths, process, 0.0)
-    # The control socket appears during start-up; "core waitfullybooted" then blocks until
-    # every module (ARI's HTTP server included) is loaded.
-    deadline = started + _BOOT_SECONDS
-    while instance.cli("core waitfullybooted").returncode != 0:
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_asterisk(instance)
-            pytest.fail(f"Asterisk did not boot:\n{instance.log_tail()}")
-        time.sleep(0.05)
-    instance = AsteriskInstance(settings, paths, process, time.monotonic() - started)
-    _LOGGER.info("Asterisk fully booted in %.3f s", instance.boot_seconds)
-    return instance
-
-
-def stop_asterisk(instance: AsteriskInstance) -> None:
-    """Stop Asterisk gracefully, or kill it."""
-    if instance.process.poll() is None:
-        instance.cli("core stop now")
-    stop_process(instance.process, grace=10)
 
 
 @pytest.fixture(scope="session")
@@ -201,27 +103,6 @@ async def ari(asterisk: AsteriskInstance) -> AsyncIterator[AriClient]:
         yield client
 
 
-@dataclass(slots=True)
-class SippPhone:
-    """One SIPp UAS standing in for a contact's phone or the monitoring station."""
-
-    name: str
-    port: int
-    media_port: int
-    log_dir: Path
-    process: subprocess.Popen[bytes] = field(repr=False)
-
-    @property
-    def uri(self) -> str:
-        """SIP URI the phone answers on."""
-        return f"sip:{self.name}@{LOOPBACK}:{self.port}"
-
-    @property
-    def endpoint(self) -> str:
-        """ARI/PJSIP dial string through the project's ``direct`` endpoint."""
-        return f"PJSIP/direct/{self.uri}"
-
-
 SippFactory = Callable[..., SippPhone]
 
 
@@ -233,45 +114,17 @@ def sipp_phone(tmp_path: Path, port_pool: PortPool) -> Iterator[SippFactory]:
     def start(
         scenario: str, *, digits: str = "", delay_ms: int = 0, name: str = "phone"
     ) -> SippPhone:
-        """Run ``sipp/<scenario>.xml``; ``digits`` fills @PCAP@, ``delay_ms`` sets ``<pause/>``."""
-        index = len(phones)
-        log_dir = tmp_path / f"sipp-{index}-{name}"
-        log_dir.mkdir()
-        script = (SCENARIOS / f"{scenario}.xml").read_text()
-        if "@PCAP@" in script:
-            if not digits:
-                raise ValueError(f"{scenario} needs digits")
-            pcap = write_dtmf_pcap(log_dir / "dtmf.pcap", digits)
-            script = script.replace("@PCAP@", str(pcap))
-        elif digits:
-            raise ValueError(f"{scenario} sends no DTMF")
-        scenario_file = log_dir / f"{scenario}.xml"
-        scenario_file.write_text(script)
-        port, media_port, control_port = port_pool.take(), port_pool.take(4), port_pool.take()
-        command = [
-            str(SIPP), "-sf", str(scenario_file),
-            "-i", LOOPBACK, "-p", str(port), "-bind_local",
-            "-mi", LOOPBACK, "-mp", str(media_port), "-cp", str(control_port),
-            "-d", str(delay_ms), "-nostdin",
-            "-trace_err", "-error_file", str(log_dir / "errors.log"),
-            "-trace_msg", "-message_file", str(log_dir / "messages.log"),
-        ]  # fmt: skip
-        with (log_dir / "screen.log").open("wb") as screen:
-            process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=screen, stderr=subprocess.STDOUT
-            )
-        phone = SippPhone(name, port, media_port, log_dir, process)
+        """Run ``scenarios/<scenario>.xml``; ``digits`` fills @PCAP@, ``delay_ms`` its pause."""
+        log_dir = tmp_path / f"sipp-{len(phones)}-{name}"
+        phone = start_sipp(
+            scenario, log_dir=log_dir, pool=port_pool, name=name, digits=digits, delay_ms=delay_ms
+        )
         phones.append(phone)
-        deadline = time.monotonic() + _SIPP_READY_SECONDS
-        while not _udp_bound(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"SIPp {scenario} did not start; see {log_dir}")
-            time.sleep(0.02)
         return phone
 
     yield start
     for phone in phones:
-        stop_process(phone.process, grace=5)
+        phone.stop()
 
 
 # --- the voice server and its peers -----------------------------------------------------------
@@ -292,41 +145,6 @@ class RunningVoice:
 
 
 VoiceFactory = Callable[..., Awaitable[RunningVoice]]
-
-
-def voice_config(
-    database: Path,
-    prompts: Path,
-    *,
-    asterisk: AsteriskInstance | None,
-    routes: dict[str, str] | None = None,
-    smtp_port: int | None = None,
-    port: int = 0,
-    ari_port: int | None = None,
-    allowed_regions: tuple[str, ...] = ("FR",),
-    retention_days: int = 90,
-    **calls: Any,
-) -> VoiceConfig:
-    """Settings for a test server: short timers, a fresh Stasis app name, routes to SIPp."""
-    settings = {"ring_timeout": 2.0, "digit_timeout": 3.0, "rounds": 1, **calls}
-    ari_url = asterisk.settings.ari_url if asterisk else f"http://{LOOPBACK}:{ari_port}"
-    return VoiceConfig(
-        token=TOKEN,
-        database=database,
-        ari_url=ari_url,
-        ari_user=ARI_USER,
-        ari_password=ARI_PASSWORD,
-        listen=LOOPBACK,
-        port=port,
-        ari_app=f"imaprotect-{uuid.uuid4().hex[:8]}",
-        prompts_dir=prompts,
-        reconnect_max=0.5,
-        routes=routes or {},
-        allowed_regions=allowed_regions,
-        calls=CallSettings(**settings),
-        smtp=SmtpSettings(LOOPBACK, smtp_port, "alarme@example.org") if smtp_port else None,
-        retention_days=retention_days,
-    )
 
 
 @pytest.fixture
@@ -353,6 +171,37 @@ async def voice(
     for voice in running:
         await voice.server.stop()
     await session.close()
+
+
+VoiceProcessFactory = Callable[..., VoiceProcess]
+
+
+@pytest.fixture
+def voice_process(
+    tmp_path: Path, prompt_dir: Path, port_pool: PortPool
+) -> Iterator[VoiceProcessFactory]:
+    """Write the settings of real voice-server processes (not started); all stopped at the end.
+
+    ``voice_process(asterisk=…, routes=…, ring_timeout=4.0)``: keywords go to
+    ``VoiceProcess.write``; the folder, port and prompts are the test's.
+    """
+    made: list[VoiceProcess] = []
+
+    def write(*, asterisk: AsteriskInstance, **options: Any) -> VoiceProcess:
+        options.setdefault("routes", {})
+        server = VoiceProcess.write(
+            tmp_path / f"voice-process-{len(made)}",
+            asterisk=asterisk,
+            port=port_pool.take(),
+            prompts=prompt_dir,
+            **options,
+        )
+        made.append(server)
+        return server
+
+    yield write
+    for server in made:
+        server.stop()
 
 
 @pytest.fixture

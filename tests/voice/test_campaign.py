@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from testkit.polling import until
 from tests.voice.harness import (
     NUMBERS,
     alert_body,
@@ -26,13 +27,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.voice
 _LOGGER = logging.getLogger(__name__)
-
-
-async def _eventually(check: object, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition never met"
-        await asyncio.sleep(0.05)
 
 
 async def test_busy_no_answer_wrong_codes_then_acknowledged(
@@ -74,12 +68,12 @@ async def test_busy_no_answer_wrong_codes_then_acknowledged(
     assert alert["current_contact"] is None
 
     # Information email at once and the acknowledgement, to every contact; signed callbacks.
-    await _eventually(lambda: len(smtp_sink.messages) == 8)
+    await until(lambda: len(smtp_sink.messages) == 8, within=15)
     for index in range(4):
         subjects = smtp_sink.subjects(f"c{index}@example.org")
         assert len(subjects) == 2, subjects
     # One "alert_status" per change of status, and the start and end of each attempt.
-    await _eventually(lambda: len(callback_sink.events("a-1")) == 10)
+    await until(lambda: len(callback_sink.events("a-1")) == 10, within=15)
     assert callback_sink.events("a-1") == [
         ("alert_status", "calling", None, None),
         ("attempt_started", "calling", "c0", None),
@@ -255,7 +249,7 @@ async def test_rounds_then_exhausted(
     assert [a["round"] for a in alert["attempts"]] == [1, 1, 2, 2]
     assert alert["attempts"][0]["cause"] == 21
     # Information, then "nobody acknowledged", to the only contact with an email.
-    await _eventually(lambda: len(smtp_sink.messages) == 2)
+    await until(lambda: len(smtp_sink.messages) == 2, within=15)
     assert {m["X-Rcpt"] for m in smtp_sink.messages} == {"c0@example.org"}
 
 

@@ -8,28 +8,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 import functools
 import json
 import logging
 from pathlib import Path
-import socket
 import sqlite3
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aiohttp import ClientSession, web
-from aiosmtpd.controller import Controller
+from aiohttp import ClientSession
 import pytest
 
 from custom_components.imaprotect.contract.signing import (
-    DELIVERY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     sign,
-    verify,
 )
+from testkit.callbacks import CallbackSink
+from testkit.polling import until
+from testkit.ports import LOOPBACK, PortPool
+from testkit.smtp import SmtpSink
 from voice_server.migrations import migrate
 from voice_server.outbox import (
     OutboxWorker,
@@ -42,10 +40,6 @@ from voice_server.outbox import (
     retarget_callbacks,
 )
 
-if TYPE_CHECKING:
-    from email.message import EmailMessage
-
-LOOPBACK = "127.0.0.1"
 SENDER = "Imaprotect <alarme@example.com>"
 MARIE, PAUL = "marie@example.org", "paul@example.net"
 SECRET = "callback-secret-0123456789-abcdefgh"
@@ -55,13 +49,6 @@ WEBHOOK_ID = "webhook-id-5f1c2d9e7a"  # Home Assistant webhook ids are credentia
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) + b"\xff\xd9"
 OTHER_JPEG = b"\xff\xd8\xff\xdb" + bytes(200) + b"\xff\xd9"
 SERVER_LOGGERS = ("mail.log", "aiohttp.access", "aiohttp.server", "aiohttp.web")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -86,13 +73,6 @@ def _has_attempts(conn: sqlite3.Connection, outbox_id: int, attempts: int) -> bo
     return bool(_row(conn, outbox_id)["attempts"] == attempts)
 
 
-async def _until(predicate: Callable[[], bool], within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
-
-
 class FakeClock:
     """The worker's clock, moved by hand: backoff without waiting for it."""
 
@@ -103,94 +83,8 @@ class FakeClock:
         return self.now
 
 
-class Mailbox:
-    """aiosmtpd handler keeping every accepted message.
-
-    It answers ``refuse_reply`` to RCPT of the addresses in ``refuse``, and ``data_reply`` (when
-    set) to DATA of messages for the addresses in ``refuse_data``.
-    """
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self.refuse: set[str] = set()
-        self.refuse_reply = "550 5.1.1 No such user"
-        self.refuse_data: set[str] = set()
-        self.data_reply = "554 5.6.0 Message refused"
-
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
-        self, server: object, session: object, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if address in self.refuse:
-            return self.refuse_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: object, session: object, envelope: Any
-    ) -> str:
-        if self.refuse_data & set(envelope.rcpt_tos):
-            return self.data_reply
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [message for rcpt, message in self.messages if rcpt == [address]]
-
-
-@dataclass
-class SmtpServer:
-    port: int
-    mailbox: Mailbox = field(default_factory=Mailbox)
-    controller: Controller | None = None
-
-    @property
-    def settings(self) -> SmtpSettings:
-        return SmtpSettings(host=LOOPBACK, port=self.port, sender=SENDER, timeout=5.0)
-
-    def start(self) -> None:
-        self.controller = Controller(self.mailbox, hostname=LOOPBACK, port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@dataclass(frozen=True)
-class Received:
-    delivery: str
-    body: bytes
-    signed: bool
-
-
-@dataclass
-class Receiver:
-    """Home Assistant's side: verifies signatures (401 if bad), then answers ``statuses``."""
-
-    url: str = ""
-    statuses: list[int] = field(default_factory=list)
-    requests: list[Received] = field(default_factory=list)
-    open: asyncio.Event = field(default_factory=asyncio.Event)  # cleared: requests hang
-
-    async def handle(self, request: web.Request) -> web.Response:
-        await self.open.wait()
-        body = await request.read()
-        signed = verify(
-            SECRET,
-            request.headers.get(TIMESTAMP_HEADER, ""),
-            body,
-            request.headers.get(SIGNATURE_HEADER, ""),
-            now=time.time(),
-        )
-        self.requests.append(Received(request.headers.get(DELIVERY_HEADER, ""), body, signed))
-        if not signed:
-            return web.json_response({"error": "unauthorized"}, status=401)
-        return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
-
-    def deliveries(self) -> list[int]:
-        return [int(received.delivery) for received in self.requests]
+def _smtp_settings(sink: SmtpSink) -> SmtpSettings:
+    return SmtpSettings(host=LOOPBACK, port=sink.port, sender=SENDER, timeout=5.0)
 
 
 @pytest.fixture
@@ -206,26 +100,20 @@ def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+async def smtp_server(port_pool: PortPool) -> AsyncIterator[SmtpSink]:
     """An SMTP server on a free port, not started: each test decides when it is up."""
-    server = SmtpServer(_free_port())
+    server = SmtpSink(port_pool.take())
     yield server
-    server.stop()
+    await server.stop()
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-    receiver.open.set()
-    app = web.Application()
-    app.router.add_post("/api/webhook/{webhook_id}", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, LOOPBACK, 0).start()
-    receiver.url = f"http://{LOOPBACK}:{runner.addresses[0][1]}/api/webhook/{WEBHOOK_ID}"
+async def receiver(port_pool: PortPool) -> AsyncIterator[CallbackSink]:
+    """Home Assistant's side: verifies signatures (401 if bad), then answers ``answers``."""
+    receiver = CallbackSink(port_pool.take(), secret=SECRET, hook=WEBHOOK_ID)
+    await receiver.start()
     yield receiver
-    receiver.open.set()
-    await runner.cleanup()
+    await receiver.stop()
 
 
 @pytest.fixture
@@ -274,17 +162,17 @@ def _callback(conn: sqlite3.Connection, url: str, status: str, secret: str = SEC
 
 
 async def test_email_goes_to_each_recipient_with_photos(
-    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+    conn: sqlite3.Connection, smtp_server: SmtpSink, start_worker: WorkerFactory
 ) -> None:
-    smtp_server.start()
-    worker = start_worker(conn, smtp=smtp_server.settings)
+    await smtp_server.start()
+    worker = start_worker(conn, smtp=_smtp_settings(smtp_server))
     outbox_id = _email(conn, MARIE, PAUL, photos=(JPEG, OTHER_JPEG))
     worker.wake()
-    await _until(lambda: pending_counts(conn) == {"email": 0, "callback": 0})
+    await until(lambda: pending_counts(conn) == {"email": 0, "callback": 0})
 
-    assert len(smtp_server.mailbox.messages) == 2
+    assert len(smtp_server.messages) == 2
     for address, other in ((MARIE, PAUL), (PAUL, MARIE)):
-        (message,) = smtp_server.mailbox.to(address)
+        (message,) = smtp_server.to(address)
         assert other not in message.as_string()  # one message each: nobody sees the others
         assert message["To"] == address
         assert message["From"] == SENDER
@@ -304,10 +192,10 @@ async def test_email_goes_to_each_recipient_with_photos(
 
 
 async def test_smtp_down_then_back(
-    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+    conn: sqlite3.Connection, smtp_server: SmtpSink, start_worker: WorkerFactory
 ) -> None:
     clock = FakeClock()
-    worker = start_worker(conn, smtp=smtp_server.settings, clock=clock, max_backoff=3.0)
+    worker = start_worker(conn, smtp=_smtp_settings(smtp_server), clock=clock, max_backoff=3.0)
     looks = 0
     dispatch = worker._dispatch
 
@@ -320,7 +208,7 @@ async def test_smtp_down_then_back(
     outbox_id = _email(conn, MARIE)
     worker.wake()
     for attempts, backoff in ((1, 1.0), (2, 2.0), (3, 3.0)):  # 4 s is capped at max_backoff
-        await _until(functools.partial(_has_attempts, conn, outbox_id, attempts))
+        await until(functools.partial(_has_attempts, conn, outbox_id, attempts))
         row = _row(conn, outbox_id)
         assert row["last_error"] == "SMTPConnectError"
         assert backoff <= row["next_attempt"] - clock.now <= min(backoff * 1.1, 3.0)
@@ -332,11 +220,11 @@ async def test_smtp_down_then_back(
         clock.now = row["next_attempt"]
         if attempts < 3:
             worker.wake()
-    smtp_server.start()
+    await smtp_server.start()
     worker.wake()
-    await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+    await until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
     assert _row(conn, outbox_id)["attempts"] == 4
-    assert len(smtp_server.mailbox.to(MARIE)) == 1
+    assert len(smtp_server.to(MARIE)) == 1
     assert (worker.failures, worker.delivered) == (
         {"email": 3, "callback": 0},
         {"email": 1, "callback": 0},
@@ -344,14 +232,14 @@ async def test_smtp_down_then_back(
 
 
 async def test_callback_retried_until_2xx_and_kept_in_order(
-    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory
+    conn: sqlite3.Connection, receiver: CallbackSink, start_worker: WorkerFactory
 ) -> None:
-    receiver.statuses = [500]
+    receiver.answers = [500]
     worker = start_worker(conn, max_backoff=0.05)
     calling = _callback(conn, receiver.url, "calling")
     acknowledged = _callback(conn, receiver.url, "acknowledged")
     worker.wake()  # the retry after the 500 needs no wake(): the worker sleeps until it is due
-    await _until(lambda: pending_counts(conn)["callback"] == 0)
+    await until(lambda: pending_counts(conn)["callback"] == 0)
 
     assert receiver.deliveries() == [calling, calling, acknowledged]
     assert all(received.signed for received in receiver.requests)
@@ -368,7 +256,7 @@ async def test_callback_retried_until_2xx_and_kept_in_order(
 
 async def test_bad_or_stale_signature_is_refused(
     conn: sqlite3.Connection,
-    receiver: Receiver,
+    receiver: CallbackSink,
     session: ClientSession,
     start_worker: WorkerFactory,
 ) -> None:
@@ -389,7 +277,7 @@ async def test_bad_or_stale_signature_is_refused(
     worker = start_worker(conn, max_backoff=0.05)
     outbox_id = _callback(conn, receiver.url, "calling", secret=OLD_SECRET)
     worker.wake()
-    await _until(lambda: _row(conn, outbox_id)["attempts"] >= 2)
+    await until(lambda: _row(conn, outbox_id)["attempts"] >= 2)
     assert _row(conn, outbox_id)["last_error"] == "http_401"
     assert _row(conn, outbox_id)["delivered_at"] is None
     assert _row(conn, outbox_id)["refusals"] >= 2
@@ -398,44 +286,46 @@ async def test_bad_or_stale_signature_is_refused(
     assert changed == 1
     assert _row(conn, outbox_id)["refusals"] == 0
     worker.wake()
-    await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+    await until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
     assert receiver.requests[-1].signed
 
 
 async def test_new_worker_on_the_same_database_delivers_what_was_pending(
     db_path: Path,
-    smtp_server: SmtpServer,
-    receiver: Receiver,
+    smtp_server: SmtpSink,
+    receiver: CallbackSink,
     session: ClientSession,
 ) -> None:
-    receiver.statuses = [503] * 1000  # Home Assistant is away too
+    receiver.answers = [503] * 1000  # Home Assistant is away too
     first = _connect(db_path)
     email_id = _email(first, MARIE, photos=(JPEG,))
     callback_id = _callback(first, receiver.url, "calling")
-    worker = OutboxWorker(first, smtp=smtp_server.settings, session=session, max_backoff=0.05)
+    worker = OutboxWorker(
+        first, smtp=_smtp_settings(smtp_server), session=session, max_backoff=0.05
+    )
     task = asyncio.create_task(worker.run())
-    await _until(lambda: _row(first, callback_id)["attempts"] >= 1)
-    await _until(lambda: _row(first, email_id)["attempts"] >= 1)
+    await until(lambda: _row(first, callback_id)["attempts"] >= 1)
+    await until(lambda: _row(first, email_id)["attempts"] >= 1)
     await worker.stop()
     await task
-    receiver.statuses.clear()
+    receiver.answers.clear()
     # Enqueued but never committed when the process dies: must never be sent.
     enqueue_callback(first, site_id="maison", url=receiver.url, secret=SECRET, payload={})
     first.close()
 
-    smtp_server.start()
+    await smtp_server.start()
     second = _connect(db_path)
     try:
-        restarted = OutboxWorker(second, smtp=smtp_server.settings, session=session)
+        restarted = OutboxWorker(second, smtp=_smtp_settings(smtp_server), session=session)
         task = asyncio.create_task(restarted.run())  # no wake(): it looks at the table on start
-        await _until(lambda: pending_counts(second) == {"email": 0, "callback": 0})
+        await until(lambda: pending_counts(second) == {"email": 0, "callback": 0})
         await restarted.stop()
         await task
         assert second.execute("SELECT COUNT(*) FROM outbox").fetchone() == (2,)
         assert _row(second, email_id)["attempts"] >= 2
         assert set(receiver.deliveries()) == {callback_id}  # always the same idempotency key
         assert len(receiver.deliveries()) == _row(second, callback_id)["attempts"] >= 2
-        (message,) = smtp_server.mailbox.to(MARIE)
+        (message,) = smtp_server.to(MARIE)
         assert message["Message-ID"] == f"<imaprotect.outbox.{email_id}@example.com>"
         assert [part.get_content() for part in message.iter_attachments()] == [JPEG]
     finally:
@@ -444,25 +334,25 @@ async def test_new_worker_on_the_same_database_delivers_what_was_pending(
 
 async def test_logs_and_table_never_hold_an_address_a_url_or_a_secret(
     conn: sqlite3.Connection,
-    smtp_server: SmtpServer,
-    receiver: Receiver,
+    smtp_server: SmtpSink,
+    receiver: CallbackSink,
     start_worker: WorkerFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    smtp_server.mailbox.refuse = {PAUL}
-    smtp_server.start()
-    receiver.statuses = [500]
+    smtp_server.refuse = {PAUL}
+    await smtp_server.start()
+    receiver.answers = [500]
     settings = SmtpSettings(host=LOOPBACK, port=smtp_server.port, sender=SENDER)
     worker = start_worker(conn, smtp=settings, max_backoff=0.05)
     email_id = _email(conn, MARIE, PAUL)
     callback_id = _callback(conn, receiver.url, "calling")
     worker.wake()
-    await _until(lambda: _row(conn, email_id)["attempts"] >= 3)
-    await _until(lambda: _row(conn, callback_id)["delivered_at"] is not None)
+    await until(lambda: _row(conn, email_id)["attempts"] >= 3)
+    await until(lambda: _row(conn, callback_id)["delivered_at"] is not None)
 
     # Marie's copy went once; only Paul's refused address is retried.
-    assert len(smtp_server.mailbox.to(MARIE)) == 1
+    assert len(smtp_server.to(MARIE)) == 1
     email = _row(conn, email_id)
     assert (email["last_error"], json.loads(email["recipients"])) == (
         "SMTPRecipientsRefused 550",
@@ -481,13 +371,13 @@ async def test_logs_and_table_never_hold_an_address_a_url_or_a_secret(
 
 
 async def test_emails_wait_without_smtp_settings(
-    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory
+    conn: sqlite3.Connection, receiver: CallbackSink, start_worker: WorkerFactory
 ) -> None:
     worker = start_worker(conn, smtp=None)
     email_id = _email(conn, MARIE)
     _callback(conn, receiver.url, "calling")
     worker.wake()
-    await _until(lambda: pending_counts(conn) == {"email": 1, "callback": 0})
+    await until(lambda: pending_counts(conn) == {"email": 1, "callback": 0})
     await asyncio.sleep(0.1)
     assert _row(conn, email_id)["attempts"] == 0
 
@@ -537,20 +427,20 @@ def test_enqueue_callback_refuses_bad_input(
 
 async def test_a_hanging_receiver_holds_back_nothing_else_and_stop_is_prompt(
     conn: sqlite3.Connection,
-    smtp_server: SmtpServer,
-    receiver: Receiver,
+    smtp_server: SmtpSink,
+    receiver: CallbackSink,
     session: ClientSession,
 ) -> None:
     receiver.open.clear()
-    smtp_server.start()
-    worker = OutboxWorker(conn, smtp=smtp_server.settings, session=session)
+    await smtp_server.start()
+    worker = OutboxWorker(conn, smtp=_smtp_settings(smtp_server), session=session)
     task = asyncio.create_task(worker.run())
     callback_id = _callback(conn, receiver.url, "calling")
     worker.wake()
-    await _until(lambda: bool(worker._in_flight))
+    await until(lambda: bool(worker._in_flight))
     email_id = _email(conn, MARIE)
     worker.wake()
-    await _until(lambda: _row(conn, email_id)["delivered_at"] is not None)
+    await until(lambda: _row(conn, email_id)["delivered_at"] is not None)
     started = time.monotonic()
     await worker.stop()
     await task
@@ -571,14 +461,14 @@ def _secrets_in_row(conn: sqlite3.Connection, outbox_id: int) -> str:
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 410])
 async def test_refused_callback_is_dead_lettered_and_the_next_ones_go_out(
-    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory, status: int
+    conn: sqlite3.Connection, receiver: CallbackSink, start_worker: WorkerFactory, status: int
 ) -> None:
-    receiver.statuses = [status] * 5  # then 200: the old code would send "calling" a 6th time
+    receiver.answers = [status] * 5  # then 200: the old code would send "calling" a 6th time
     worker = start_worker(conn, max_backoff=0.05)
     calling = _callback(conn, receiver.url, "calling")
     acknowledged = _callback(conn, receiver.url, "acknowledged")
     worker.wake()
-    await _until(lambda: _row(conn, acknowledged)["delivered_at"] is not None)
+    await until(lambda: _row(conn, acknowledged)["delivered_at"] is not None)
 
     assert receiver.deliveries() == [calling] * 5 + [acknowledged]
     dead = _row(conn, calling)
@@ -597,33 +487,33 @@ async def test_refused_callback_is_dead_lettered_and_the_next_ones_go_out(
 
 @pytest.mark.parametrize("status", [408, 429, 500, 503])
 async def test_transient_answers_are_retried_past_the_refusal_limit(
-    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory, status: int
+    conn: sqlite3.Connection, receiver: CallbackSink, start_worker: WorkerFactory, status: int
 ) -> None:
-    receiver.statuses = [status] * 7
+    receiver.answers = [status] * 7
     worker = start_worker(conn, max_backoff=0.05)
     outbox_id = _callback(conn, receiver.url, "calling")
     worker.wake()
-    await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+    await until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
     row = _row(conn, outbox_id)
     assert (row["attempts"], row["refusals"], row["dead_at"]) == (8, 0, None)
     assert worker.dead == {"email": 0, "callback": 0}
 
 
 async def test_only_refusals_count_towards_the_limit(
-    conn: sqlite3.Connection, receiver: Receiver, start_worker: WorkerFactory
+    conn: sqlite3.Connection, receiver: CallbackSink, start_worker: WorkerFactory
 ) -> None:
     # HA away for a while, then a proxy answering 404 while it boots: not dead yet.
-    receiver.statuses = [503] * 6 + [404] * 4
+    receiver.answers = [503] * 6 + [404] * 4
     worker = start_worker(conn, max_backoff=0.05)
     outbox_id = _callback(conn, receiver.url, "calling")
     worker.wake()
-    await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+    await until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
     row = _row(conn, outbox_id)
     assert (row["attempts"], row["refusals"], row["dead_at"]) == (11, 4, None)
 
 
 async def test_a_refusal_for_a_retargeted_callback_is_not_counted(
-    conn: sqlite3.Connection, receiver: Receiver, session: ClientSession
+    conn: sqlite3.Connection, receiver: CallbackSink, session: ClientSession
 ) -> None:
     # The first attempt, signed with the old secret, hangs until the site has a new secret, then
     # gets its 401: that refusal was for the old settings, the new ones get their own attempts.
@@ -633,11 +523,11 @@ async def test_a_refusal_for_a_retargeted_callback_is_not_counted(
     try:
         outbox_id = _callback(conn, receiver.url, "calling", secret=OLD_SECRET)
         worker.wake()
-        await _until(lambda: bool(worker._in_flight))
+        await until(lambda: bool(worker._in_flight))
         with conn:
             retarget_callbacks(conn, site_id="maison", url=receiver.url, secret=SECRET)
         receiver.open.set()
-        await _until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
+        await until(lambda: _row(conn, outbox_id)["delivered_at"] is not None)
         assert [received.signed for received in receiver.requests] == [False, True]
         assert (_row(conn, outbox_id)["refusals"], _row(conn, outbox_id)["dead_at"]) == (0, None)
         assert worker.dead == {"email": 0, "callback": 0}
@@ -647,14 +537,14 @@ async def test_a_refusal_for_a_retargeted_callback_is_not_counted(
 
 
 async def test_email_refused_for_good_is_dead_lettered(
-    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+    conn: sqlite3.Connection, smtp_server: SmtpSink, start_worker: WorkerFactory
 ) -> None:
-    smtp_server.mailbox.refuse = {PAUL}
-    smtp_server.start()
-    worker = start_worker(conn, smtp=smtp_server.settings, max_backoff=0.05)
+    smtp_server.refuse = {PAUL}
+    await smtp_server.start()
+    worker = start_worker(conn, smtp=_smtp_settings(smtp_server), max_backoff=0.05)
     email_id = _email(conn, MARIE, PAUL, photos=(JPEG,))
     worker.wake()
-    await _until(lambda: _row(conn, email_id)["dead_at"] is not None)
+    await until(lambda: _row(conn, email_id)["dead_at"] is not None)
     row = _row(conn, email_id)
     assert (row["attempts"], row["refusals"], row["last_error"]) == (
         5,
@@ -662,45 +552,45 @@ async def test_email_refused_for_good_is_dead_lettered(
         "SMTPRecipientsRefused 550",
     )
     assert json.loads(row["recipients"]) == [PAUL]  # who never got it
-    assert len(smtp_server.mailbox.to(MARIE)) == 1
+    assert len(smtp_server.to(MARIE)) == 1
     assert conn.execute("SELECT COUNT(*) FROM outbox_photo").fetchone() == (0,)
     assert dead_counts(conn) == {"email": 1, "callback": 0}
     assert pending_counts(conn) == {"email": 0, "callback": 0}
 
 
 async def test_email_refused_at_data_is_dead_lettered(
-    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+    conn: sqlite3.Connection, smtp_server: SmtpSink, start_worker: WorkerFactory
 ) -> None:
-    smtp_server.mailbox.refuse_data = {MARIE}
-    smtp_server.start()
-    worker = start_worker(conn, smtp=smtp_server.settings, max_backoff=0.05)
+    smtp_server.refuse_data = {MARIE}
+    await smtp_server.start()
+    worker = start_worker(conn, smtp=_smtp_settings(smtp_server), max_backoff=0.05)
     email_id = _email(conn, MARIE)
     worker.wake()
-    await _until(lambda: _row(conn, email_id)["dead_at"] is not None)
+    await until(lambda: _row(conn, email_id)["dead_at"] is not None)
     row = _row(conn, email_id)
     assert (row["attempts"], row["last_error"]) == (5, "SMTPDataError 554")
     assert worker.dead == {"email": 1, "callback": 0}
 
 
 async def test_email_refused_for_now_is_retried_past_the_limit(
-    conn: sqlite3.Connection, smtp_server: SmtpServer, start_worker: WorkerFactory
+    conn: sqlite3.Connection, smtp_server: SmtpSink, start_worker: WorkerFactory
 ) -> None:
-    smtp_server.mailbox.refuse = {PAUL}
-    smtp_server.mailbox.refuse_reply = "450 4.2.1 Mailbox busy"
-    smtp_server.start()
-    worker = start_worker(conn, smtp=smtp_server.settings, max_backoff=0.05)
+    smtp_server.refuse = {PAUL}
+    smtp_server.refuse_reply = "450 4.2.1 Mailbox busy"
+    await smtp_server.start()
+    worker = start_worker(conn, smtp=_smtp_settings(smtp_server), max_backoff=0.05)
     email_id = _email(conn, PAUL)
     worker.wake()
-    await _until(lambda: _row(conn, email_id)["attempts"] >= 7)
+    await until(lambda: _row(conn, email_id)["attempts"] >= 7)
     row = _row(conn, email_id)
     assert (row["refusals"], row["dead_at"], row["last_error"]) == (
         0,
         None,
         "SMTPRecipientsRefused 450",
     )
-    smtp_server.mailbox.refuse.clear()
-    await _until(lambda: _row(conn, email_id)["delivered_at"] is not None)
-    assert len(smtp_server.mailbox.to(PAUL)) == 1
+    smtp_server.refuse.clear()
+    await until(lambda: _row(conn, email_id)["delivered_at"] is not None)
+    assert len(smtp_server.to(PAUL)) == 1
 
 
 _OLD_OUTBOX = """CREATE TABLE outbox (
@@ -713,7 +603,7 @@ _OLD_OUTBOX = """CREATE TABLE outbox (
 
 
 async def test_database_of_the_previous_version_is_upgraded(
-    db_path: Path, receiver: Receiver, start_worker: WorkerFactory
+    db_path: Path, receiver: CallbackSink, start_worker: WorkerFactory
 ) -> None:
     old = sqlite3.connect(db_path)
     with old:
@@ -725,13 +615,17 @@ async def test_database_of_the_previous_version_is_upgraded(
         )
     old.close()
     conn = _connect(db_path)
+    worker: OutboxWorker | None = None
     try:
         assert _row(conn, 1)["refusals"] == 0
         worker = start_worker(conn, max_backoff=0.05)
-        await _until(lambda: _row(conn, 1)["delivered_at"] is not None)
-        await worker.stop()  # before the connection closes: the delivery wakes it once more
+        await until(lambda: _row(conn, 1)["delivered_at"] is not None)
         _connect(db_path).close()  # a second upgrade changes nothing
     finally:
+        # The worker must be done with the connection before it closes: a wake-up already queued
+        # would otherwise run one more look at a closed database (seen under load).
+        if worker is not None:
+            await worker.stop()
         conn.close()
 
 

@@ -9,12 +9,10 @@ Home Assistant or the integration's HA modules.
 from __future__ import annotations
 
 from pathlib import Path
-import shutil
 import subprocess
 import sys
-import tomllib
 
-ROOT = Path(__file__).resolve().parents[2]
+from testkit.layout import REPO, packages, voice_layout
 
 _GUARD = """
 import importlib.abc, sys
@@ -34,17 +32,8 @@ print(models.__file__)
 
 
 def _wheel_layout(target: Path) -> list[str]:
-    packages: list[str] = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"][
-        "setuptools"
-    ]["packages"]
-    for package in packages:
-        source = ROOT.joinpath(*package.split("."))
-        shutil.copytree(
-            source,
-            target.joinpath(*package.split(".")),
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
-    return packages
+    voice_layout(target)
+    return packages()
 
 
 def test_the_voice_server_imports_without_home_assistant(tmp_path: Path) -> None:
@@ -71,7 +60,7 @@ def test_the_voice_server_imports_without_home_assistant(tmp_path: Path) -> None
 def test_the_guard_does_refuse_home_assistant(tmp_path: Path) -> None:
     """The check above can fail: the integration's own package imports Home Assistant."""
     done = subprocess.run(
-        [sys.executable, "-P", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        [sys.executable, "-P", "-c", f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
          + _GUARD.replace("import voice_server.cli", "import custom_components.imaprotect\nimport voice_server.cli")],  # noqa: E501
         cwd=tmp_path,
         capture_output=True,

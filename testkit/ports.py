@@ -1,0 +1,53 @@
+"""Free loopback ports, found in /proc/net rather than by binding a probe socket.
+
+Home Assistant's test harness blocks sockets before any session fixture runs, and a probe socket
+closed before use can be taken by someone else anyway; reading the kernel's tables and never
+handing out the same port twice in a run avoids both. The random start spreads parallel runs
+(three engineers share the machine) over the range.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import random
+
+LOOPBACK = "127.0.0.1"
+_PORTS = (20000, 60000)
+_TABLES = ("tcp", "tcp6", "udp", "udp6")
+
+
+def bound_ports() -> set[int]:
+    """Local ports in use (TCP and UDP, IPv4 and IPv6), read from /proc without a socket."""
+    ports: set[int] = set()
+    for name in _TABLES:
+        table = Path("/proc/net") / name
+        if table.exists():
+            for line in table.read_text().splitlines()[1:]:
+                ports.add(int(line.split()[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def udp_bound(port: int) -> bool:
+    """Whether something listens on UDP ``127.0.0.1:port`` (how SIPp's readiness shows)."""
+    wanted = f"0100007F:{port:04X}"
+    return any(
+        line.split()[1] == wanted for line in Path("/proc/net/udp").read_text().splitlines()[1:]
+    )
+
+
+class PortPool:
+    """Hands out ranges of ports nobody listens on, never the same port twice in a run."""
+
+    def __init__(self) -> None:
+        self._given: set[int] = set()
+        self._random = random.Random()  # noqa: S311 - spreading ports, not a secret
+
+    def take(self, span: int = 1) -> int:
+        """First port of ``span`` consecutive free ports (the first one even, as RTP wants)."""
+        for _ in range(1000):
+            base = self._random.randrange(*_PORTS, 2)
+            wanted = set(range(base, base + span))
+            if not wanted & (self._given | bound_ports()):
+                self._given |= wanted
+                return base
+        raise RuntimeError("no free port range found")

@@ -1,0 +1,155 @@
+"""SIPp as a contact's phone (or the monitoring station): the UAS scenarios of ``scenarios/``.
+
+One SIPp process takes every call routed to it, each call on its own, so one phone per behaviour
+is enough even for the benchmark's bursts; the request URI's user part (``dial(user)``) tells the
+calls apart in SIPp's message trace. A scenario holding ``@PCAP@`` types DTMF: the digits are
+written as an RFC 4733 pcap (``testkit.dtmf_pcap``) that SIPp replays after ``delay_ms``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+import subprocess
+
+from testkit.dtmf_pcap import write_dtmf_pcap
+from testkit.polling import until_sync
+from testkit.ports import LOOPBACK, PortPool, udp_bound
+from testkit.processes import stop_process
+
+SIPP = Path("/usr/bin/sipp")
+SCENARIOS = Path(__file__).parent / "scenarios"
+_READY_SECONDS = 5.0
+_STOP_GRACE = 5.0
+#: A burst of 100 INVITEs is ~100 kB: a larger socket buffer than SIPp's 64 kB default.
+_BUFFER_BYTES = 1 << 20
+_TRACE_HEADER = "----------------------------------------------- "
+
+
+@dataclass(slots=True)
+class SippPhone:
+    """One SIPp UAS on its own SIP and media ports; its logs stay in ``log_dir``."""
+
+    name: str
+    port: int
+    media_port: int
+    log_dir: Path
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+    @property
+    def uri(self) -> str:
+        """SIP URI the phone answers on."""
+        return f"sip:{self.name}@{LOOPBACK}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        """ARI/PJSIP dial string through the project's ``direct`` endpoint."""
+        return f"PJSIP/direct/{self.uri}"
+
+    def dial(self, user: str) -> str:
+        """Dial string reaching this phone as ``sip:user@…`` (the user tells calls apart)."""
+        return f"PJSIP/direct/sip:{user}@{LOOPBACK}:{self.port}"
+
+    @property
+    def trace(self) -> Path:
+        """SIPp's message trace (every SIP message with the time SIPp saw it)."""
+        return self.log_dir / "messages.log"
+
+    def stop(self) -> None:
+        """Stop SIPp (its trace is complete afterwards)."""
+        stop_process(self.process, grace=_STOP_GRACE)
+
+    def errors(self) -> int:
+        """Lines in SIPp's error log (unexpected messages, retransmissions after the end...)."""
+        path = self.log_dir / "errors.log"
+        return len(path.read_text(errors="replace").splitlines()) if path.exists() else 0
+
+
+def start_sipp(
+    scenario: str,
+    *,
+    log_dir: Path,
+    pool: PortPool,
+    name: str = "phone",
+    digits: str = "",
+    delay_ms: int = 0,
+    prefix: Sequence[str] = (),
+) -> SippPhone:
+    """Run ``scenarios/<scenario>.xml`` behind ``prefix`` and wait until its SIP port is bound.
+
+    ``digits`` fills the scenario's @PCAP@ (and is refused for a scenario that sends no DTMF);
+    ``delay_ms`` is its ``<pause/>``. If SIPp does not come up it is stopped and ``NotReachedError``
+    raised.
+    """
+    log_dir.mkdir(parents=True)
+    script = (SCENARIOS / f"{scenario}.xml").read_text()
+    if "@PCAP@" in script:
+        if not digits:
+            raise ValueError(f"{scenario} needs digits")
+        script = script.replace("@PCAP@", str(write_dtmf_pcap(log_dir / "dtmf.pcap", digits)))
+    elif digits:
+        raise ValueError(f"{scenario} sends no DTMF")
+    scenario_file = log_dir / f"{scenario}.xml"
+    scenario_file.write_text(script)
+    port, media_port, control_port = pool.take(), pool.take(4), pool.take()
+    command = [
+        *prefix, str(SIPP), "-sf", str(scenario_file),
+        "-i", LOOPBACK, "-p", str(port), "-bind_local",
+        "-mi", LOOPBACK, "-mp", str(media_port), "-cp", str(control_port),
+        "-d", str(delay_ms), "-nostdin", "-buff_size", str(_BUFFER_BYTES),
+        "-trace_err", "-error_file", str(log_dir / "errors.log"),
+        "-trace_msg", "-message_file", str(log_dir / "messages.log"),
+    ]  # fmt: skip
+    with (log_dir / "screen.log").open("wb") as screen:
+        process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
+            command, stdin=subprocess.DEVNULL, stdout=screen, stderr=subprocess.STDOUT
+        )
+    phone = SippPhone(name, port, media_port, log_dir, process)
+    try:
+        until_sync(
+            lambda: udp_bound(port),
+            within=_READY_SECONDS,
+            what=f"SIPp {scenario} listening (see {log_dir})",
+            alive=lambda: process.poll() is None,
+        )
+    except BaseException:
+        phone.stop()
+        raise
+    return phone
+
+
+def invites_seen(trace: Path) -> tuple[dict[str, float], Counter[str], Counter[str]]:
+    """From a SIPp message trace: first INVITE time per request-URI user, INVITEs and BYEs per user.
+
+    The trace has one block per message: a dashed line with the time SIPp saw it (UTC, µs), a
+    "UDP message received"/"sent" line, an empty line, then the message.
+    """
+    first: dict[str, float] = {}
+    invites: Counter[str] = Counter()
+    byes: Counter[str] = Counter()
+    stamp: float | None = None
+    received = False
+    expect_start = 0
+    for line in trace.read_text(errors="replace").splitlines():
+        if line.startswith(_TRACE_HEADER):
+            text = line.removeprefix(_TRACE_HEADER).strip()
+            stamp = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+            expect_start = 3
+            continue
+        if expect_start:
+            expect_start -= 1
+            if line.startswith("UDP message"):
+                received = "received" in line
+            elif line and received and stamp is not None:
+                method, _, rest = line.partition(" ")
+                user = rest.removeprefix("sip:").split("@", 1)[0]
+                if method == "INVITE":
+                    invites[user] += 1
+                    first.setdefault(user, stamp)
+                elif method == "BYE":
+                    byes[user] += 1
+                expect_start = 0
+    return first, invites, byes
