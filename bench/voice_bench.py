@@ -87,7 +87,7 @@ def _contact(index: int, number: str, site: int, code: str) -> dict[str, Any]:
         "name": f"Contact {index}",
         "phone": number,
         "email": f"s{site}c{index}@example.org",
-        "code_hash": code,
+        "ack_code_hash": code,
     }
 
 

@@ -29,7 +29,7 @@ def contact(index: int, code: str = "4321", *, email: bool = True) -> dict[str, 
         "name": f"Contact {index}",
         "phone": NUMBERS[index],
         "email": f"c{index}@example.org" if email else None,
-        "code_hash": code_hash(code),
+        "ack_code_hash": code_hash(code),
     }
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import aiohttp
 
+from custom_components.imaprotect.contract.http import SCHEMA_HEADER
+from custom_components.imaprotect.contract.limits import SCHEMA_VERSION
 from testkit.bodies import TOKEN
 from testkit.polling import until
 
@@ -29,7 +31,7 @@ class VoiceApi:
         self, method: str, path: str, body: Any = None, *, raw: bytes | None = None
     ) -> tuple[int, Any]:
         """(status, decoded JSON or text)."""
-        headers = {"Authorization": f"Bearer {self.token}"}
+        headers = {"Authorization": f"Bearer {self.token}", SCHEMA_HEADER: str(SCHEMA_VERSION)}
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if data is not None:
             headers["Content-Type"] = "application/json"

@@ -296,15 +296,11 @@ async def _schema(request: web.Request, handler: Handler) -> web.StreamResponse:
 
     The handshake itself (``/info``) is always answered, so a client learns what is served.
     """
-    sent = request.headers.get(http.SCHEMA_HEADER)
-    if (
-        sent is not None
-        and request.path not in _ANY_SCHEMA
-        and not (
-            sent.isascii()
-            and sent.isdigit()
-            and MIN_SUPPORTED_SCHEMA_VERSION <= int(sent) <= SCHEMA_VERSION
-        )
+    sent = request.headers.get(http.SCHEMA_HEADER, "1")  # schema 1 clients sent none
+    if request.path not in _ANY_SCHEMA and not (
+        sent.isascii()
+        and sent.isdigit()
+        and MIN_SUPPORTED_SCHEMA_VERSION <= int(sent) <= SCHEMA_VERSION
     ):
         detail = (
             f"this server serves schema versions {MIN_SUPPORTED_SCHEMA_VERSION} to {SCHEMA_VERSION}"

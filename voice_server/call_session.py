@@ -273,7 +273,7 @@ class CallSession:
                 return None
             case CheckCode(code=code):
                 check = self._tools.check_code
-                right = await asyncio.to_thread(check, code, self.contact.code_hash)
+                right = await asyncio.to_thread(check, code, self.contact.ack_code_hash)
                 following = keypad.code_checked(right=right)
                 if not right:
                     _LOGGER.info("alert %s: wrong code %d", self.alert.alert_id, keypad.wrong_codes)

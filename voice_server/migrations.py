@@ -21,6 +21,7 @@ Steps run inside a transaction, so they may not change ``journal_mode`` or ``for
 from __future__ import annotations
 
 from collections.abc import Callable
+import json
 import logging
 import sqlite3
 
@@ -29,7 +30,7 @@ __all__ = ["DB_SCHEMA_VERSION", "SchemaError", "migrate", "schema_version"]
 _LOGGER = logging.getLogger(__name__)
 
 #: The schema version this code writes and reads; ``len(_STEPS)`` (checked by the tests).
-DB_SCHEMA_VERSION = 1
+DB_SCHEMA_VERSION = 2
 
 #: Tables of the voice server (sqlite_sequence: SQLite's own, for AUTOINCREMENT).
 _TABLES = frozenset({"sites", "alerts", "attempts", "outbox", "outbox_photo", "sqlite_sequence"})
@@ -137,8 +138,42 @@ def _step_1(conn: sqlite3.Connection) -> None:
     )
 
 
+def _without_keypad_codes(text: str, *, finished: bool) -> str:
+    """A stored site or plan with contract 3's contacts: no keypad code hash, ever.
+
+    Releases up to 0.1.0 kept each contact's keypad code hash (``code_hash``), which could disarm
+    the panel once reversed. It is dropped, not converted: Home Assistant sends every contact's own
+    phone code (``ack_code_hash``) when it next syncs the site, at its start. A finished alert's
+    plan also loses the contacts' phones and e-mails, which nothing reads any more.
+    """
+    body = json.loads(text)
+    for contact in body.get("contacts", ()):
+        contact.pop("code_hash", None)
+        contact["ack_code_hash"] = ""
+        if finished:
+            contact["phone"] = ""
+            contact["email"] = None
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _step_2(conn: sqlite3.Connection) -> None:
+    """Contract 3: contacts acknowledge with a phone code of their own; see above."""
+    sites = conn.execute("SELECT site_id, body FROM sites").fetchall()
+    for site_id, body in sites:
+        conn.execute(
+            "UPDATE sites SET body = ? WHERE site_id = ?",
+            (_without_keypad_codes(body, finished=False), site_id),
+        )
+    alerts = conn.execute("SELECT alert_id, plan, finished_at FROM alerts").fetchall()
+    for alert_id, plan, finished_at in alerts:
+        conn.execute(
+            "UPDATE alerts SET plan = ? WHERE alert_id = ?",
+            (_without_keypad_codes(plan, finished=finished_at is not None), alert_id),
+        )
+
+
 #: ``_STEPS[n]`` brings a database from version n to n + 1.
-_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1,)
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -33,11 +33,11 @@ from pydantic import ValidationError
 from .const import (
     CONF_CALL_POSITION,
     CONF_CALLBACK_SECRET,
-    CONF_CODE_HASH,
     CONF_EMAIL,
     CONF_FORMULA,
     CONF_NOTIFY_ENTITIES,
     CONF_PHONE,
+    CONF_PHONE_CODE_HASH,
     CONF_STATION,
     CONF_VOICE_TOKEN,
     CONF_VOICE_URL,
@@ -84,6 +84,7 @@ ALERT_STATUSES: tuple[str, ...] = tuple(
 ISSUE_UNREACHABLE = "voice_server_unreachable"
 ISSUE_REJECTED = "voice_server_rejected"
 ISSUE_SCHEMA = "voice_server_schema"
+ISSUE_PHONE_CODE = "phone_code_missing"
 RETRY_DELAYS = (5, 15, 30, 60, 120, 300)  # seconds between tries of an alert or a cancel
 MAX_OPEN = 10  # alerts remembered for cancelling and for their callbacks
 
@@ -196,7 +197,7 @@ class CallOut:
             for s in self.entry.get_subentries_of_type(SUBENTRY_PERSON)
             if s.data.get(CONF_PHONE)
             and s.data.get(CONF_CALL_POSITION)
-            and s.data.get(CONF_CODE_HASH)
+            and s.data.get(CONF_PHONE_CODE_HASH)
         ]
         return sorted(people, key=lambda s: int(s.data[CONF_CALL_POSITION]))
 
@@ -221,7 +222,7 @@ class CallOut:
                     "name": clean_name(person.title) or person.subentry_id,
                     "phone": person.data[CONF_PHONE],
                     "email": email,
-                    "code_hash": person.data[CONF_CODE_HASH],
+                    "ack_code_hash": person.data[CONF_PHONE_CODE_HASH],
                 },
                 context={"allowed_regions": self._regions},
             )
@@ -251,8 +252,31 @@ class CallOut:
             callback_secret=self.entry.data.get(CONF_CALLBACK_SECRET) if callback_url else None,
         )
 
+    @callback
+    def _report_missing_phone_codes(self) -> None:
+        """People in the call order without a phone code (set before 0.2) are not phoned: say so."""
+        names = [
+            s.title
+            for s in self.entry.get_subentries_of_type(SUBENTRY_PERSON)
+            if s.data.get(CONF_CALL_POSITION) and not s.data.get(CONF_PHONE_CODE_HASH)
+        ]
+        issue_id = f"{ISSUE_PHONE_CODE}_{self.entry.entry_id}"
+        if not names or self._client is None:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_PHONE_CODE,
+            translation_placeholders={"home": self.entry.title, "people": ", ".join(names)},
+        )
+
     async def async_sync_site(self) -> bool:
         """Check the server's schema, send the instructions; False when nobody can be called."""
+        self._report_missing_phone_codes()
         if self._client is None or not self._contacts():
             return False
         try:

@@ -63,6 +63,8 @@ from .const import (
     CONF_NOTIFY_ENTITIES,
     CONF_PARTIAL,
     CONF_PHONE,
+    CONF_PHONE_CODE,
+    CONF_PHONE_CODE_HASH,
     CONF_SOURCE_ENTITY,
     CONF_STATION,
     CONF_TAMPER_ENTITY,
@@ -83,7 +85,7 @@ from .const import (
     SUBENTRY_PERSON,
     SUBENTRY_ZONE,
 )
-from .contract.codes import hash_code, is_valid_code, verify_code
+from .contract.codes import hash_code, is_valid_code, is_valid_phone_code, verify_code
 from .contract.emails import EmailError, normalise_email
 from .contract.limits import MAX_CALL_POSITION
 from .contract.phones import DEFAULT_REGIONS, PhoneError, normalise_phone, normalise_station
@@ -99,9 +101,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from .panel import HomePanel
-
-_STATION_PREFIX = "9"
-"""A code starting with 9 would reach the monitoring station when typed on the phone."""
 
 
 def _seconds(minimum: int, maximum: int) -> NumberSelector:
@@ -226,6 +225,9 @@ def _person_schema(*, code_required: bool) -> probatio.Schema:
                 NumberSelectorConfig(
                     min=1, max=MAX_CALL_POSITION, step=1, mode=NumberSelectorMode.BOX
                 )
+            ),
+            probatio.Optional(CONF_PHONE_CODE): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="new-password")
             ),
             probatio.Required(CONF_MAY_ARM, default=True): BooleanSelector(),
             probatio.Required(CONF_MAY_DISARM, default=True): BooleanSelector(),
@@ -599,6 +601,8 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
 
     _pending_code_hash: str | None = None
     """Hash of a valid code typed in this flow, kept while the form comes back for other errors."""
+    _pending_phone_code_hash: str | None = None
+    """Likewise for the phone code."""
 
     def _phone_regions(self) -> tuple[str, ...]:
         """The regions the home's voice server dials (as it said on connect), else France."""
@@ -618,12 +622,13 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
     def _suggested(self, subentry: ConfigSubentry) -> dict[str, Any]:
         data = _without_none(subentry.data)
         data.pop(CONF_CODE_HASH, None)
+        data.pop(CONF_PHONE_CODE_HASH, None)
         return {CONF_NAME: subentry.title, **data}
 
     @override
     def _suggested_after_error(self, user_input: dict[str, Any]) -> dict[str, Any]:
         # Never send a clear code back to the browser: a valid one is kept as a hash instead.
-        return {key: value for key, value in user_input.items() if key != CONF_CODE}
+        return {k: v for k, v in user_input.items() if k not in (CONF_CODE, CONF_PHONE_CODE)}
 
     async def _async_code_hash(self, code: str, errors: dict[str, str]) -> str | None:
         """Validate the code typed, or fall back to the one already known."""
@@ -639,9 +644,6 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
         if not is_valid_code(code):
             errors[CONF_CODE] = "invalid_code"
             return None
-        if code.startswith(_STATION_PREFIX):
-            errors[CONF_CODE] = "code_starts_with_9"
-            return None
         hashes = [
             encoded
             for other in self._siblings(SUBENTRY_PERSON)
@@ -652,6 +654,35 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
             return None
         self._pending_code_hash = await self.hass.async_add_executor_job(hash_code, code)
         return self._pending_code_hash
+
+    async def _async_phone_code_hash(
+        self, phone_code: str, code: str, code_hash: str | None, errors: dict[str, str]
+    ) -> str | None:
+        """Validate the phone code typed (never the keypad code), or keep the one known."""
+        if not phone_code:
+            if self._pending_phone_code_hash is not None:
+                return self._pending_phone_code_hash
+            if self._reconfiguring:
+                data = self._get_reconfigure_subentry().data
+                current: str | None = data.get(CONF_PHONE_CODE_HASH)
+                return current
+            return None
+        self._pending_phone_code_hash = None
+        if not is_valid_phone_code(phone_code):
+            errors[CONF_PHONE_CODE] = "invalid_phone_code"
+            return None
+        same = phone_code == code or (
+            not code
+            and code_hash is not None
+            and await self.hass.async_add_executor_job(verify_code, phone_code, code_hash)
+        )
+        if same:
+            errors[CONF_PHONE_CODE] = "phone_code_same_as_code"
+            return None
+        self._pending_phone_code_hash = await self.hass.async_add_executor_job(
+            hash_code, phone_code
+        )
+        return self._pending_phone_code_hash
 
     @override
     async def _async_validate(
@@ -664,7 +695,11 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
         if name and self._name_taken(SUBENTRY_PERSON, name):
             errors[CONF_NAME] = "name_exists"
 
-        code_hash = await self._async_code_hash(str(user_input.get(CONF_CODE) or ""), errors)
+        code = str(user_input.get(CONF_CODE) or "")
+        code_hash = await self._async_code_hash(code, errors)
+        phone_code_hash = await self._async_phone_code_hash(
+            str(user_input.get(CONF_PHONE_CODE) or ""), code, code_hash, errors
+        )
 
         badges: dict[str, str] = {}  # casefolded id -> id as typed, first one wins
         for raw in user_input.get(CONF_BADGES) or []:
@@ -698,9 +733,12 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
                 errors[CONF_CALL_POSITION] = "position_in_use"
             elif phone is None and CONF_PHONE not in errors:
                 errors[CONF_PHONE] = "phone_required"
+            elif phone_code_hash is None and CONF_PHONE_CODE not in errors:
+                errors[CONF_PHONE_CODE] = "phone_code_required"
 
         data = {
             CONF_CODE_HASH: code_hash,
+            CONF_PHONE_CODE_HASH: phone_code_hash,
             CONF_BADGES: list(badges.values()),
             CONF_PHONE: phone,
             CONF_EMAIL: email,

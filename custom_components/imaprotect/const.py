@@ -49,6 +49,8 @@ SECTION_SUPERVISION: Final = "supervision"  # form section only: its fields are 
 # Person subentry data. The code is stored only as a salted slow hash.
 CONF_CODE: Final = "code"  # form field only, never stored
 CONF_CODE_HASH: Final = "code_hash"
+CONF_PHONE_CODE: Final = "phone_code"
+CONF_PHONE_CODE_HASH: Final = "phone_code_hash"  # the contact's own code on the phone
 CONF_BADGES: Final = "badges"
 CONF_PHONE: Final = "phone"
 CONF_EMAIL: Final = "email"

@@ -12,6 +12,7 @@ from .const import (
     CONF_CODE_HASH,
     CONF_EMAIL,
     CONF_PHONE,
+    CONF_PHONE_CODE_HASH,
     CONF_STATION,
     CONF_VOICE_TOKEN,
     CONF_VOICE_URL,
@@ -21,6 +22,7 @@ from .panel import ImaProtectConfigEntry
 
 TO_REDACT = {
     CONF_CODE_HASH,
+    CONF_PHONE_CODE_HASH,
     CONF_BADGES,
     CONF_PHONE,
     CONF_EMAIL,

@@ -63,7 +63,7 @@ def test_a_normalised_phone_always_passes_the_server(raw: str, regions: tuple[st
     assert e164.startswith("+")
     assert normalise_phone(e164, regions) == e164
     contact = Contact.model_validate(
-        {"id": "c", "name": "C", "phone": e164, "code_hash": HASH},
+        {"id": "c", "name": "C", "phone": e164, "ack_code_hash": HASH},
         context={"allowed_regions": regions},
     )
     assert contact.phone == e164
@@ -86,7 +86,7 @@ def test_an_accepted_email_always_passes_the_server(local: str, at: str, domain:
     assert normalise_email(address) == address
     assert not any(char in address for char in ' ,;()<>"\n\r\t')
     Contact.model_validate({"id": "c", "name": "C", "phone": "+33612345678",
-                            "email": address, "code_hash": HASH})  # fmt: skip
+                            "email": address, "ack_code_hash": HASH})  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -154,8 +154,8 @@ def test_site_refusals_name_their_field() -> None:
         "language": Language.FR,
         "formula": Formula.E_VEILLE,
         "contacts": [
-            {"id": "a", "name": "A", "phone": "+33612345678", "code_hash": HASH},
-            {"id": "a", "name": "B", "phone": "+33612345679", "code_hash": HASH},
+            {"id": "a", "name": "A", "phone": "+33612345678", "ack_code_hash": HASH},
+            {"id": "a", "name": "B", "phone": "+33612345679", "ack_code_hash": HASH},
         ],
     }
     with pytest.raises(ValidationError) as info:

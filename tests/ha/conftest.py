@@ -24,6 +24,7 @@ from custom_components.imaprotect.const import (
     CONF_MAY_DISARM,
     CONF_PARTIAL,
     CONF_PHONE,
+    CONF_PHONE_CODE_HASH,
     CONF_SOURCE_ENTITY,
     CONF_TAMPER_ENTITY,
     CONF_ZONE,
@@ -32,6 +33,7 @@ from custom_components.imaprotect.const import (
 from custom_components.imaprotect.core import hash_code
 
 MARIE_CODE = "1234"
+MARIE_PHONE_CODE = "246813"  # what Marie types on the phone (never her keypad code)
 PAUL_CODE = "5678"
 LEA_CODE = "2468"
 MARIE_BADGE = "3DD5FCFF"
@@ -126,6 +128,7 @@ def home_entry(**settings: Any) -> MockConfigEntry:
                 **{
                     CONF_BADGES: [MARIE_BADGE],
                     CONF_PHONE: "+33612345678",
+                    CONF_PHONE_CODE_HASH: hash_code(MARIE_PHONE_CODE, iterations=_FAST),
                     CONF_EMAIL: "marie@example.org",
                     CONF_CALL_POSITION: 1,
                 },

@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.imaprotect.contract import SCHEMA_VERSION, http
+from custom_components.imaprotect.contract.codes import verify_code
 from custom_components.imaprotect.contract.errors import refusal
 from custom_components.imaprotect.contract.models import AlertIn, CancelIn, ServerInfo, Site
 from custom_components.imaprotect.contract.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -35,6 +36,7 @@ from custom_components.imaprotect.contract.signing import SIGNATURE_HEADER, TIME
 from .conftest import (
     DOOR,
     MARIE_CODE,
+    MARIE_PHONE_CODE,
     PANEL,
     SMOKE,
     WINDOW,
@@ -199,7 +201,12 @@ async def test_site_instructions_hold_contacts_in_order_and_no_clear_code(
     )
     site = stand_in.sites[entry.entry_id]
     assert [(c["id"], c["phone"]) for c in site["contacts"]] == [("marie", "+33612345678")]
-    assert site["contacts"][0]["code_hash"].startswith("pbkdf2_sha256$")
+    ack_code_hash = site["contacts"][0]["ack_code_hash"]
+    assert verify_code(MARIE_PHONE_CODE, ack_code_hash)
+    # The keypad code's hash never leaves Home Assistant (it would disarm the panel).
+    assert not verify_code(MARIE_CODE, ack_code_hash)
+    keypad_hash = entry.subentries["marie"].data["code_hash"]
+    assert keypad_hash not in json.dumps(site)
     assert "code" not in site["contacts"][0]
     assert MARIE_CODE not in site["contacts"][0].values()
     assert site["station"] == "sip:station@127.0.0.1:5099"
@@ -577,3 +584,21 @@ async def test_a_refused_token_asks_for_a_new_one(hass: HomeAssistant, stand_in:
     await hass.async_block_till_done()
     assert entry.data["voice_token"] == TOKEN
     assert entry.entry_id in stand_in.sites  # reloaded with the new token, the site is synced
+
+
+async def test_contacts_without_a_phone_code_are_named_in_a_repair(
+    hass: HomeAssistant, stand_in: StandIn
+) -> None:
+    """Set before phone codes existed, Paul is in the call order with the keypad code only."""
+    entry = await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    hass.config_entries.async_update_subentry(
+        entry,
+        entry.subentries["paul"],
+        data={**entry.subentries["paul"].data, "phone": "+33612345679"},
+    )
+    await hass.async_block_till_done()
+    site = stand_in.sites[entry.entry_id]
+    assert [c["id"] for c in site["contacts"]] == ["marie"]  # Paul is not phoned with no code
+    issue = ir.async_get(hass).async_get_issue("imaprotect", f"phone_code_missing_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"home": "Maison", "people": "Paul"}

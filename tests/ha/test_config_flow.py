@@ -50,6 +50,8 @@ from custom_components.imaprotect.const import (
     CONF_MAY_DISARM,
     CONF_PARTIAL,
     CONF_PHONE,
+    CONF_PHONE_CODE,
+    CONF_PHONE_CODE_HASH,
     CONF_SOURCE_ENTITY,
     CONF_TAMPER_ENTITY,
     CONF_ZONE,
@@ -105,6 +107,7 @@ PERSON_ALICE = "person_alice"
 ALICE_CODE = "13572468"
 # Eight digits: too long to turn up by chance in a base64 salt or digest.
 NEW_CODE = "24681357"
+ALICE_PHONE_CODE_HASH = hash_code("864213", iterations=1000)
 OTHER_CODE = "86420975"
 
 
@@ -170,6 +173,7 @@ def furnished_home(hass: HomeAssistant, alice_hash: str) -> MockConfigEntry:
             ConfigSubentryDataWithId(
                 data={
                     CONF_CODE_HASH: alice_hash,
+                    CONF_PHONE_CODE_HASH: ALICE_PHONE_CODE_HASH,
                     CONF_BADGES: ["04A1B2C3"],
                     CONF_PHONE: "+33612345678",
                     CONF_EMAIL: None,
@@ -624,6 +628,7 @@ PERSON_INPUT: dict[str, Any] = {
     CONF_CODE: NEW_CODE,
     CONF_BADGES: ["  0badge1 ", "", "0BADGE1", "ff00aa"],
     CONF_PHONE: "06 98 76 54 32",
+    CONF_PHONE_CODE: "135792",
     CONF_EMAIL: " bob@example.fr ",
     CONF_CALL_POSITION: 2.0,
     CONF_MAY_ARM: True,
@@ -650,6 +655,10 @@ async def test_create_person(hass: HomeAssistant, furnished_home: MockConfigEntr
     assert person.title == "Bob"
     data = dict(person.data)
     code_hash = data.pop(CONF_CODE_HASH)
+    phone_code_hash = data.pop(CONF_PHONE_CODE_HASH)
+    assert verify_code("135792", phone_code_hash)
+    assert not verify_code(NEW_CODE, phone_code_hash)
+    _assert_no_clear_code(dict(person.data), "135792")
     assert data == {
         CONF_BADGES: ["0badge1", "ff00aa"],
         CONF_PHONE: "+33698765432",
@@ -670,6 +679,7 @@ async def test_create_minimal_person(hass: HomeAssistant, empty_home: MockConfig
     person = _only_new(empty_home, SUBENTRY_PERSON, set())
     assert verify_code("0000", person.data[CONF_CODE_HASH])
     assert {key: value for key, value in person.data.items() if key != CONF_CODE_HASH} == {
+        CONF_PHONE_CODE_HASH: None,
         CONF_BADGES: [],
         CONF_PHONE: None,
         CONF_EMAIL: None,
@@ -688,7 +698,10 @@ async def test_create_minimal_person(hass: HomeAssistant, empty_home: MockConfig
         ({CONF_CODE: "123"}, {CONF_CODE: "invalid_code"}),
         ({CONF_CODE: "123456789"}, {CONF_CODE: "invalid_code"}),
         ({CONF_CODE: "12a4"}, {CONF_CODE: "invalid_code"}),
-        ({CONF_CODE: "91234"}, {CONF_CODE: "code_starts_with_9"}),
+        ({CONF_PHONE_CODE: "12345"}, {CONF_PHONE_CODE: "invalid_phone_code"}),
+        ({CONF_PHONE_CODE: "912345"}, {CONF_PHONE_CODE: "invalid_phone_code"}),
+        ({CONF_PHONE_CODE: NEW_CODE}, {CONF_PHONE_CODE: "phone_code_same_as_code"}),
+        ({CONF_PHONE_CODE: ""}, {CONF_PHONE_CODE: "phone_code_required"}),
         ({CONF_CODE: ALICE_CODE}, {CONF_CODE: "code_in_use"}),
         ({CONF_BADGES: ["ff00aa", " 04a1b2c3 "]}, {CONF_BADGES: "badge_in_use"}),
         ({CONF_PHONE: "12"}, {CONF_PHONE: "invalid_phone"}),
@@ -717,8 +730,10 @@ async def test_create_person_errors_then_recover(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == errors
-    # Everything typed comes back, except the code, which never travels back to the browser.
-    assert _suggested(result) == {key: value for key, value in bad.items() if key != CONF_CODE}
+    # Everything typed comes back, except the codes, which never travel back to the browser.
+    assert _suggested(result) == {
+        key: value for key, value in bad.items() if key not in (CONF_CODE, CONF_PHONE_CODE)
+    }
     _assert_no_clear_code(_suggested(result), NEW_CODE)
     _assert_no_clear_code(_suggested(result), ALICE_CODE)
 
@@ -756,8 +771,8 @@ async def test_create_person_bad_new_code_drops_kept_code(
     result = await _configure_subentry(hass, result, {**PERSON_INPUT, CONF_PHONE: "12"})
     assert result["errors"] == {CONF_PHONE: "invalid_phone"}
 
-    result = await _configure_subentry(hass, result, {**PERSON_INPUT, CONF_CODE: "9999"})
-    assert result["errors"] == {CONF_CODE: "code_starts_with_9"}
+    result = await _configure_subentry(hass, result, {**PERSON_INPUT, CONF_CODE: "999"})
+    assert result["errors"] == {CONF_CODE: "invalid_code"}
     assert isinstance(_field(result, CONF_CODE), probatio.Required)
 
     result = await _configure_subentry(hass, result, {**PERSON_INPUT, CONF_CODE: ""})
@@ -808,6 +823,7 @@ async def test_reconfigure_person_keeps_code(
     assert person.title == "ALICE"
     assert dict(person.data) == {
         CONF_CODE_HASH: alice_hash,
+        CONF_PHONE_CODE_HASH: ALICE_PHONE_CODE_HASH,
         CONF_BADGES: ["04a1b2c3", "new"],
         CONF_PHONE: "+33612345678",
         CONF_EMAIL: None,
@@ -894,7 +910,7 @@ async def test_home_assistant_loads_the_translations(hass: HomeAssistant) -> Non
         strings = await async_get_translations(
             hass, language, "config_subentries", integrations=[DOMAIN]
         )
-        key = f"component.{DOMAIN}.config_subentries.person.error.code_starts_with_9"
+        key = f"component.{DOMAIN}.config_subentries.person.error.invalid_phone_code"
         assert "9" in strings[key]
 
 
@@ -961,7 +977,9 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
                 "name_exists",
                 "code_required",
                 "invalid_code",
-                "code_starts_with_9",
+                "invalid_phone_code",
+                "phone_code_required",
+                "phone_code_same_as_code",
                 "code_in_use",
                 "badge_in_use",
                 "invalid_phone",

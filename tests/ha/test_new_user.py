@@ -107,6 +107,7 @@ async def test_two_zones_five_detectors_two_people_from_the_flows(
         "phone": "06 12 34 56 78",
         "email": "marie@example.org",
         "call_position": 1,
+        "phone_code": "582046",
         "may_arm": True,
         "may_disarm": True,
     }
@@ -119,7 +120,13 @@ async def test_two_zones_five_detectors_two_people_from_the_flows(
         client,
         entry.entry_id,
         "person",
-        {"name": "Paul", "code": "7315", "call_position": 2, "phone": "+33 7 98 76 54 32"},
+        {
+            "name": "Paul",
+            "code": "7315",
+            "call_position": 2,
+            "phone": "+33 7 98 76 54 32",
+            "phone_code": "731546",
+        },
     )
 
     panel = "alarm_control_panel.maison"
@@ -128,6 +135,7 @@ async def test_two_zones_five_detectors_two_people_from_the_flows(
     marie = next(s for s in entry.subentries.values() if s.title == "Marie")
     assert marie.data["phone"] == "+33612345678"
     assert "4821" not in str(marie.data)
+    assert "582046" not in str(marie.data)
 
     # It works: armed with a badge, the door gives the entry delay, Paul's code disarms.
     hass.bus.async_fire("tag_scanned", {"tag_id": "04a1b2c3"})

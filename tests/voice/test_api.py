@@ -164,8 +164,8 @@ def _with(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("contacts.0", "c0"),
         ("contacts.0.id", "bad id!"),
         ("contacts.0.email", "not-an-email"),
-        ("contacts.0.code_hash", "1234"),
-        ("contacts.0.code_hash", "pbkdf2_sha256$x$AAAA$AAAA"),
+        ("contacts.0.ack_code_hash", "1234"),
+        ("contacts.0.ack_code_hash", "pbkdf2_sha256$x$AAAA$AAAA"),
         ("contacts.0.phone", ["+33612345678"]),
         ("station", "sip:bad uri"),
         ("callback_url", "ftp://example.org"),
@@ -333,7 +333,9 @@ def _finished_alert(store: Store, alert_id: str, days_ago: float) -> None:
         name="Maison",
         language=Language.FR,
         formula=Formula.A_LA_CARTE,
-        contacts=(Contact(id="c0", name="C", phone="+33612345610", code_hash=code_hash("4321")),),
+        contacts=(
+            Contact(id="c0", name="C", phone="+33612345610", ack_code_hash=code_hash("4321")),
+        ),
     )
     alert = Alert(
         alert_id, "home", "intrusion", None, None, at, site, "acknowledged", at, 1, 1,

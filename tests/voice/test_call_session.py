@@ -84,7 +84,7 @@ def _contact(index: int) -> Contact:
         name=f"Contact {index}",
         phone=NUMBERS[index],
         email=f"c{index}@example.org",
-        code_hash=code_hash("4321"),
+        ack_code_hash=code_hash("4321"),
     )
 
 

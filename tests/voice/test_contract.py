@@ -198,6 +198,10 @@ async def test_another_schema_version_is_refused_and_becomes_a_repair(
         assert response.status == 400
         error = await response.json()
     assert (error["error"], error["field"]) == ("schema_mismatch", "X-Imaprotect-Schema")
+    # A schema 1 client sent no header at all: refused the same way.
+    async with running.api.session.get(url, headers={"Authorization": f"Bearer {TOKEN}"}) as old:
+        assert old.status == 400
+        assert (await old.json())["error"] == "schema_mismatch"
     with pytest.raises(VoiceServerSchemaError):
         await client.async_get_alert("a-1")
 

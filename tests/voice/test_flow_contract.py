@@ -23,6 +23,7 @@ from custom_components.imaprotect.const import (
     CONF_MAY_ARM,
     CONF_MAY_DISARM,
     CONF_PHONE,
+    CONF_PHONE_CODE,
     SUBENTRY_PERSON,
 )
 from custom_components.imaprotect.contract.limits import MAX_NAME
@@ -79,6 +80,7 @@ async def _add_person(hass: HomeAssistant, entry_id: str, case: tuple[Any, ...])
         CONF_CODE: "3579",  # nobody else's
         CONF_PHONE: phone,
         CONF_CALL_POSITION: 3,
+        CONF_PHONE_CODE: "582046",
         CONF_MAY_ARM: True,
         CONF_MAY_DISARM: True,
     }

@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 import pytest
 
-from tests.ha.conftest import MARIE_CODE, PANEL, home_entry, set_sources
+from tests.ha.conftest import MARIE_CODE, MARIE_PHONE_CODE, PANEL, home_entry, set_sources
 from tests.voice.harness import TOKEN
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ async def test_alarm_calls_marie_who_acknowledges_with_her_code(
     voice: VoiceFactory,
     relay: str,
 ) -> None:
-    phone = sipp_phone("uas_dtmf", digits=f"{MARIE_CODE}#", delay_ms=800, name="marie")
+    phone = sipp_phone("uas_dtmf", digits=f"{MARIE_PHONE_CODE}#", delay_ms=800, name="marie")
     running = await voice(asterisk=asterisk, routes={MARIE_PHONE: phone.endpoint})
     await home(hass, running.api.base, relay)
     statuses: list[str] = []

@@ -288,7 +288,7 @@ def _site(secret: str | None = None, contacts: int = 1) -> Site:
         language=Language.FR,
         formula=Formula.A_LA_CARTE,
         contacts=tuple(
-            Contact(id=name, name=name.upper(), phone=NUMBERS[n], code_hash=code_hash("4321"))
+            Contact(id=name, name=name.upper(), phone=NUMBERS[n], ack_code_hash=code_hash("4321"))
             for n, name in enumerate("abc"[:contacts])
         ),
         callback_url="https://ha.example/api/webhook/hook-id" if secret else None,

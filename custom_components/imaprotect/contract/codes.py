@@ -14,7 +14,11 @@ import hmac
 import secrets
 
 MIN_CODE_LENGTH = 4
+"""Keypad codes: 4 digits give 10 000 combinations, EN 50131-1 grade 2's minimum."""
 MAX_CODE_LENGTH = 8
+MIN_PHONE_CODE_LENGTH = 6
+"""A contact's phone code: its hash leaves Home Assistant, so at least 10**6 combinations
+(not starting with 9, the SOS key: 900 000), and it is never the keypad code."""
 DEFAULT_ITERATIONS = 120_000
 ALGORITHM = "pbkdf2_sha256"
 SALT_BYTES = 16
@@ -36,6 +40,11 @@ class CodeHash:
 def is_valid_code(code: str) -> bool:
     """Whether ``code`` is 4 to 8 ASCII digits (what a keypad or a phone can type)."""
     return MIN_CODE_LENGTH <= len(code) <= MAX_CODE_LENGTH and code.isascii() and code.isdigit()
+
+
+def is_valid_phone_code(code: str) -> bool:
+    """Whether ``code`` can be a contact's phone code: 6 to 8 digits, not starting with 9."""
+    return is_valid_code(code) and len(code) >= MIN_PHONE_CODE_LENGTH and not code.startswith("9")
 
 
 def _b64(data: bytes) -> str:

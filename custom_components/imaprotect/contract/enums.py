@@ -15,6 +15,7 @@ __all__ = [
     "Formula",
     "Language",
     "Outcome",
+    "Reason",
 ]
 
 
@@ -45,18 +46,25 @@ class Language(StrEnum):
 
 
 class AlertStatus(StrEnum):
-    """An alert's life on the voice server: calling, then exactly one final status."""
+    """An alert's life on the voice server: calling (or queued), then exactly one final status."""
 
+    QUEUED = "queued"  # accepted and kept, but nobody can be called now (see Reason)
     CALLING = "calling"
     ACKNOWLEDGED = "acknowledged"
     ESCALATED = "escalated"
     EXHAUSTED = "exhausted"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # nobody could be called before the alert's maximum age (see Reason)
 
     @property
     def terminal(self) -> bool:
         """Whether nobody will be called any more for this alert."""
-        return self is not AlertStatus.CALLING
+        return self not in (AlertStatus.QUEUED, AlertStatus.CALLING)
+
+    @property
+    def unanswered(self) -> bool:
+        """Final without anybody having taken the alert: the fallback notifiers must say it."""
+        return self in (AlertStatus.EXHAUSTED, AlertStatus.EXPIRED)
 
 
 TERMINAL_STATUSES: frozenset[AlertStatus] = frozenset(s for s in AlertStatus if s.terminal)
@@ -83,3 +91,14 @@ class CallbackEvent(StrEnum):
     ALERT_STATUS = "alert_status"  # the alert's status changed
     ATTEMPT_STARTED = "attempt_started"  # a call to a contact began
     ATTEMPT_ENDED = "attempt_ended"  # that call ended (its outcome is set)
+    CODE_REJECTED = "code_rejected"  # a contact typed a wrong code (``wrong_codes`` counts them)
+
+
+class Reason(StrEnum):
+    """Why an alert is queued or expired: what the voice server could not do."""
+
+    ASTERISK_UNAVAILABLE = "asterisk_unavailable"  # no ARI connection
+    TRUNK_UNAVAILABLE = (
+        "trunk_unavailable"  # calls fail for infrastructure causes (Q.850 0, 3, 27…)
+    )
+    TOO_OLD = "too_old"  # older than the server's maximum alert age

@@ -6,6 +6,7 @@ __all__ = [
     "ALERT_ID_PATTERN",
     "CONTACT_ID_PATTERN",
     "MAX_BODY_BYTES",
+    "MAX_CALLBACK_SECRET",
     "MAX_CALL_POSITION",
     "MAX_CONTACTS",
     "MAX_EMAIL",
@@ -21,10 +22,12 @@ __all__ = [
     "SITE_ID_PATTERN",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The wire format's version. 1 was the hand-written contract (no ``/api/v1/info``); 2 adds the
-handshake and the shared models. Raise it with every change of a model, enum or rule below."""
-MIN_SUPPORTED_SCHEMA_VERSION = 2
+handshake and the shared models; 3 the ``queued`` and ``expired`` statuses with their reason, the
+``code_rejected`` callback and a contact's own phone code (``ack_code_hash``, no longer the keypad
+code's hash). Raise it with every change of a model, enum or rule below."""
+MIN_SUPPORTED_SCHEMA_VERSION = 3
 """The oldest client schema the server still serves."""
 
 MAX_NAME = 100
@@ -39,6 +42,7 @@ MAX_PHONE = 40
 MAX_STATION = 200
 MAX_URL = 2000
 MIN_CALLBACK_SECRET = 32
+MAX_CALLBACK_SECRET = 256
 MAX_PHOTOS = 5
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 MAX_BODY_BYTES = 16 * 1024 * 1024

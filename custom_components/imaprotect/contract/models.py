@@ -107,14 +107,16 @@ class _Model(BaseModel):
 
 
 class Contact(_Model):
-    """One person to call, in the site's call order; only a hash of their code travels."""
+    """One person to call, in the site's call order; only a hash of their phone code travels."""
 
     id: ContactId
     name: Name
     phone: str = Field(repr=False, description="E.164 after validation; allowed regions only")
     email: str | None = Field(default=None, repr=False)
-    code_hash: str = Field(
-        repr=False, description="pbkdf2_sha256$<iterations>$<salt b64>$<digest b64>"
+    ack_code_hash: str = Field(
+        repr=False,
+        description="the contact's own phone code (never the keypad code), hashed:"
+        " pbkdf2_sha256$<iterations>$<salt b64>$<digest b64>",
     )
 
     @field_validator("phone")
@@ -146,7 +148,7 @@ class Contact(_Model):
                 {"contact": info.data.get("id", "?"), "reason": str(err)},
             ) from None
 
-    @field_validator("code_hash")
+    @field_validator("ack_code_hash")
     @classmethod
     def _code_hash(cls, value: str, info: ValidationInfo) -> str:
         if _stored(info):
