@@ -48,9 +48,15 @@ class VoiceServerAuthError(VoiceServerError):
 class VoiceServerRejectedError(VoiceServerError):
     """The voice server refused the request itself (4xx): sending it again will not help."""
 
-    def __init__(self, message: str, detail: str) -> None:
+    def __init__(self, message: str, detail: str, status: int = 0) -> None:
         super().__init__(message)
         self.detail = detail
+        self.status = status
+
+    @property
+    def not_found(self) -> bool:
+        """A 404: the server does not know the site or the alert (lost, or its DB restored)."""
+        return self.status == 404
 
 
 class VoiceServerSchemaError(VoiceServerError):
@@ -136,9 +142,9 @@ def _refusal(method: str, path: str, status: int, raw: bytes) -> VoiceServerErro
     try:
         error = ErrorBody.model_validate_json(raw)
     except ValidationError:
-        return VoiceServerRejectedError(f"{method} {path}: HTTP {status}", f"HTTP {status}")
+        return VoiceServerRejectedError(f"{method} {path}: HTTP {status}", f"HTTP {status}", status)
     if error.error == ErrorCode.SCHEMA_MISMATCH:
         return VoiceServerSchemaError("?")
     return VoiceServerRejectedError(
-        f"{method} {path}: HTTP {status}", error.field or error.error or f"HTTP {status}"
+        f"{method} {path}: HTTP {status}", error.field or error.error or f"HTTP {status}", status
     )
