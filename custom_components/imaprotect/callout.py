@@ -377,6 +377,8 @@ class CallOut:
         person = view.acknowledged_by or view.current_contact
         if who is None and person is not None:
             who = person.name
+        if who is None and (self.alert.alert_id, self.alert.status) == (view.alert_id, view.status):
+            return  # nothing new: keep whom the callbacks named
         await self._async_report(view.alert_id, view.status, who)
 
     def _alarm_text(self, body: AlertIn) -> str:

@@ -87,16 +87,20 @@ class VoiceClient:
             async with self._session.request(
                 method, f"{self._url}{path}", json=json, headers=self._headers, timeout=TIMEOUT
             ) as response:
-                raw = await response.read()
-                if response.status == 401:
-                    raise VoiceServerAuthError
-                if 400 <= response.status < 500:
-                    raise _refusal(method, path, response.status, raw)
-                if response.status >= 500:
-                    raise VoiceServerError(f"{method} {path}: HTTP {response.status}")
-                return answer.model_validate_json(raw or b"{}")
-        except (aiohttp.ClientError, TimeoutError) as err:
+                status, raw = response.status, await response.read()
+        except Exception as err:
+            # Whatever fails on the way (connection, DNS, a closed session), the caller must see
+            # a VoiceServerError: the alert is then kept, retried and told to the notifiers; any
+            # other exception would end the retries silently.
             raise VoiceServerError(f"{method} {path}: {type(err).__name__}") from err
+        if status == 401:
+            raise VoiceServerAuthError
+        if 400 <= status < 500:
+            raise _refusal(method, path, status, raw)
+        if status >= 500:
+            raise VoiceServerError(f"{method} {path}: HTTP {status}")
+        try:
+            return answer.model_validate_json(raw or b"{}")
         except ValidationError as err:
             raise VoiceServerError(f"{method} {path}: unexpected answer") from err
 
