@@ -1,4 +1,4 @@
-"""Zones (armed, in alarm) and detectors (mirrored state, fault, tamper, low battery).
+"""Zones (armed, in alarm), detectors (mirrored state, fault, tamper, low battery), voice server.
 
 Each sensor is a row of a description table: what it is called, its class, and the one function
 that reads its value. A zone's sensors read the engine; a detector's read the engine too, except
@@ -21,9 +21,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import SUBENTRY_ZONE
 from .core import AlarmEngine, DetectorType
-from .entity import DetectorEntity, ImaProtectEntity, subentry_device
+from .entity import DetectorEntity, ImaProtectEntity, home_device, subentry_device
 from .home_config import DetectorWiring
 from .panel import HomePanel, ImaProtectConfigEntry
+from .supervision import Supervisor, VoiceHealth, signal_voice_health
 
 PARALLEL_UPDATES = 0
 
@@ -125,8 +126,10 @@ async def async_setup_entry(
     entry: ImaProtectConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add each zone's and each detector's binary sensors, grouped by subentry."""
+    """Add the zones' and detectors' binary sensors (by subentry), and the voice server's."""
     panel = entry.runtime_data
+    if (supervisor := panel.callout.supervisor) is not None:
+        async_add_entities([VoiceServerBinarySensor(panel, supervisor)])
     for subentry in entry.get_subentries_of_type(SUBENTRY_ZONE):
         async_add_entities(
             [ZoneBinarySensor(panel, subentry, description) for description in ZONE_SENSORS],
@@ -192,3 +195,30 @@ class DetectorBinarySensor(DetectorEntity, BinarySensorEntity):
         return self.entity_description.value_fn(
             self.panel.engine, self.detector_id, self.source_state()
         )
+
+
+class VoiceServerBinarySensor(ImaProtectEntity, BinarySensorEntity):
+    """Whether the voice server can phone now (reachable and not degraded), read every minute.
+
+    A diagnostic of the alarm transmission path (EN 50136): off means alarms also go to the
+    fallback notifiers, and a repair says why.
+    """
+
+    _attr_translation_key = "voice_server"
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, panel: HomePanel, supervisor: Supervisor) -> None:
+        super().__init__(panel, "voice_server", home_device(panel))
+        self._supervisor = supervisor
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self._listen(signal_voice_health(self.panel.entry.entry_id), self._async_panel_updated)
+
+    @property
+    @override
+    def is_on(self) -> bool | None:
+        health = self._supervisor.health
+        return None if health is None else health is VoiceHealth.OK

@@ -1,58 +1,51 @@
 """The home's call-out: alerts go to the voice server (INFO Alertes), or to notifiers without one.
 
-Home Assistant stays a thin client: it keeps the site's instructions in sync (contacts are the
-people with a phone and a place in the call order; only their code hashes travel), starts an
-alert when the panel triggers, cancels it on disarm, and follows the signed status callbacks.
+Home Assistant stays a thin client: it keeps the site's instructions in sync (``instructions``),
+starts an alert when the panel triggers, cancels it on disarm, and follows the signed status
+callbacks (``alert_callbacks``). Alerts and cancels wait in a persisted queue until the server has
+them (``delivery``), the server's health is watched (``supervision``), and whenever the phones may
+not carry an alarm the fallback notifiers do (``fallback``): no server, a server down or degraded,
+an alert ``queued``, ``exhausted`` or ``expired``.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
 from enum import StrEnum
-from functools import partial
+from ipaddress import ip_address
 import logging
-import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 import uuid
 
-from aiohttp import web
-from homeassistant.components import persistent_notification, webhook
-from homeassistant.const import CONF_NAME
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.components import webhook
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from pydantic import ValidationError
 
+from .alert_callbacks import CallbackReceiver
 from .const import (
-    CONF_CALL_POSITION,
     CONF_CALLBACK_SECRET,
-    CONF_EMAIL,
-    CONF_FORMULA,
-    CONF_NOTIFY_ENTITIES,
-    CONF_PHONE,
-    CONF_PHONE_CODE_HASH,
-    CONF_STATION,
     CONF_VOICE_TOKEN,
     CONF_VOICE_URL,
     CONF_WEBHOOK_ID,
     DOMAIN,
     EVENT_ALERT,
+    EVENT_PHONE_CODE_REJECTED,
     STORAGE_VERSION,
-    SUBENTRY_PERSON,
 )
-from .contract.emails import EmailError, normalise_email
-from .contract.enums import AlertKind, AlertStatus, CallbackEvent, Formula, Language
-from .contract.models import AlertIn, Callback, Contact, Site
+from .contract.enums import TERMINAL_STATUSES, AlertKind, AlertStatus, CallbackEvent
+from .contract.models import AlertIn, AlertView, Callback, Site
 from .contract.phones import DEFAULT_REGIONS
-from .contract.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from .contract.text import clean_name
+from .delivery import DeliveryQueue, OpenAlert
+from .fallback import alarm_text, async_notify
+from .instructions import build_site, contacts, without_phone_code
+from .supervision import ISSUE_UNREACHABLE, Supervisor
 from .texts import text
 from .voice_client import (
     VoiceClient,
@@ -63,9 +56,9 @@ from .voice_client import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine
+    from datetime import datetime
 
-    from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+    from homeassistant.config_entries import ConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -81,17 +74,31 @@ ALERT_STATUSES: tuple[str, ...] = tuple(
     str(status) for status in (LocalStatus.IDLE, *AlertStatus, LocalStatus.FAILED)
 )
 """Every state of the home's *Alert* sensor."""
-ISSUE_UNREACHABLE = "voice_server_unreachable"
+FALLBACK_STATUSES = frozenset({AlertStatus.QUEUED, AlertStatus.EXHAUSTED, AlertStatus.EXPIRED})
+"""Statuses that the fallback notifiers repeat: nobody is being, or was, reached by phone."""
 ISSUE_REJECTED = "voice_server_rejected"
 ISSUE_SCHEMA = "voice_server_schema"
 ISSUE_PHONE_CODE = "phone_code_missing"
-RETRY_DELAYS = (5, 15, 30, 60, 120, 300)  # seconds between tries of an alert or a cancel
-MAX_OPEN = 10  # alerts remembered for cancelling and for their callbacks
+ISSUE_INSECURE = "voice_server_insecure"
 
 
 def signal_alert(entry_id: str) -> str:
     """Dispatcher signal telling the alert sensor that the alert changed."""
     return f"{DOMAIN}_{entry_id}_alert"
+
+
+def plain_http_off_loopback(url: str) -> bool:
+    """Whether the token, code hashes and phones would cross a network in clear."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = parts.hostname or ""
+    if host == "localhost":
+        return False
+    try:
+        return not ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return True
 
 
 @dataclass(slots=True)
@@ -139,10 +146,13 @@ class CallOut:
         )
         self._synced = False
         self._regions: tuple[str, ...] = DEFAULT_REGIONS  # the server's, once it has said
-        self._lock = asyncio.Lock()
         self._episode: set[str] = set()  # alert kinds already raised in this alarm
-        self._open: list[str] = []  # alerts the voice server may still be calling for
-        self._timers: list[CALLBACK_TYPE] = []
+        self.queue: DeliveryQueue | None = None
+        self.supervisor: Supervisor | None = None
+        if self._client is not None:
+            self.queue = DeliveryQueue(hass, entry, self._client, self)
+            self.supervisor = Supervisor(hass, entry, self._client, self.queue.async_retry_now)
+        self._receiver = CallbackReceiver(entry.data.get(CONF_CALLBACK_SECRET, ""), self)
 
     @property
     def allowed_regions(self) -> tuple[str, ...]:
@@ -155,111 +165,77 @@ class CallOut:
         return self.entry.entry_id
 
     async def async_start(self) -> None:
-        """Restore the last alert and listen for callbacks (before any alarm is published)."""
+        """Restore the last alert and the queue, and listen for callbacks (before any alarm)."""
         stored = await self._store.async_load()
         if stored is not None:
             known = {f.name for f in fields(Alert)}
             self.alert = Alert(**{k: v for k, v in stored.get("alert", {}).items() if k in known})
             self._episode = set(stored.get("episode", ()))
-            self._open = list(stored.get("open", ()))
+            if self.queue is not None:
+                self.queue.load(stored)
+            self._receiver.load(stored)
         if (webhook_id := self.entry.data.get(CONF_WEBHOOK_ID)) is not None:
             webhook.async_register(
                 self.hass,
                 DOMAIN,
                 f"imaprotect {self.entry.title}",
                 webhook_id,
-                self._async_handle_callback,
+                self._receiver.async_handle,
                 local_only=True,
                 allowed_methods=["POST"],
             )
+        self._report_insecure_url()
 
     @callback
     def async_sync_later(self) -> None:
-        """Send the site's instructions without holding up the home's start."""
+        """Send the instructions, then what the queue holds, without holding up the start."""
         if self._client is not None:
-            self.entry.async_create_task(self.hass, self.async_sync_site(), "imaprotect site sync")
+            self.entry.async_create_task(self.hass, self._async_resume(), "imaprotect site sync")
+
+    async def _async_resume(self) -> None:
+        await self.async_sync_site()
+        if self.supervisor is not None:
+            self.supervisor.async_start()
+        if self.queue is not None:
+            await self.queue.async_drain()  # also reads what the server did while we were away
 
     async def async_stop(self) -> None:
-        """Stop listening for callbacks and retrying."""
+        """Stop listening for callbacks, retrying and watching; the queue stays in the store."""
         if (webhook_id := self.entry.data.get(CONF_WEBHOOK_ID)) is not None:
             webhook.async_unregister(self.hass, webhook_id)
-        for cancel in self._timers:
-            cancel()
-        self._timers.clear()
-        await self._async_save()
+        if self.queue is not None:
+            self.queue.stop()
+        if self.supervisor is not None:
+            self.supervisor.async_stop()
+        await self.async_save()
 
     # ------------------------------------------------------------------ instructions
 
-    def _contacts(self) -> list[ConfigSubentry]:
-        """People with a phone, a code and a place in the call order, in that order."""
-        people = [
-            s
-            for s in self.entry.get_subentries_of_type(SUBENTRY_PERSON)
-            if s.data.get(CONF_PHONE)
-            and s.data.get(CONF_CALL_POSITION)
-            and s.data.get(CONF_PHONE_CODE_HASH)
-        ]
-        return sorted(people, key=lambda s: int(s.data[CONF_CALL_POSITION]))
-
-    def _contact(self, person: ConfigSubentry) -> Contact | None:
-        """A person as the contract's contact; None (and a warning) if the rules refuse them.
-
-        Names are sanitised, never refused. An e-mail address the rules refuse (saved by an older
-        version) is left out rather than losing the calls; a phone the server's regions refuse
-        leaves the person out, and the repair names them.
-        """
-        email: str | None = person.data.get(CONF_EMAIL)
-        if email is not None:
-            try:
-                email = normalise_email(email)
-            except EmailError:
-                _LOGGER.warning("%s: e-mail address refused, no e-mails to them", person.title)
-                email = None
-        try:
-            return Contact.model_validate(
-                {
-                    "id": person.subentry_id,
-                    "name": clean_name(person.title) or person.subentry_id,
-                    "phone": person.data[CONF_PHONE],
-                    "email": email,
-                    "ack_code_hash": person.data[CONF_PHONE_CODE_HASH],
-                },
-                context={"allowed_regions": self._regions},
-            )
-        except ValidationError as err:
-            fields_refused = ", ".join(str(e["loc"][0]) for e in err.errors())
-            _LOGGER.warning("%s cannot be called: %s refused", person.title, fields_refused)
-            return None
-
     def site(self) -> Site:
         """The site's instructions for the voice server (code hashes, never codes)."""
-        callback_url: str | None = None
-        if (webhook_id := self.entry.data.get(CONF_WEBHOOK_ID)) is not None:
-            try:
-                callback_url = webhook.async_generate_url(
-                    self.hass, webhook_id, allow_external=False, prefer_external=False
-                )
-            except NoURLAvailableError:
-                _LOGGER.warning("No internal URL: %s gets no call-out callbacks", self.entry.title)
-        contacts = [c for s in self._contacts() if (c := self._contact(s)) is not None]
-        return Site(
-            name=clean_name(self.entry.data.get(CONF_NAME, self.entry.title)) or self.site_id,
-            language=Language.FR if self.hass.config.language.startswith("fr") else Language.EN,
-            formula=Formula(self.entry.data[CONF_FORMULA]),
-            contacts=tuple(contacts),
-            station=self.entry.data.get(CONF_STATION) or None,
-            callback_url=callback_url,
-            callback_secret=self.entry.data.get(CONF_CALLBACK_SECRET) if callback_url else None,
+        return build_site(self.hass, self.entry, self._regions)
+
+    def _report_insecure_url(self) -> None:
+        """Plain HTTP off this machine: the token, hashes and phones travel in clear; say so."""
+        issue_id = f"{ISSUE_INSECURE}_{self.entry.entry_id}"
+        url = self.entry.data.get(CONF_VOICE_URL)
+        if self._client is None or not url or not plain_http_off_loopback(url):
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_INSECURE,
+            translation_placeholders={"home": self.entry.title},
         )
 
     @callback
     def _report_missing_phone_codes(self) -> None:
         """People in the call order without a phone code (set before 0.2) are not phoned: say so."""
-        names = [
-            s.title
-            for s in self.entry.get_subentries_of_type(SUBENTRY_PERSON)
-            if s.data.get(CONF_CALL_POSITION) and not s.data.get(CONF_PHONE_CODE_HASH)
-        ]
+        names = without_phone_code(self.entry)
         issue_id = f"{ISSUE_PHONE_CODE}_{self.entry.entry_id}"
         if not names or self._client is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
@@ -277,7 +253,7 @@ class CallOut:
     async def async_sync_site(self) -> bool:
         """Check the server's schema, send the instructions; False when nobody can be called."""
         self._report_missing_phone_codes()
-        if self._client is None or not self._contacts():
+        if self._client is None or not contacts(self.entry):
             return False
         try:
             info = await self._client.async_check()
@@ -285,17 +261,23 @@ class CallOut:
             site = self.site()
             await self._client.async_put_site(self.site_id, site)
         except VoiceServerError as err:
-            self._report(err)
+            self.report(err)
             return False
         except ValidationError as err:  # nobody left to call, or a station the rules refuse
             detail = ".".join(str(part) for part in err.errors()[0]["loc"])
-            self._report(VoiceServerRejectedError("site refused here", detail))
+            self.report(VoiceServerRejectedError("site refused here", detail))
             return False
         self._synced = True
-        self._clear_reports()
+        self.clear_reports()
         return True
 
-    def _report(self, err: VoiceServerError) -> None:
+    async def async_ensure_site(self, *, again: bool) -> bool:
+        """The site is on the server, sent (again) first if needed."""
+        if again:
+            self._synced = False
+        return self._synced or await self.async_sync_site()
+
+    def report(self, err: VoiceServerError) -> None:
         """Tell the homeowner: a new token to give, or a repair (unreachable, refused)."""
         _LOGGER.warning("Voice server problem for %s: %s", self.entry.title, err)
         if isinstance(err, VoiceServerAuthError):
@@ -319,7 +301,8 @@ class CallOut:
             translation_placeholders=placeholders,
         )
 
-    def _clear_reports(self) -> None:
+    def clear_reports(self) -> None:
+        """The server took a request: its repairs are over."""
         for key in (ISSUE_UNREACHABLE, ISSUE_REJECTED, ISSUE_SCHEMA):
             ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry.entry_id}")
 
@@ -330,7 +313,7 @@ class CallOut:
         """The alarm is over (or disarmed): the next alarm starts new alerts."""
         if self._episode:
             self._episode.clear()
-            self.entry.async_create_task(self.hass, self._async_save(), "imaprotect save alert")
+            self.entry.async_create_task(self.hass, self.async_save(), "imaprotect save alert")
 
     async def async_raise(
         self, kind: str, detector: str | None, zone: str | None, at: datetime
@@ -339,12 +322,13 @@ class CallOut:
         if kind in self._episode:
             return
         self._episode.add(kind)
-        if self._client is None or not self._contacts():
-            await self._async_save()
-            await self._async_notify(kind, detector, zone, at)
+        if self.queue is None or self.supervisor is None or not contacts(self.entry):
+            await self.async_save()
+            await async_notify(
+                self.hass, self.entry, alarm_text(self.hass, kind, detector, zone, at)
+            )
             return
         alert_id = uuid.uuid4().hex
-        self._open = [*self._open[-(MAX_OPEN - 1) :], alert_id]
         # Recorded before sending: the first callback may arrive before the answer.
         await self._async_set(
             Alert(alert_id, AlertStatus.CALLING, kind, None, dt_util.utcnow().isoformat())
@@ -356,161 +340,133 @@ class CallOut:
             zone=clean_name(zone) or None if zone else None,
             occurred_at=at,
         )
-        await self._async_send(body, 0)
+        if not self.supervisor.can_call:  # down or degraded: the phones may not ring
+            await async_notify(
+                self.hass, self.entry, alarm_text(self.hass, kind, detector, zone, at)
+            )
+        await self.queue.async_add(body, notified=not self.supervisor.can_call)
 
-    async def _async_send(self, body: AlertIn, attempt: int) -> None:
-        """POST the alert (idempotent on its id); on failure notify at once and retry later."""
-        assert self._client is not None
-        alert_id = body.alert_id
-        async with self._lock:
-            if alert_id not in self._open:  # cancelled meanwhile
-                return
-            try:
-                if not self._synced and not await self.async_sync_site():
-                    raise VoiceServerError("site not synced")  # noqa: TRY301
-                await self._client.async_post_alert(self.site_id, body)
-            except VoiceServerError as err:
-                self._report(err)
-                if attempt == 0:
-                    await self._async_status(alert_id, LocalStatus.FAILED, None)
-                    await self._async_notify(body.kind, body.detector, body.zone, dt_util.utcnow())
-                if attempt < len(RETRY_DELAYS) and not isinstance(err, VoiceServerRejectedError):
-                    self._later(RETRY_DELAYS[attempt], partial(self._async_send, body, attempt + 1))
-                return
-        self._clear_reports()
+    async def async_cancel(self, by: str | None) -> None:
+        """The home was disarmed: stop every call; kept and retried until the server has it."""
+        self.async_end_episode()
+        if self.queue is None:
+            return
+        if self.alert.alert_id is not None and self.alert.alert_id in self.queue.open:
+            await self._async_status(self.alert.alert_id, AlertStatus.CANCELLED, by)
+        await self.queue.async_cancel(clean_name(by or "") or None)
+
+    # ------------------------------------------------------------------ the queue's hooks
+
+    async def async_delivered(self, alert_id: str) -> None:
+        """The server has the alert: a failed status is over."""
         if self.alert.alert_id == alert_id and self.alert.status == LocalStatus.FAILED:
             await self._async_status(alert_id, AlertStatus.CALLING, None)
 
-    def _later(self, delay: float, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run ``job()`` in ``delay`` seconds, unless the home stops first."""
+    async def async_undelivered(self, item: OpenAlert, err: VoiceServerError) -> None:
+        """The alert could not be sent: the sensor says so, the notifiers say it once."""
+        if item.body is None:
+            return
+        await self._async_status(item.body.alert_id, LocalStatus.FAILED, None)
+        if not item.notified:
+            item.notified = True
+            await async_notify(self.hass, self.entry, self._alarm_text(item.body))
 
-        @callback
-        def run(_now: datetime) -> None:
-            self._timers.remove(cancel)
-            self.entry.async_create_task(self.hass, job(), "imaprotect call-out retry")
+    async def async_seen(self, view: AlertView) -> None:
+        """What the server did while Home Assistant was away (the callbacks were lost)."""
+        who = view.cancelled_by if view.status is AlertStatus.CANCELLED else None
+        person = view.acknowledged_by or view.current_contact
+        if who is None and person is not None:
+            who = person.name
+        if who is None and (self.alert.alert_id, self.alert.status) == (view.alert_id, view.status):
+            return  # nothing new: keep whom the callbacks named
+        await self._async_report(view.alert_id, view.status, who)
 
-        cancel = async_call_later(self.hass, delay, run)
-        self._timers.append(cancel)
+    def _alarm_text(self, body: AlertIn) -> str:
+        return alarm_text(self.hass, body.kind, body.detector, body.zone, body.occurred_at)
 
-    async def _async_notify(
-        self, kind: str, detector: str | None, zone: str | None, at: datetime
-    ) -> None:
-        """Without a (reachable) voice server: a persistent notification and the notifiers."""
-        title = text(self.hass, "notify_title", home=self.entry.title)
-        message = text(
-            self.hass,
-            f"alarm_{kind}" if detector else "alarm_manual",
-            detector=detector,
-            zone=zone,
-        ) + text(self.hass, "notify_time", time=dt_util.as_local(at).strftime("%H:%M"))
-        persistent_notification.async_create(
-            self.hass, message, title=title, notification_id=f"{DOMAIN}_{self.entry.entry_id}"
+    # ------------------------------------------------------------------ callbacks
+
+    def knows(self, alert_id: str) -> bool:
+        """Whether callbacks about this alert concern the home."""
+        return alert_id == self.alert.alert_id or (
+            self.queue is not None and self.queue.knows(alert_id)
         )
-        if targets := self.entry.data.get(CONF_NOTIFY_ENTITIES):
-            await self.hass.services.async_call(
-                "notify",
-                "send_message",
-                {"entity_id": targets, "title": title, "message": message},
-                blocking=False,
-            )
 
-    async def async_cancel(self, by: str | None, attempt: int = 0) -> None:
-        """The home was disarmed: stop every call; retried until the server has heard it."""
-        self.async_end_episode()
-        if self._client is None:
-            return
-        async with self._lock:
-            if attempt == 0 and self.alert.alert_id in self._open:
-                await self._async_status(self.alert.alert_id, AlertStatus.CANCELLED, by)
-            for alert_id in list(self._open):
-                try:
-                    await self._client.async_cancel_alert(alert_id, clean_name(by or "") or None)
-                except VoiceServerRejectedError:
-                    pass  # never reached the server (404): nothing to stop
-                except VoiceServerError as err:
-                    self._report(err)
-                    if attempt < len(RETRY_DELAYS):
-                        self._later(
-                            RETRY_DELAYS[attempt], partial(self.async_cancel, by, attempt + 1)
-                        )
-                    await self._async_save()
-                    return
-                self._open.remove(alert_id)
-            await self._async_save()
+    async def async_apply(self, payload: Callback) -> None:
+        """A genuine, new callback from the voice server."""
+        alert_id, status = payload.alert_id, payload.status
+        name = payload.contact.name if payload.contact is not None else None
+        match payload.event:
+            case CallbackEvent.ATTEMPT_STARTED if status is AlertStatus.CALLING:
+                await self._async_report(alert_id, AlertStatus.CALLING, name)
+            case CallbackEvent.ALERT_STATUS:
+                who = payload.cancelled_by if status is AlertStatus.CANCELLED else name
+                if status is AlertStatus.CANCELLED and self.alert.status == AlertStatus.CANCELLED:
+                    who = self.alert.contact  # keep who disarmed at home
+                await self._async_report(alert_id, status, who)
+            case CallbackEvent.CODE_REJECTED:
+                self._fire(
+                    EVENT_PHONE_CODE_REJECTED,
+                    {"alert_id": alert_id, "contact": name, "at": payload.at},
+                )
+            case _:
+                if status.terminal and self.queue is not None:
+                    self.queue.finished(alert_id)
+        await self.async_save()
 
-    async def _async_status(self, alert_id: str, status: str, contact: str | None) -> None:
-        """Record a status change of the current alert, and say it on the bus (logbook)."""
+    async def _async_report(self, alert_id: str, status: AlertStatus, who: str | None) -> None:
+        """A status the server reported: on the sensor, and to the notifiers when nobody answers."""
+        item = self.queue.open.get(alert_id) if self.queue is not None else None
+        if await self._async_status(alert_id, status, who) and status in FALLBACK_STATUSES:
+            body = item.body if item is not None else None
+            message = self._alarm_text(body) + " — " if body is not None else ""
+            await async_notify(self.hass, self.entry, message + text(self.hass, f"alert_{status}"))
+        if status.terminal and self.queue is not None:
+            self.queue.finished(alert_id)
+
+    async def _async_status(self, alert_id: str, status: str, contact: str | None) -> bool:
+        """Record a status change of the current alert and say it on the bus; True if it changed.
+
+        A final status stays final: an old or reordered callback never puts it back to calling.
+        """
         if self.alert.alert_id != alert_id:
-            return
+            return False
         if (self.alert.status, self.alert.contact) == (status, contact):
-            return
+            return False
+        if self.alert.status in TERMINAL_STATUSES and status not in TERMINAL_STATUSES:
+            return False
         await self._async_set(
             Alert(alert_id, status, self.alert.kind, contact, dt_util.utcnow().isoformat())
         )
-        self._fire_status()
+        self._fire(
+            EVENT_ALERT,
+            {
+                "alert_id": alert_id,
+                "status": status,
+                "contact": contact,
+                "at": self.alert.changed_at,
+            },
+        )
+        return True
 
     async def _async_set(self, alert: Alert) -> None:
         self.alert = alert
         async_dispatcher_send(self.hass, signal_alert(self.entry.entry_id))
-        await self._async_save()
+        await self.async_save()
 
-    async def _async_save(self) -> None:
-        await self._store.async_save(
-            {"alert": asdict(self.alert), "episode": sorted(self._episode), "open": self._open}
-        )
+    async def async_save(self) -> None:
+        """Write the last alert, the episode, the queue and the deliveries taken."""
+        data: dict[str, Any] = {
+            "alert": asdict(self.alert),
+            "episode": sorted(self._episode),
+            "deliveries": self._receiver.stored(),
+        }
+        if self.queue is not None:
+            data |= self.queue.stored()
+        await self._store.async_save(data)
 
-    # ------------------------------------------------------------------ callbacks
-
-    async def _async_handle_callback(
-        self, hass: HomeAssistant, webhook_id: str, request: web.Request
-    ) -> web.Response:
-        """A signed status change from the voice server."""
-        body = await request.read()
-        secret = self.entry.data.get(CONF_CALLBACK_SECRET, "")
-        if not secret or not verify(
-            secret,
-            request.headers.get(TIMESTAMP_HEADER, ""),
-            body,
-            request.headers.get(SIGNATURE_HEADER, ""),
-            now=time.time(),
-        ):
-            _LOGGER.warning("Refused a call-out callback with a bad or stale signature")
-            return web.json_response({"error": "bad_signature"}, status=401)
-        try:
-            payload = Callback.model_validate_json(body)
-        except ValidationError as err:
-            first = err.errors()[0]
-            if first["loc"] == ("event",) and first["type"] == "enum":
-                return web.json_response({"ignored": "unknown event"}, status=200)
-            field = ".".join(str(part) for part in first["loc"])
-            return web.json_response({"error": "malformed", "field": field}, status=400)
-        alert_id, status = payload.alert_id, payload.status
-        name = payload.contact.name if payload.contact is not None else None
-        if alert_id not in self._open and alert_id != self.alert.alert_id:
-            return web.json_response({"ignored": "unknown alert"}, status=200)
-        async with self._lock:
-            if status.terminal and alert_id in self._open:
-                self._open.remove(alert_id)
-            if payload.event is CallbackEvent.ATTEMPT_STARTED and status is AlertStatus.CALLING:
-                await self._async_status(alert_id, AlertStatus.CALLING, name)
-            elif payload.event is CallbackEvent.ALERT_STATUS:
-                who = payload.cancelled_by if status is AlertStatus.CANCELLED else name
-                if status is AlertStatus.CANCELLED and self.alert.status == AlertStatus.CANCELLED:
-                    who = self.alert.contact  # keep who disarmed at home
-                await self._async_status(alert_id, status, who)
-            await self._async_save()
-        return web.json_response({"ok": True})
-
-    def _fire_status(self) -> None:
-        """Record the alert's new status on the bus (and so in the logbook)."""
+    def _fire(self, event_type: str, data: dict[str, Any]) -> None:
+        """Record what happened on the bus (and so in the logbook)."""
         self.hass.bus.async_fire(
-            EVENT_ALERT,
-            {
-                "entry_id": self.entry.entry_id,
-                "home": self.entry.title,
-                "alert_id": self.alert.alert_id,
-                "status": self.alert.status,
-                "contact": self.alert.contact,
-                "at": self.alert.changed_at,
-            },
+            event_type, {"entry_id": self.entry.entry_id, "home": self.entry.title} | data
         )

@@ -87,6 +87,7 @@ EVENT_BADGE_REJECTED: Final = "imaprotect_badge_rejected"
 EVENT_ALARM: Final = "imaprotect_alarm"
 EVENT_FAULT: Final = "imaprotect_fault"
 EVENT_ALERT: Final = "imaprotect_alert"
+EVENT_PHONE_CODE_REJECTED: Final = "imaprotect_phone_code_rejected"  # typed on the phone
 
 STORAGE_VERSION: Final = 1
 SUPERVISION_WINDOW: Final = timedelta(minutes=5)

@@ -19,6 +19,7 @@ from .const import (
     EVENT_DISARMED,
     EVENT_FAULT,
     EVENT_LOCKED_OUT,
+    EVENT_PHONE_CODE_REJECTED,
 )
 from .texts import text as _text
 
@@ -33,6 +34,7 @@ EVENTS = (
     EVENT_ALARM,
     EVENT_FAULT,
     EVENT_ALERT,
+    EVENT_PHONE_CODE_REJECTED,
 )
 
 
@@ -77,6 +79,8 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
                 detector=data.get("detector"),
                 zone=data.get("zone"),
             )
+        case "imaprotect_phone_code_rejected":
+            return _text(hass, "phone_code_rejected", contact=data.get("contact") or person)
         case "imaprotect_alert":
             return _text(
                 hass, f"alert_{data.get('status')}", contact=data.get("contact"), time=_time(data)

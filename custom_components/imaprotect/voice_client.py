@@ -48,9 +48,15 @@ class VoiceServerAuthError(VoiceServerError):
 class VoiceServerRejectedError(VoiceServerError):
     """The voice server refused the request itself (4xx): sending it again will not help."""
 
-    def __init__(self, message: str, detail: str) -> None:
+    def __init__(self, message: str, detail: str, status: int = 0) -> None:
         super().__init__(message)
         self.detail = detail
+        self.status = status
+
+    @property
+    def not_found(self) -> bool:
+        """A 404: the server does not know the site or the alert (lost, or its DB restored)."""
+        return self.status == 404
 
 
 class VoiceServerSchemaError(VoiceServerError):
@@ -81,16 +87,20 @@ class VoiceClient:
             async with self._session.request(
                 method, f"{self._url}{path}", json=json, headers=self._headers, timeout=TIMEOUT
             ) as response:
-                raw = await response.read()
-                if response.status == 401:
-                    raise VoiceServerAuthError
-                if 400 <= response.status < 500:
-                    raise _refusal(method, path, response.status, raw)
-                if response.status >= 500:
-                    raise VoiceServerError(f"{method} {path}: HTTP {response.status}")
-                return answer.model_validate_json(raw or b"{}")
-        except (aiohttp.ClientError, TimeoutError) as err:
+                status, raw = response.status, await response.read()
+        except Exception as err:
+            # Whatever fails on the way (connection, DNS, a closed session), the caller must see
+            # a VoiceServerError: the alert is then kept, retried and told to the notifiers; any
+            # other exception would end the retries silently.
             raise VoiceServerError(f"{method} {path}: {type(err).__name__}") from err
+        if status == 401:
+            raise VoiceServerAuthError
+        if 400 <= status < 500:
+            raise _refusal(method, path, status, raw)
+        if status >= 500:
+            raise VoiceServerError(f"{method} {path}: HTTP {status}")
+        try:
+            return answer.model_validate_json(raw or b"{}")
         except ValidationError as err:
             raise VoiceServerError(f"{method} {path}: unexpected answer") from err
 
@@ -136,9 +146,9 @@ def _refusal(method: str, path: str, status: int, raw: bytes) -> VoiceServerErro
     try:
         error = ErrorBody.model_validate_json(raw)
     except ValidationError:
-        return VoiceServerRejectedError(f"{method} {path}: HTTP {status}", f"HTTP {status}")
+        return VoiceServerRejectedError(f"{method} {path}: HTTP {status}", f"HTTP {status}", status)
     if error.error == ErrorCode.SCHEMA_MISMATCH:
         return VoiceServerSchemaError("?")
     return VoiceServerRejectedError(
-        f"{method} {path}: HTTP {status}", error.field or error.error or f"HTTP {status}"
+        f"{method} {path}: HTTP {status}", error.field or error.error or f"HTTP {status}", status
     )

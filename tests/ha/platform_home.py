@@ -50,9 +50,9 @@ _GARDEN_DETECTOR = {
 }
 
 
-def snapshot_entry() -> MockConfigEntry:
+def snapshot_entry(**settings: Any) -> MockConfigEntry:
     """The shared test home with a fixed entry id, a camera detector and a call-out."""
-    base = home_entry(**_CALL_OUT)
+    base = home_entry(**_CALL_OUT, **settings)
     subentries: list[dict[str, Any]] = [
         {
             "subentry_type": s.subentry_type,
@@ -73,11 +73,13 @@ def snapshot_entry() -> MockConfigEntry:
     )
 
 
-async def setup_platform(hass: HomeAssistant, platform: Platform) -> MockConfigEntry:
+async def setup_platform(
+    hass: HomeAssistant, platform: Platform, **settings: Any
+) -> MockConfigEntry:
     """Set the home up with only one platform, as ``snapshot_platform`` wants."""
     set_sources(hass)
     hass.states.async_set(GARDEN, "off")
-    entry = snapshot_entry()
+    entry = snapshot_entry(**settings)
     entry.add_to_hass(hass)
     with patch("custom_components.imaprotect.PLATFORMS", [platform]):
         assert await hass.config_entries.async_setup(entry.entry_id)

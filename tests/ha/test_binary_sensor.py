@@ -11,9 +11,18 @@ from .platform_home import setup_platform
 
 
 async def test_binary_sensor_entities(
-    hass: HomeAssistant, entity_registry: er.EntityRegistry, snapshot: SnapshotAssertion
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    socket_enabled: None,
 ) -> None:
-    entry = await setup_platform(hass, Platform.BINARY_SENSOR)
+    """With a voice server where nobody listens: its connectivity diagnostic is off."""
+    entry = await setup_platform(
+        hass,
+        Platform.BINARY_SENSOR,
+        voice_url="http://127.0.0.1:9",
+        voice_token="voice-token-0123456789abcdef",
+    )
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
 
 

@@ -1,9 +1,6 @@
 """The home's call-out from Home Assistant's side: site sync, alert, cancel, signed callbacks.
 
-The voice server is stood in by a small aiohttp server on 127.0.0.1 that records what it is sent
-and can fail on demand; it validates every request with the contract's own models, so it accepts
-exactly what the real server accepts (the real server itself is exercised against the same client
-in tests/contract, and with Asterisk in tests/voice). Home Assistant talks to it over HTTP.
+The voice server is stood in by ``standin.StandIn``.
 """
 
 from collections.abc import AsyncIterator
@@ -12,26 +9,15 @@ import json
 import time
 from typing import Any
 
-from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import issue_registry as ir
-from pydantic import ValidationError
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
-    async_mock_service,
-)
+from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.imaprotect.contract import SCHEMA_VERSION, http
 from custom_components.imaprotect.contract.codes import verify_code
-from custom_components.imaprotect.contract.errors import refusal
-from custom_components.imaprotect.contract.models import AlertIn, CancelIn, ServerInfo, Site
-from custom_components.imaprotect.contract.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 from .conftest import (
     DOOR,
@@ -44,153 +30,26 @@ from .conftest import (
     home_entry,
     set_sources,
 )
-
-TOKEN = "voice-token-0123456789abcdef"
-SECRET = "callback-secret-0123456789abcdef0123456789"
-WEBHOOK_ID = "a" * 64
-AT = "2026-11-26T13:32:00+00:00"
-
-
-class StandIn:
-    """Records the requests a voice server would receive, and answers like one."""
-
-    def __init__(self) -> None:
-        self.sites: dict[str, dict[str, Any]] = {}
-        self.alerts: list[dict[str, Any]] = []
-        self.cancels: list[tuple[str, dict[str, Any]]] = []
-        self.url = ""
-        # Failure injection: how many of the next requests of a kind answer 503, and a 422.
-        self.unavailable = {"alert": 0, "cancel": 0}
-        self.reject_site: dict[str, str] | None = None
-
-    def _down(self, kind: str) -> bool:
-        if self.unavailable[kind] > 0:
-            self.unavailable[kind] -= 1
-            return True
-        return False
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_put(http.SITE, self._put_site)
-        app.router.add_post(http.ALERTS, self._post_alert)
-        app.router.add_post(http.ALERT_CANCEL, self._cancel)
-        app.router.add_get(http.INFO, self._info)
-        return app
-
-    @staticmethod
-    def _authorised(request: web.Request) -> None:
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            raise web.HTTPUnauthorized
-
-    async def _put_site(self, request: web.Request) -> web.Response:
-        self._authorised(request)
-        if self.reject_site is not None:
-            return web.json_response(self.reject_site, status=422)
-        raw = await request.read()
-        if (refused := _refused(Site, raw)) is not None:
-            return refused
-        site = request.match_info["site_id"]
-        self.sites[site] = json.loads(raw)
-        return web.json_response({"site_id": site, "contacts": len(self.sites[site]["contacts"])})
-
-    async def _post_alert(self, request: web.Request) -> web.Response:
-        self._authorised(request)
-        if self._down("alert"):
-            return web.json_response({"error": "unavailable"}, status=503)
-        raw = await request.read()
-        if (refused := _refused(AlertIn, raw)) is not None:
-            return refused
-        body = json.loads(raw)
-        self.alerts.append(body | {"site": request.match_info["site_id"]})
-        return web.json_response({"alert_id": body["alert_id"], "status": "calling"}, status=201)
-
-    async def _cancel(self, request: web.Request) -> web.Response:
-        self._authorised(request)
-        if self._down("cancel"):
-            return web.json_response({"error": "unavailable"}, status=503)
-        raw = await request.read()
-        if (refused := _refused(CancelIn, raw)) is not None:
-            return refused
-        alert_id = request.match_info["alert_id"]
-        self.cancels.append((alert_id, json.loads(raw)))
-        return web.json_response(
-            {
-                "alert_id": alert_id,
-                "site_id": "?",
-                "kind": "intrusion",
-                "status": "cancelled",
-                "created_at": "2026-01-01T00:00:00+00:00",
-            }
-        )
-
-    async def _info(self, request: web.Request) -> web.Response:
-        self._authorised(request)
-        info = ServerInfo(
-            schema_version=SCHEMA_VERSION,
-            min_schema_version=SCHEMA_VERSION,
-            version="stand-in",
-            allowed_regions=("FR",),
-        )
-        return web.json_response(text=info.model_dump_json())
-
-
-def _refused(model: type[Site | AlertIn | CancelIn], raw: bytes) -> web.Response | None:
-    """The real server's 4xx answer when the contract refuses ``raw``, else None."""
-    try:
-        model.model_validate_json(raw)
-    except ValidationError as err:
-        status, body = refusal(err)
-        return web.json_response(text=body.model_dump_json(), status=status)
-    return None
+from .standin import (
+    AT,
+    SECRET,
+    TOKEN,
+    WEBHOOK_ID,
+    StandIn,
+    disarm,
+    post_callback,
+    serve_stand_in,
+    setup_home,
+    signed,
+    tick,
+    trigger,
+)
 
 
 @pytest.fixture
 async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    server = StandIn()
-    runner = web.AppRunner(server.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.url = f"http://127.0.0.1:{port}"
-    yield server
-    await runner.cleanup()
-
-
-async def setup_home(hass: HomeAssistant, **settings: Any) -> MockConfigEntry:
-    await async_process_ha_core_config(hass, {"internal_url": "http://127.0.0.1:8123"})
-    set_sources(hass)
-    entry = home_entry(webhook_id=WEBHOOK_ID, callback_secret=SECRET, **settings)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
-
-
-async def trigger(hass: HomeAssistant) -> None:
-    await hass.services.async_call(
-        "alarm_control_panel", "alarm_trigger", {"entity_id": PANEL}, blocking=True
-    )
-    await hass.async_block_till_done()
-
-
-async def disarm(hass: HomeAssistant) -> None:
-    await hass.services.async_call(
-        "alarm_control_panel",
-        "alarm_disarm",
-        {"entity_id": PANEL, "code": MARIE_CODE},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
-
-
-def signed(body: bytes, *, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
-    timestamp = int(time.time()) if at is None else at
-    return {
-        TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: sign(secret, timestamp, body),
-        "Content-Type": "application/json",
-    }
+    async with serve_stand_in() as server:
+        yield server
 
 
 async def test_site_instructions_hold_contacts_in_order_and_no_clear_code(
@@ -379,21 +238,6 @@ async def test_home_flow_checks_the_voice_server(hass: HomeAssistant, stand_in: 
     assert result["data"]["voice_url"] == stand_in.url
     assert result["data"]["voice_token"] == TOKEN
     assert result["data"]["station"] == "+33123456789"
-
-
-async def post_callback(
-    hass_client_no_auth: ClientSessionGenerator, payload: dict[str, Any]
-) -> int:
-    client = await hass_client_no_auth()
-    body = json.dumps(payload).encode()
-    response = await client.post(f"/api/webhook/{WEBHOOK_ID}", data=body, headers=signed(body))
-    return response.status
-
-
-async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
 
 
 async def test_the_next_alarm_after_one_ended_is_not_lost(

@@ -1,0 +1,125 @@
+"""Home Assistant watches its voice server: a fault of the transmission path is never silent.
+
+EN 50136 wants a fault of the alarm transmission path reported. A voice server that is down, or
+``degraded`` (Asterisk away: it keeps alerts but cannot call), would otherwise only show when an
+alarm is lost. So ``/healthz`` is read every minute: the diagnostic connectivity sensor follows it,
+a translated repair says what is wrong, and while it is not ``ok`` each alarm also goes to the
+fallback notifiers. When it comes back, the delivery queue is drained at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+import logging
+from typing import TYPE_CHECKING
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+
+from .const import DOMAIN
+from .voice_client import VoiceClient, VoiceServerError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from homeassistant.config_entries import ConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+HEALTH_INTERVAL = timedelta(seconds=60)
+ISSUE_UNREACHABLE = "voice_server_unreachable"
+ISSUE_DEGRADED = "voice_server_degraded"
+
+
+class VoiceHealth(StrEnum):
+    """What the last ``/healthz`` said."""
+
+    OK = "ok"
+    DEGRADED = "degraded"  # it answers and keeps alerts, but cannot call (Asterisk away)
+    UNREACHABLE = "unreachable"
+
+
+def signal_voice_health(entry_id: str) -> str:
+    """Dispatcher signal telling the connectivity sensor that the voice server's health changed."""
+    return f"{DOMAIN}_{entry_id}_voice_health"
+
+
+class Supervisor:
+    """Reads the voice server's health every minute while the home runs."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: VoiceClient,
+        on_back: Callable[[], None],
+    ) -> None:
+        self.hass = hass
+        self.entry = entry
+        self._client = client
+        self._on_back = on_back
+        self.health: VoiceHealth | None = None  # None until the first answer
+        self._unsubscribe: CALLBACK_TYPE | None = None
+
+    @property
+    def can_call(self) -> bool:
+        """False once the server was found down or degraded (unknown counts as able)."""
+        return self.health in (None, VoiceHealth.OK)
+
+    @callback
+    def async_start(self) -> None:
+        """Check now, then every minute."""
+        self._unsubscribe = async_track_time_interval(self.hass, self._tick, HEALTH_INTERVAL)
+        self.entry.async_create_task(self.hass, self.async_check(), "imaprotect voice health")
+
+    @callback
+    def async_stop(self) -> None:
+        """The entry unloads."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    @callback
+    def _tick(self, _now: datetime) -> None:
+        self.entry.async_create_task(self.hass, self.async_check(), "imaprotect voice health")
+
+    async def async_check(self) -> VoiceHealth:
+        """Read ``/healthz`` once and say what changed."""
+        try:
+            answer = await self._client.async_health()
+        except VoiceServerError:
+            health = VoiceHealth.UNREACHABLE
+        else:
+            health = VoiceHealth(answer.status)
+        if health is self.health:
+            return health
+        before, self.health = self.health, health
+        if health is not VoiceHealth.OK:
+            _LOGGER.warning("The voice server of %s is %s", self.entry.title, health)
+        self._report(health)
+        async_dispatcher_send(self.hass, signal_voice_health(self.entry.entry_id))
+        if health is VoiceHealth.OK and before is not None:
+            self._on_back()
+        return health
+
+    def _report(self, health: VoiceHealth) -> None:
+        """One repair for the state the server is in; none while it is ok."""
+        wanted = {VoiceHealth.UNREACHABLE: ISSUE_UNREACHABLE, VoiceHealth.DEGRADED: ISSUE_DEGRADED}
+        for state, key in wanted.items():
+            issue_id = f"{key}_{self.entry.entry_id}"
+            if state is health:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.ERROR,
+                    translation_key=key,
+                    translation_placeholders={"home": self.entry.title},
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
