@@ -12,20 +12,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
-from ipaddress import ip_address
 import logging
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 import uuid
 
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from pydantic import ValidationError
 
 from .alert_callbacks import CallbackReceiver
 from .const import (
@@ -40,19 +36,17 @@ from .const import (
 )
 from .contract.enums import TERMINAL_STATUSES, AlertKind, AlertStatus, CallbackEvent
 from .contract.models import AlertIn, AlertView, Callback, Site
-from .contract.phones import DEFAULT_REGIONS
 from .contract.text import clean_name
 from .delivery import DeliveryQueue, OpenAlert
 from .fallback import alarm_text, async_notify
-from .instructions import build_site, contacts, without_phone_code
-from .supervision import ISSUE_UNREACHABLE, Supervisor
+from .instructions import contacts
+from .site_sync import SiteSync
+from .supervision import Supervisor
 from .texts import text
 from .voice_client import (
     VoiceClient,
-    VoiceServerAuthError,
     VoiceServerError,
     VoiceServerRejectedError,
-    VoiceServerSchemaError,
 )
 
 if TYPE_CHECKING:
@@ -76,29 +70,11 @@ ALERT_STATUSES: tuple[str, ...] = tuple(
 """Every state of the home's *Alert* sensor."""
 FALLBACK_STATUSES = frozenset({AlertStatus.QUEUED, AlertStatus.EXHAUSTED, AlertStatus.EXPIRED})
 """Statuses that the fallback notifiers repeat: nobody is being, or was, reached by phone."""
-ISSUE_REJECTED = "voice_server_rejected"
-ISSUE_SCHEMA = "voice_server_schema"
-ISSUE_PHONE_CODE = "phone_code_missing"
-ISSUE_INSECURE = "voice_server_insecure"
 
 
 def signal_alert(entry_id: str) -> str:
     """Dispatcher signal telling the alert sensor that the alert changed."""
     return f"{DOMAIN}_{entry_id}_alert"
-
-
-def plain_http_off_loopback(url: str) -> bool:
-    """Whether the token, code hashes and phones would cross a network in clear."""
-    parts = urlsplit(url)
-    if parts.scheme != "http":
-        return False
-    host = parts.hostname or ""
-    if host == "localhost":
-        return False
-    try:
-        return not ip_address(host).is_loopback
-    except ValueError:  # a host name: it may resolve anywhere
-        return True
 
 
 @dataclass(slots=True)
@@ -144,8 +120,7 @@ class CallOut:
         self._client = (
             VoiceClient(async_get_clientsession(hass), url, token) if url and token else None
         )
-        self._synced = False
-        self._regions: tuple[str, ...] = DEFAULT_REGIONS  # the server's, once it has said
+        self.instructions = SiteSync(hass, entry, self._client)
         self._episode: set[str] = set()  # alert kinds already raised in this alarm
         self.queue: DeliveryQueue | None = None
         self.supervisor: Supervisor | None = None
@@ -153,11 +128,6 @@ class CallOut:
             self.queue = DeliveryQueue(hass, entry, self._client, self)
             self.supervisor = Supervisor(hass, entry, self._client, self.queue.async_retry_now)
         self._receiver = CallbackReceiver(entry.data.get(CONF_CALLBACK_SECRET, ""), self)
-
-    @property
-    def allowed_regions(self) -> tuple[str, ...]:
-        """Where the voice server dials, as it said on connect (France until then)."""
-        return self._regions
 
     @property
     def site_id(self) -> str:
@@ -184,7 +154,7 @@ class CallOut:
                 local_only=True,
                 allowed_methods=["POST"],
             )
-        self._report_insecure_url()
+        self.instructions.report_settings()
 
     @callback
     def async_sync_later(self) -> None:
@@ -211,100 +181,30 @@ class CallOut:
 
     # ------------------------------------------------------------------ instructions
 
+    @property
+    def allowed_regions(self) -> tuple[str, ...]:
+        """Where the voice server dials, as it said on connect (France until then)."""
+        return self.instructions.allowed_regions
+
     def site(self) -> Site:
         """The site's instructions for the voice server (code hashes, never codes)."""
-        return build_site(self.hass, self.entry, self._regions)
-
-    def _report_insecure_url(self) -> None:
-        """Plain HTTP off this machine: the token, hashes and phones travel in clear; say so."""
-        issue_id = f"{ISSUE_INSECURE}_{self.entry.entry_id}"
-        url = self.entry.data.get(CONF_VOICE_URL)
-        if self._client is None or not url or not plain_http_off_loopback(url):
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_INSECURE,
-            translation_placeholders={"home": self.entry.title},
-        )
-
-    @callback
-    def _report_missing_phone_codes(self) -> None:
-        """People in the call order without a phone code (set before 0.2) are not phoned: say so."""
-        names = without_phone_code(self.entry)
-        issue_id = f"{ISSUE_PHONE_CODE}_{self.entry.entry_id}"
-        if not names or self._client is None:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_PHONE_CODE,
-            translation_placeholders={"home": self.entry.title, "people": ", ".join(names)},
-        )
+        return self.instructions.site()
 
     async def async_sync_site(self) -> bool:
         """Check the server's schema, send the instructions; False when nobody can be called."""
-        self._report_missing_phone_codes()
-        if self._client is None or not contacts(self.entry):
-            return False
-        try:
-            info = await self._client.async_check()
-            self._regions = info.allowed_regions
-            site = self.site()
-            await self._client.async_put_site(self.site_id, site)
-        except VoiceServerError as err:
-            self.report(err)
-            return False
-        except ValidationError as err:  # nobody left to call, or a station the rules refuse
-            detail = ".".join(str(part) for part in err.errors()[0]["loc"])
-            self.report(VoiceServerRejectedError("site refused here", detail))
-            return False
-        self._synced = True
-        self.clear_reports()
-        return True
+        return await self.instructions.async_sync()
 
     async def async_ensure_site(self, *, again: bool) -> bool:
         """The site is on the server, sent (again) first if needed."""
-        if again:
-            self._synced = False
-        return self._synced or await self.async_sync_site()
+        return await self.instructions.async_ensure(again=again)
 
     def report(self, err: VoiceServerError) -> None:
         """Tell the homeowner: a new token to give, or a repair (unreachable, refused)."""
-        _LOGGER.warning("Voice server problem for %s: %s", self.entry.title, err)
-        if isinstance(err, VoiceServerAuthError):
-            self.entry.async_start_reauth(self.hass)
-            return
-        key = ISSUE_UNREACHABLE
-        placeholders = {"home": self.entry.title}
-        if isinstance(err, VoiceServerRejectedError):
-            key = ISSUE_REJECTED
-            placeholders["detail"] = err.detail
-        elif isinstance(err, VoiceServerSchemaError):
-            key = ISSUE_SCHEMA
-            placeholders |= {"server": err.server, "ours": str(err.ours)}
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"{key}_{self.entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=key,
-            translation_placeholders=placeholders,
-        )
+        self.instructions.report(err)
 
     def clear_reports(self) -> None:
         """The server took a request: its repairs are over."""
-        for key in (ISSUE_UNREACHABLE, ISSUE_REJECTED, ISSUE_SCHEMA):
-            ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry.entry_id}")
+        self.instructions.clear_reports()
 
     # ------------------------------------------------------------------ alerts
 

@@ -15,11 +15,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 
 from .const import DOMAIN
+from .repairs import async_home_issue
 from .voice_client import VoiceClient, VoiceServerError
 
 if TYPE_CHECKING:
@@ -110,16 +110,5 @@ class Supervisor:
         """One repair for the state the server is in; none while it is ok."""
         wanted = {VoiceHealth.UNREACHABLE: ISSUE_UNREACHABLE, VoiceHealth.DEGRADED: ISSUE_DEGRADED}
         for state, key in wanted.items():
-            issue_id = f"{key}_{self.entry.entry_id}"
-            if state is health:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.ERROR,
-                    translation_key=key,
-                    translation_placeholders={"home": self.entry.title},
-                )
-            else:
-                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            placeholders = {"home": self.entry.title} if state is health else None
+            async_home_issue(self.hass, key, self.entry.entry_id, placeholders)

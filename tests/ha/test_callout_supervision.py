@@ -16,7 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.imaprotect import callout, logbook
+from custom_components.imaprotect import logbook, site_sync
 from custom_components.imaprotect.contract.signing import DELIVERY_HEADER
 
 from .standin import (
@@ -145,7 +145,7 @@ async def test_nobody_reached_by_phone_goes_to_the_notifiers(
     ],
 )
 def test_plain_http_is_flagged_off_loopback_only(url: str, *, insecure: bool) -> None:
-    assert callout.plain_http_off_loopback(url) is insecure
+    assert site_sync.plain_http_off_loopback(url) is insecure
 
 
 async def test_plain_http_to_another_machine_is_a_repair(
