@@ -31,7 +31,9 @@ Choices where the specification is silent (an installer's view, EN 50131 in mind
   intrusion detector's first reading only sets the baseline.
 * Disarming, and arming when ``code_arm_required`` is off, need no person: the Home Assistant
   layer decides when to ask for a code. Switching from TOTAL to PARTIAL lowers protection and so
-  needs a person who may both arm and disarm.
+  needs a person who may both arm and disarm, whatever ``code_arm_required`` says; ``force``
+  (bypassing open or faulty detectors) needs a person too. An anonymous actor gets
+  "code_required" for both, so no voice assistant or automation can unwatch a zone.
 * Badges share the code-entry lockout: an unknown or disabled badge counts as a wrong code, a
   valid badge as a right one, and while locked no badge is even looked at. Otherwise badge ids
   (short, often printed on the fob) could be guessed without limit.
@@ -386,7 +388,8 @@ class AlarmEngine:
         With ``force`` they are all bypassed until the next disarm (one Bypassed event, open ones
         first). Arming from DISARMED and raising PARTIAL -> TOTAL go through the exit delay (a
         raise keeps the partial zones watched meanwhile); lowering TOTAL -> PARTIAL takes effect
-        at once and needs ``may_disarm``.
+        at once and needs a person with ``may_disarm``. An anonymous actor may neither lower
+        nor force (NotAllowedError "code_required").
         """
         self.tick(now)
         if self._state in _ARMED_STATES:
@@ -397,7 +400,7 @@ class AlarmEngine:
         elif self._state is not PanelState.DISARMED:
             raise NotAllowedError("alarm_in_progress")
         lowering = self._mode is ArmMode.TOTAL and mode is ArmMode.PARTIAL
-        self._check_may_arm(mode, actor, now, lowering=lowering)
+        self._check_may_arm(mode, actor, now, lowering=lowering, force=force)
 
         watched = [d for d in self.armed_detectors(mode) if d.id not in self._bypassed]
         faulty = tuple(d.id for d in watched if d.id in self._faults)
@@ -431,9 +434,13 @@ class AlarmEngine:
             self._deadline = None
             self._set_state(_ARMED_STATE[mode], now, actor)
 
-    def _check_may_arm(self, mode: ArmMode, actor: Actor, now: datetime, *, lowering: bool) -> None:
+    def _check_may_arm(
+        self, mode: ArmMode, actor: Actor, now: datetime, *, lowering: bool, force: bool
+    ) -> None:
+        # Lowering unwatches zones and force unwatches detectors: both are taken from someone
+        # who may disarm, so neither is ever open to an anonymous actor, whatever the setting.
         if actor.person_id is None:
-            if self._config.settings.code_arm_required:
+            if self._config.settings.code_arm_required or lowering or force:
                 self._refuse(mode, actor, now, "code_required", "code_required")
             return
         person = self._person(actor)
