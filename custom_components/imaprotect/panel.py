@@ -77,6 +77,8 @@ from .core import (
 from .core.model import normalize_badge
 from .errors import translate_refusal
 from .home_config import HomeLayout, home_layout
+from .notices import async_notify_owner
+from .texts import text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -389,6 +391,20 @@ class HomePanel:
     def _fire(self, event_type: str, data: dict[str, Any], context: Context | None) -> None:
         self.hass.bus.async_fire(event_type, data, context=context)
 
+    def _notify_lockout(self, until: datetime, locks: int) -> None:
+        title = text(self.hass, "lockout_notify_title", home=self.title)
+        message = text(
+            self.hass,
+            "lockout_notify",
+            locks=locks,
+            until=dt_util.as_local(until).strftime("%H:%M"),
+        )
+        self.entry.async_create_task(
+            self.hass,
+            async_notify_owner(self.hass, self.entry, "lockout", title, message),
+            "imaprotect lockout notice",
+        )
+
     def _publish(self, event: Event, context: Context | None) -> None:
         """Turn one engine event into the audit trail: bus event (logbook), entities, repairs."""
         entry_id = self.entry.entry_id
@@ -435,8 +451,14 @@ class HomePanel:
                     self._base() | {"method": method.value, "failures": failures},
                     context,
                 )
-            case LockedOut(until=until):
-                self._fire(EVENT_LOCKED_OUT, self._base() | {"until": until.isoformat()}, context)
+            case LockedOut(until=until, locks=locks):
+                self._fire(
+                    EVENT_LOCKED_OUT,
+                    self._base() | {"until": until.isoformat(), "locks": locks},
+                    context,
+                )
+                if locks >= 2:  # a fumble locks once; twice in a row, someone keeps trying
+                    self._notify_lockout(until, locks)
             case BadgeRejected(badge_id_hint=hint, reason=reason):
                 self._fire(
                     EVENT_BADGE_REJECTED,

@@ -34,7 +34,7 @@ from .events import (
     LockedOut,
     StateChanged,
 )
-from .lockout import LOCK_TIME, MAX_FAILURES, CodeLockout
+from .lockout import LOCK_TIME, MAX_FAILURES, MAX_LOCK_TIME, CodeLockout
 from .model import (
     Actor,
     AlarmKind,
@@ -56,6 +56,7 @@ __all__ = [
     "LOCK_TIME",
     "MAX_CODE_LENGTH",
     "MAX_FAILURES",
+    "MAX_LOCK_TIME",
     "MIN_CODE_LENGTH",
     "Actor",
     "AlarmCleared",

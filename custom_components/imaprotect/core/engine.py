@@ -339,7 +339,7 @@ class AlarmEngine:
         failures = self._lockout.failures
         self._events.append(CodeRejected(at=now, method=method, failures=failures))
         if lock_end is not None:
-            self._events.append(LockedOut(at=now, until=lock_end))
+            self._events.append(LockedOut(at=now, until=lock_end, locks=self._lockout.locks))
         raise WrongCodeError(failures)
 
     def authenticate_badge(self, badge_id: str, now: datetime) -> Person:
@@ -364,7 +364,7 @@ class AlarmEngine:
         lock_end = self._lockout.record_failure(now)
         self._events.append(BadgeRejected(at=now, badge_id_hint=badge_hint(key), reason=reason))
         if lock_end is not None:
-            self._events.append(LockedOut(at=now, until=lock_end))
+            self._events.append(LockedOut(at=now, until=lock_end, locks=self._lockout.locks))
         raise BadgeRejectedError(reason)
 
     def set_badge_disabled(self, badge_id: str, disabled: bool) -> None:
