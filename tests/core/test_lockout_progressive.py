@@ -1,4 +1,4 @@
-"""The lock doubles with each lockout in a row (90 s, 3, 6, 12 min… up to 24 h), until a right code."""
+"""Each lockout in a row doubles the lock (90 s, 3, 6, 12 min… 24 h at most) until a right code."""
 
 from datetime import datetime, timedelta
 
@@ -27,7 +27,7 @@ def lock_out(lockout: CodeLockout, now: datetime) -> datetime:
 
 
 def test_each_lockout_in_a_row_doubles_the_lock() -> None:
-    assert (LOCK_TIME, MAX_LOCK_TIME) == (timedelta(seconds=90), timedelta(hours=24))
+    assert (timedelta(seconds=90), timedelta(hours=24)) == (LOCK_TIME, MAX_LOCK_TIME)
     lockout = CodeLockout()
     now = T0
     lengths = []
