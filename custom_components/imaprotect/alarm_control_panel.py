@@ -15,6 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .core import Actor, AlarmError, ArmMode, Method, PanelState
 from .entity import ImaProtectEntity, home_device
 from .errors import missing_code_error, translate_refusal
+from .origin import async_user_name
 from .panel import HomePanel, ImaProtectConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -95,9 +96,12 @@ class HomeAlarmPanel(ImaProtectEntity, AlarmControlPanelEntity):
         return Method.APP if context is not None and context.user_id else Method.AUTOMATION
 
     async def _actor(self, code: str | None, method: Method) -> Actor:
-        """The person behind a code, or an anonymous actor when no code was given."""
+        """The person behind a code; without a code, the logged-in user as the operator.
+
+        The operator names who pressed the button (changed_by, logbook) but gives no rights.
+        """
         if not code:
-            return Actor(method=method)
+            return Actor(method=method, operator=await async_user_name(self.hass, self._context))
         try:
             person = await self.panel.async_authenticate_code(code, method)
         except AlarmError as err:
@@ -147,7 +151,7 @@ class HomeAlarmPanel(ImaProtectEntity, AlarmControlPanelEntity):
         try:
             actor = await self._actor(code, method)
         except ServiceValidationError:
-            actor = Actor(method=method)
+            actor = Actor(method=method, operator=await async_user_name(self.hass, self._context))
         await self.panel.async_trigger(actor, context=self._context)
 
     # ---------------------------------------------------------------- entity actions

@@ -47,10 +47,19 @@ def _time(data: Mapping[str, Any]) -> str:
     return dt_util.as_local(at).strftime("%H:%M")
 
 
+def _via(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    """The logbook tail naming the automation or script that made the call, whatever it claimed."""
+    origin = data.get("origin")
+    if not isinstance(origin, Mapping) or origin.get("type") not in ("automation", "script"):
+        return ""
+    name = origin.get("name") or origin.get("entity_id")
+    return _text(hass, f"via_{origin['type']}", name=name)
+
+
 def _describe(hass: HomeAssistant, event: Event) -> str:
     data = event.data
-    person = data.get("person") or _text(hass, "someone")
-    how = _method(hass, data.get("method"))
+    person = data.get("person") or data.get("user") or _text(hass, "someone")
+    how = _method(hass, data.get("method")) + _via(hass, data)
     match event.event_type:
         case "imaprotect_armed":
             return _text(hass, f"armed_{data.get('mode')}", person=person, method=how)

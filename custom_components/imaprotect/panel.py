@@ -78,6 +78,7 @@ from .core.model import normalize_badge
 from .errors import translate_refusal
 from .home_config import HomeLayout, home_layout
 from .notices import async_notify_owner
+from .origin import async_origin, async_track_runs
 from .texts import text
 
 _LOGGER = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class HomePanel:
         self._timer: CALLBACK_TYPE | None = None
         self._code_lock = asyncio.Lock()
         self._context: Context | None = None
+        self._origin: dict[str, Any] = {}
         self.home_device_id: str | None = None
         self.callout = CallOut(hass, entry)
         self._stopped = False
@@ -140,6 +142,7 @@ class HomePanel:
         The call-out starts first: an alarm caught up on here (an entry delay that ran out while
         Home Assistant was down) must reach it.
         """
+        async_track_runs(self.hass)
         await self.callout.async_start()
         stored = await self._store.async_load()
         now = dt_util.utcnow()
@@ -354,6 +357,7 @@ class HomePanel:
             return
         context, self._context = self._context, None
         events = self.engine.drain_events()
+        self._origin = await async_origin(self.hass, context) if events else {}
         for event in events:
             self._publish(event, context)
         self._reschedule()
@@ -384,12 +388,15 @@ class HomePanel:
     def _base(self, actor: Actor | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {"entry_id": self.entry.entry_id, "home": self.title}
         if actor is not None:
-            data["method"] = actor.method.value
+            data["method"] = actor.method.value  # the claimed source
             data["person"] = actor.person_name
+            data["user"] = actor.operator
         return data
 
     def _fire(self, event_type: str, data: dict[str, Any], context: Context | None) -> None:
-        self.hass.bus.async_fire(event_type, data, context=context)
+        self.hass.bus.async_fire(
+            event_type, data | {"origin": self._origin} if self._origin else data, context=context
+        )
 
     def _notify_lockout(self, until: datetime, locks: int) -> None:
         title = text(self.hass, "lockout_notify_title", home=self.title)
@@ -406,7 +413,11 @@ class HomePanel:
         )
 
     def _publish(self, event: Event, context: Context | None) -> None:
-        """Turn one engine event into the audit trail: bus event (logbook), entities, repairs."""
+        """Turn one engine event into the audit trail: bus event (logbook), entities, repairs.
+
+        Events caused by a call carry its real ``origin`` (user, automation, script or system)
+        next to the ``method`` its caller claimed (``_origin``, set by the commit).
+        """
         entry_id = self.entry.entry_id
         match event:
             case StateChanged(new=new, actor=actor) if actor is not None and new in (

@@ -682,6 +682,7 @@ class AlarmEngine:
                 "method": actor.method.value,
                 "person_id": actor.person_id,
                 "person_name": actor.person_name,
+                "operator": actor.operator,
             },
             "lockout": self._lockout.to_dict(),
             "readings": {k: v.value for k, v in sorted(self._readings.items())},
@@ -748,6 +749,7 @@ class AlarmEngine:
                 method=Method(actor["method"]),
                 person_id=actor.get("person_id"),
                 person_name=actor.get("person_name"),
+                operator=actor.get("operator"),
             )
         )
         self._lockout = CodeLockout.from_dict(data.get("lockout") or {})

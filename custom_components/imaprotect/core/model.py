@@ -206,13 +206,20 @@ class HomeConfig:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who (or what) asked for a change; ``label`` is what Home Assistant shows as changed_by."""
+    """Who (or what) asked for a change; ``label`` is what Home Assistant shows as changed_by.
+
+    ``person_id`` is set only when a code or badge proved who it is; that alone gives rights.
+    ``operator`` is who the platform says issued a command without a code (a logged-in user's
+    name): it is shown and recorded, so "armed from the app" names someone, but it never stands
+    for a person (it cannot lower protection or force).
+    """
 
     method: Method
     person_id: str | None = None
     person_name: str | None = None
+    operator: str | None = None
 
     @property
     def label(self) -> str:
-        """The person's name when known, else the method."""
-        return self.person_name if self.person_name else self.method.value
+        """The person's name when known, else the operator's, else the method."""
+        return self.person_name or self.operator or self.method.value
