@@ -13,6 +13,7 @@ from .const import (
     EVENT_ALERT,
     EVENT_ARM_REFUSED,
     EVENT_ARMED,
+    EVENT_BADGE_ENABLED,
     EVENT_BADGE_REJECTED,
     EVENT_BYPASSED,
     EVENT_CODE_REJECTED,
@@ -30,6 +31,7 @@ EVENTS = (
     EVENT_CODE_REJECTED,
     EVENT_LOCKED_OUT,
     EVENT_BADGE_REJECTED,
+    EVENT_BADGE_ENABLED,
     EVENT_ALARM,
     EVENT_FAULT,
     EVENT_ALERT,
@@ -75,6 +77,14 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
             return _text(hass, "code_rejected", method=how, failures=data.get("failures"))
         case "imaprotect_locked_out":
             return _text(hass, "locked_out")
+        case "imaprotect_badge_enabled":
+            return _text(
+                hass,
+                "badge_enabled",
+                badge=data.get("badge"),
+                person=data.get("person") or _text(hass, "someone"),
+                user=data.get("user") or _text(hass, "someone"),
+            )
         case "imaprotect_badge_rejected":
             return _text(hass, f"badge_{data.get('reason')}", badge=data.get("badge"))
         case "imaprotect_alarm" if not data.get("detector"):

@@ -11,6 +11,7 @@ from custom_components.imaprotect.contract.codes import (
     verify_code,
 )
 
+from .badges import badge_digest, badge_hint
 from .codes import match_code
 from .engine import (
     AlarmEngine,
@@ -91,6 +92,8 @@ __all__ = [
     "StateChanged",
     "WrongCodeError",
     "Zone",
+    "badge_digest",
+    "badge_hint",
     "hash_code",
     "is_valid_code",
     "match_code",

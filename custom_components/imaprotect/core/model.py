@@ -119,7 +119,8 @@ class Person:
     """Someone who may operate the panel.
 
     ``code_hash`` is an encoded PBKDF2 hash (see ``codes.hash_code``) or None for no code;
-    neither it nor the badge ids appear in the repr, since both are credentials.
+    ``badges`` are the keyed digests of the person's badge ids (``badges.badge_digest`` with
+    the home's ``HomeConfig.badge_key``). Neither appears in the repr.
     """
 
     id: str
@@ -158,13 +159,15 @@ class HomeConfig:
     """The whole installation.
 
     Checked on creation: ids are unique per kind, every detector's zone exists and no badge
-    belongs to two people (otherwise a badge could not tell who is at the door).
+    belongs to two people (otherwise a badge could not tell who is at the door). ``badge_key``
+    is the home's secret key for badge digests (see ``badges``).
     """
 
     settings: Settings
     zones: tuple[Zone, ...]
     detectors: tuple[Detector, ...]
     people: tuple[Person, ...]
+    badge_key: bytes = field(default=b"", repr=False)
 
     def __post_init__(self) -> None:
         for kind, ids in (
