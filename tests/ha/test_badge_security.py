@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
@@ -151,3 +152,23 @@ async def test_turning_a_badge_back_on_is_recorded_with_who_did_it(
         "switch", "turn_on", {"entity_id": MARIE_BADGE_SWITCH}, blocking=True, context=context
     )
     assert len(enabled) == 1
+
+
+async def test_an_entry_of_a_newer_major_version_is_not_migrated(hass: HomeAssistant) -> None:
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, version=2)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert entry.subentries["marie"].data[CONF_BADGES] == [MARIE_BADGE]
+
+
+async def test_a_key_already_there_is_kept(hass: HomeAssistant) -> None:
+    set_sources(hass)
+    entry = home_entry(**{CONF_BADGE_KEY: "cd" * 32})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.data[CONF_BADGE_KEY] == "cd" * 32
+    await present(hass, MARIE_BADGE)
+    assert panel_state(hass) == "arming"

@@ -23,11 +23,16 @@ async def test_code_is_required_while_armed_total_only(
 
 
 @pytest.mark.parametrize(
-    ("service", "data"),
+    ("service", "data", "error"),
     [
-        ("alarm_control_panel.alarm_arm_night", {}),
-        ("imaprotect.arm", {"mode": "partial"}),
-        ("imaprotect.arm", {"mode": "partial", "source": "keypad"}),
+        # Home Assistant asks for the code itself, since code_arm_required is True then.
+        ("alarm_control_panel.alarm_arm_night", {}, ("alarm_control_panel", "code_arm_required")),
+        ("imaprotect.arm", {"mode": "partial"}, ("imaprotect", "code_required")),
+        (
+            "imaprotect.arm",
+            {"mode": "partial", "source": "keypad"},
+            ("imaprotect", "code_required"),
+        ),
     ],
 )
 async def test_lowering_without_a_code_is_refused(
@@ -36,13 +41,13 @@ async def test_lowering_without_a_code_is_refused(
     freezer: FrozenDateTimeFactory,
     service: str,
     data: dict[str, Any],
+    error: tuple[str, str],
 ) -> None:
     await armed_total(hass, freezer)
     domain, name = service.split(".")
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(domain, name, {"entity_id": PANEL} | data, blocking=True)
-    assert err.value.translation_key in ("code_required", "code_arm_required")
-    assert err.value.translation_domain in ("imaprotect", "alarm_control_panel")
+    assert (err.value.translation_domain, err.value.translation_key) == error
     assert state(hass) == "armed_away"
     await flip(hass, BEDROOM, "on")  # the upstairs is still watched
     assert state(hass) == "triggered"
