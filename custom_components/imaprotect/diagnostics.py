@@ -37,6 +37,7 @@ TO_REDACT = {
     "disabled_badges",
     "disabled_badge_digests",
     "person_name",
+    "operator",  # an HA user's name, like a person's
 }
 
 

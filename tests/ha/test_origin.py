@@ -8,6 +8,9 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
+from custom_components.imaprotect.diagnostics import async_get_config_entry_diagnostics
+from custom_components.imaprotect.origin import async_origin
+
 from .conftest import MARIE_CODE, PANEL
 from .test_logbook import line
 from .test_panel import attrs, state
@@ -120,3 +123,60 @@ async def test_a_call_without_user_or_automation_comes_from_the_system(
     )
     await hass.async_block_till_done()
     assert refused[0].data["origin"] == {"type": "system"}
+
+
+async def test_a_script_is_named_as_the_origin(hass: HomeAssistant, home: MockConfigEntry) -> None:
+    armed = async_capture_events(hass, "imaprotect_armed")
+    assert await async_setup_component(
+        hass,
+        "script",
+        {
+            "script": {
+                "leave": {
+                    "alias": "Leave",
+                    "sequence": [
+                        {
+                            "action": "imaprotect.arm",
+                            "target": {"entity_id": PANEL},
+                            "data": {"mode": "total"},
+                        }
+                    ],
+                }
+            }
+        },
+    )
+    await hass.services.async_call("script", "leave", blocking=True)
+    await hass.async_block_till_done()
+    [event] = armed
+    assert event.data["origin"] == {"type": "script", "entity_id": "script.leave", "name": "Leave"}
+    described = line(hass, "imaprotect_armed", **event.data)
+    assert described == "Armed (total) by someone by an automation (script Leave)"
+
+
+async def test_only_the_latest_runs_are_remembered(
+    hass: HomeAssistant, home: MockConfigEntry
+) -> None:
+    contexts = [Context() for _ in range(300)]
+    for n, context in enumerate(contexts):
+        hass.bus.async_fire(
+            "automation_triggered",
+            {"entity_id": f"automation.a{n}", "name": f"A{n}"},
+            context=context,
+        )
+    await hass.async_block_till_done()
+    assert await async_origin(hass, contexts[0]) == {"type": "system"}
+    assert (await async_origin(hass, contexts[-1]))["entity_id"] == "automation.a299"
+
+
+async def test_diagnostics_do_not_name_the_user(
+    hass: HomeAssistant, home: MockConfigEntry, hass_admin_user: MockUser
+) -> None:
+    await hass.services.async_call(
+        "alarm_control_panel",
+        "alarm_arm_away",
+        {"entity_id": PANEL},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    diagnostics = await async_get_config_entry_diagnostics(hass, home)
+    assert "Mock User" not in str(diagnostics)
