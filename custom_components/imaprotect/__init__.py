@@ -1,6 +1,7 @@
 """imaprotect: a self-hosted home alarm with badges and a phone call-out; one entry per home."""
 
 from contextlib import suppress
+import logging
 
 from homeassistant.const import Platform
 from homeassistant.core import Event, HomeAssistant
@@ -10,9 +11,12 @@ from homeassistant.helpers.typing import ConfigType
 
 from .callout import async_forget_site
 from .const import BADGE_TOGGLE, DOMAIN
+from .migration import async_migrate_entry as async_migrate_entry  # Home Assistant's hook
 from .panel import HomePanel, ImaProtectConfigEntry
 from .services import async_setup_services
 from .texts import async_load_texts
+
+_LOGGER = logging.getLogger(__name__)
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -33,15 +37,31 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     await async_load_texts(hass)
 
     async def _async_tag_scanned(event: Event) -> None:
+        """A tag scan is a badge for the homes that hear its reader.
+
+        The homes that own the tag act on it; a tag nobody owns is a rejected badge for every
+        home that hears it (it counts towards their lockout, so ids cannot be guessed freely).
+        """
         tag_id = event.data.get("tag_id")
         if not isinstance(tag_id, str):
             return
+        device_id = event.data.get("device_id")
+        heard: list[HomePanel] = []
         for entry in hass.config_entries.async_loaded_entries(DOMAIN):
             panel: HomePanel = entry.runtime_data
-            if panel.owns_badge(tag_id):
-                # A refusal is recorded by the panel (rejected badge, refused command).
-                with suppress(HomeAssistantError):
-                    await panel.async_present_badge(tag_id, BADGE_TOGGLE, context=event.context)
+            if panel.hears_reader(device_id):
+                heard.append(panel)
+            else:  # never the tag id: it may be a badge
+                _LOGGER.info(
+                    "Tag scan ignored by %s: device %s is not a reader listed in its settings",
+                    panel.title,
+                    device_id,
+                )
+        owners = [panel for panel in heard if panel.owns_badge(tag_id)]
+        for panel in owners or heard:
+            # A refusal is recorded by the panel (rejected badge, refused command).
+            with suppress(HomeAssistantError):
+                await panel.async_present_badge(tag_id, BADGE_TOGGLE, context=event.context)
 
     hass.bus.async_listen(EVENT_TAG_SCANNED, _async_tag_scanned)
     return True

@@ -12,9 +12,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .core import Actor, AlarmError, ArmMode, Method
+from .core import Actor, AlarmError, ArmMode, Method, PanelState
 from .entity import ImaProtectEntity, home_device
 from .errors import missing_code_error, translate_refusal
+from .origin import async_user_name
 from .panel import HomePanel, ImaProtectConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -43,7 +44,18 @@ class HomeAlarmPanel(ImaProtectEntity, AlarmControlPanelEntity):
 
     def __init__(self, panel: HomePanel) -> None:
         super().__init__(panel, "panel", home_device(panel))
-        self._attr_code_arm_required = panel.layout.config.settings.code_arm_required
+
+    @property
+    @override
+    def code_arm_required(self) -> bool:
+        """The home's setting, and always while armed total.
+
+        The only arming possible from armed total is partial, which lowers protection: the
+        frontend must ask for a code then, and Home Assistant refuses the action without one.
+        """
+        if self.panel.engine.state is PanelState.ARMED_TOTAL:
+            return True
+        return self.panel.layout.config.settings.code_arm_required
 
     @property
     @override
@@ -84,9 +96,12 @@ class HomeAlarmPanel(ImaProtectEntity, AlarmControlPanelEntity):
         return Method.APP if context is not None and context.user_id else Method.AUTOMATION
 
     async def _actor(self, code: str | None, method: Method) -> Actor:
-        """The person behind a code, or an anonymous actor when no code was given."""
+        """The person behind a code; without a code, the logged-in user as the operator.
+
+        The operator names who pressed the button (changed_by, logbook) but gives no rights.
+        """
         if not code:
-            return Actor(method=method)
+            return Actor(method=method, operator=await async_user_name(self.hass, self._context))
         try:
             person = await self.panel.async_authenticate_code(code, method)
         except AlarmError as err:
@@ -98,6 +113,9 @@ class HomeAlarmPanel(ImaProtectEntity, AlarmControlPanelEntity):
     async def _arm(
         self, mode: ArmMode, code: str | None, *, force: bool = False, source: str | None = None
     ) -> None:
+        if not code and (force or self.code_arm_required):
+            # Bypassing detectors, or lowering from armed total, is never anonymous.
+            raise missing_code_error()
         actor = await self._actor(code, self._method(source))
         try:
             await self.panel.async_arm(mode, actor, force=force, context=self._context)
@@ -133,7 +151,7 @@ class HomeAlarmPanel(ImaProtectEntity, AlarmControlPanelEntity):
         try:
             actor = await self._actor(code, method)
         except ServiceValidationError:
-            actor = Actor(method=method)
+            actor = Actor(method=method, operator=await async_user_name(self.hass, self._context))
         await self.panel.async_trigger(actor, context=self._context)
 
     # ---------------------------------------------------------------- entity actions
@@ -142,8 +160,6 @@ class HomeAlarmPanel(ImaProtectEntity, AlarmControlPanelEntity):
         self, mode: str, code: str | None = None, force: bool = False, source: str | None = None
     ) -> None:
         """imaprotect.arm: total or partial, with an optional code and force (bypass)."""
-        if self.code_arm_required and not code:
-            raise missing_code_error()
         await self._arm(ArmMode(mode), code, force=force, source=source)
 
     async def async_disarm_service(

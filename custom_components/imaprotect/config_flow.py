@@ -26,6 +26,8 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    DeviceSelector,
+    DeviceSelectorConfig,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -42,8 +44,10 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import slugify
 import probatio
 
+from .badges import StoredBadge, home_badge_key, new_badge, new_badge_key, person_badges
 from .const import (
     CONF_ALARM_DURATION,
+    CONF_BADGE_KEY,
     CONF_BADGES,
     CONF_BATTERY_ENTITY,
     CONF_CALL_POSITION,
@@ -65,6 +69,7 @@ from .const import (
     CONF_PHONE,
     CONF_PHONE_CODE,
     CONF_PHONE_CODE_HASH,
+    CONF_READER_DEVICES,
     CONF_SOURCE_ENTITY,
     CONF_STATION,
     CONF_TAMPER_ENTITY,
@@ -131,6 +136,7 @@ HOME_SCHEMA = probatio.Schema(
             MIN_ALARM_DURATION, MAX_ALARM_DURATION
         ),
         probatio.Required(CONF_CODE_ARM_REQUIRED, default=False): BooleanSelector(),
+        probatio.Optional(CONF_READER_DEVICES): DeviceSelector(DeviceSelectorConfig(multiple=True)),
         probatio.Optional(SECTION_CALL_OUT, default={}): section(
             probatio.Schema(
                 {
@@ -253,6 +259,7 @@ def _validate_home(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
         CONF_EXIT_DELAY: int(user_input[CONF_EXIT_DELAY]),
         CONF_ALARM_DURATION: int(user_input[CONF_ALARM_DURATION]),
         CONF_CODE_ARM_REQUIRED: bool(user_input[CONF_CODE_ARM_REQUIRED]),
+        CONF_READER_DEVICES: list(user_input.get(CONF_READER_DEVICES) or []),
     }
     return data, errors
 
@@ -304,7 +311,7 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
     """Create or reconfigure a home."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2  # 1.2: badges stored as keyed digests (see migration.py)
 
     @classmethod
     @callback
@@ -365,6 +372,7 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
                 # The voice server proves its callbacks with this secret, to this webhook.
                 data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
                 data[CONF_CALLBACK_SECRET] = secrets.token_urlsafe(32)
+                data[CONF_BADGE_KEY] = new_badge_key()
                 return self.async_create_entry(title=data[CONF_NAME], data=data)
         return self.async_show_form(
             step_id="user",
@@ -623,6 +631,8 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
         data = _without_none(subentry.data)
         data.pop(CONF_CODE_HASH, None)
         data.pop(CONF_PHONE_CODE_HASH, None)
+        # Only hashes are stored: a registered badge shows as its hint, kept while it stays.
+        data[CONF_BADGES] = [badge.label for badge in person_badges(subentry)]
         return {CONF_NAME: subentry.title, **data}
 
     @override
@@ -684,6 +694,28 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
         )
         return self._pending_phone_code_hash
 
+    def _badges(self, typed: Iterable[Any]) -> dict[str, StoredBadge]:
+        """The person's badges from the form, by digest, first one wins.
+
+        A registered badge comes back as its label (``…FCFF``, its id is not known any more)
+        and is kept as stored; anything else is a new badge id, hashed with the home's key.
+        """
+        kept = person_badges(self._get_reconfigure_subentry()) if self._reconfiguring else []
+        key = home_badge_key(self._get_entry())
+        badges: dict[str, StoredBadge] = {}
+        for raw in typed:
+            if not (text := str(raw).strip()):
+                continue
+            typed_badge = new_badge(key, text)
+            badge = next(
+                (b for b in kept if text == b.label or b.digest == typed_badge.digest),
+                typed_badge,
+            )
+            if badge in kept:
+                kept.remove(badge)
+            badges.setdefault(badge.digest, badge)
+        return badges
+
     @override
     async def _async_validate(
         self, user_input: dict[str, Any]
@@ -701,13 +733,8 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
             str(user_input.get(CONF_PHONE_CODE) or ""), code, code_hash, errors
         )
 
-        badges: dict[str, str] = {}  # casefolded id -> id as typed, first one wins
-        for raw in user_input.get(CONF_BADGES) or []:
-            if badge := str(raw).strip():
-                badges.setdefault(badge.casefold(), badge)
-        taken = {
-            str(badge).casefold() for other in others for badge in other.data.get(CONF_BADGES, [])
-        }
+        badges = self._badges(user_input.get(CONF_BADGES) or [])
+        taken = {badge.digest for other in others for badge in person_badges(other)}
         if not taken.isdisjoint(badges):
             errors[CONF_BADGES] = "badge_in_use"
 
@@ -739,7 +766,7 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
         data = {
             CONF_CODE_HASH: code_hash,
             CONF_PHONE_CODE_HASH: phone_code_hash,
-            CONF_BADGES: list(badges.values()),
+            CONF_BADGES: [badge.as_data() for badge in badges.values()],
             CONF_PHONE: phone,
             CONF_EMAIL: email,
             CONF_CALL_POSITION: position,

@@ -11,6 +11,8 @@ CONF_ENTRY_DELAY: Final = "entry_delay"
 CONF_EXIT_DELAY: Final = "exit_delay"
 CONF_ALARM_DURATION: Final = "alarm_duration"
 CONF_CODE_ARM_REQUIRED: Final = "code_arm_required"
+CONF_READER_DEVICES: Final = "reader_devices"  # tag readers heard; empty: every device
+CONF_BADGE_KEY: Final = "badge_key"  # hex key of the badge digests: a secret, never shown
 
 # Call-out (optional): the voice server that phones the contacts, and the fallback notifiers.
 SECTION_CALL_OUT: Final = "call_out"
@@ -51,7 +53,7 @@ CONF_CODE: Final = "code"  # form field only, never stored
 CONF_CODE_HASH: Final = "code_hash"
 CONF_PHONE_CODE: Final = "phone_code"
 CONF_PHONE_CODE_HASH: Final = "phone_code_hash"  # the contact's own code on the phone
-CONF_BADGES: Final = "badges"
+CONF_BADGES: Final = "badges"  # stored: {"digest", "hint", "uid"} per badge, never the id
 CONF_PHONE: Final = "phone"
 CONF_EMAIL: Final = "email"
 CONF_CALL_POSITION: Final = "call_position"  # None: not a contact
@@ -84,6 +86,7 @@ EVENT_BYPASSED: Final = "imaprotect_bypassed"
 EVENT_CODE_REJECTED: Final = "imaprotect_code_rejected"
 EVENT_LOCKED_OUT: Final = "imaprotect_locked_out"
 EVENT_BADGE_REJECTED: Final = "imaprotect_badge_rejected"
+EVENT_BADGE_ENABLED: Final = "imaprotect_badge_enabled"
 EVENT_ALARM: Final = "imaprotect_alarm"
 EVENT_FAULT: Final = "imaprotect_fault"
 EVENT_ALERT: Final = "imaprotect_alert"

@@ -7,6 +7,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import (
+    CONF_BADGE_KEY,
     CONF_BADGES,
     CONF_CALLBACK_SECRET,
     CONF_CODE_HASH,
@@ -21,6 +22,7 @@ from .const import (
 from .panel import ImaProtectConfigEntry
 
 TO_REDACT = {
+    CONF_BADGE_KEY,
     CONF_CODE_HASH,
     CONF_PHONE_CODE_HASH,
     CONF_BADGES,
@@ -33,7 +35,9 @@ TO_REDACT = {
     CONF_WEBHOOK_ID,
     "contact",
     "disabled_badges",
+    "disabled_badge_digests",
     "person_name",
+    "operator",  # an HA user's name, like a person's
 }
 
 

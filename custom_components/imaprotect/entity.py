@@ -12,7 +12,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_state_change_event
 
-from .badges import badge_hint, badge_key, person_badges
+from .badges import StoredBadge, person_badges
 from .const import DOMAIN, SUBENTRY_PERSON
 from .panel import HomePanel, ImaProtectConfigEntry, signal_update
 
@@ -107,25 +107,23 @@ class DetectorEntity(ImaProtectEntity):
 class BadgeEntity(ImaProtectEntity):
     """An entity of one badge, on its holder's device.
 
-    Its unique id holds a digest of the badge id and its name only the badge's last characters
-    (``badge_hint``), so neither registry nor dashboard shows a badge's full number.
+    Its unique id holds the badge's ``uid`` (from a digest) and its name only the badge's last
+    characters (its hint), so neither registry nor dashboard shows a badge's full number.
     """
 
     def __init__(
-        self, panel: HomePanel, subentry: ConfigSubentry, badge_id: str, suffix: str
+        self, panel: HomePanel, subentry: ConfigSubentry, badge: StoredBadge, suffix: str
     ) -> None:
-        super().__init__(
-            panel, f"badge_{badge_key(badge_id)}_{suffix}", subentry_device(panel, subentry)
-        )
-        self.badge_id = badge_id
-        self._attr_translation_placeholders = {"badge": badge_hint(badge_id)}
+        super().__init__(panel, f"badge_{badge.uid}_{suffix}", subentry_device(panel, subentry))
+        self.badge = badge
+        self._attr_translation_placeholders = {"badge": badge.hint}
 
 
 @callback
 def async_add_badge_entities(
     entry: ImaProtectConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    factory: Callable[[HomePanel, ConfigSubentry, str], BadgeEntity],
+    factory: Callable[[HomePanel, ConfigSubentry, StoredBadge], BadgeEntity],
 ) -> None:
     """Add one entity per badge, grouped under its holder's subentry (so it leaves with them)."""
     panel = entry.runtime_data

@@ -7,8 +7,8 @@ from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .badges import StoredBadge
 from .core import AlarmKind, Person
-from .core.model import normalize_badge
 from .entity import BadgeEntity, ImaProtectEntity, async_add_badge_entities, home_device
 from .panel import HomePanel, ImaProtectConfigEntry, signal_alarm, signal_badge
 
@@ -61,9 +61,8 @@ class BadgeEvent(BadgeEntity, EventEntity):
     _attr_translation_key = "badge"
     _attr_event_types = ["armed", "disarmed", "rejected"]
 
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, badge_id: str) -> None:
-        super().__init__(panel, subentry, badge_id, "event")
-        self._badge = normalize_badge(badge_id)
+    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, badge: StoredBadge) -> None:
+        super().__init__(panel, subentry, badge, "event")
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -71,8 +70,8 @@ class BadgeEvent(BadgeEntity, EventEntity):
         self._listen(signal_badge(self.panel.entry.entry_id), self._async_badge)
 
     @callback
-    def _async_badge(self, badge_id: str, outcome: str, person: Person | None) -> None:
-        if normalize_badge(badge_id) != self._badge:
+    def _async_badge(self, digest: str, outcome: str, person: Person | None) -> None:
+        if digest != self.badge.digest:
             return
         self._trigger_event(outcome, {"person": person.name if person else None})
         self.async_write_ha_state()

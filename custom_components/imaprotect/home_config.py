@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
+from .badges import home_badge_key, person_badges
 from .const import (
     CONF_ALARM_DURATION,
-    CONF_BADGES,
     CONF_BATTERY_ENTITY,
     CONF_CODE_ARM_REQUIRED,
     CONF_CODE_HASH,
@@ -96,7 +96,7 @@ def _person(subentry: ConfigSubentry) -> Person:
         id=subentry.subentry_id,
         name=subentry.title,
         code_hash=subentry.data.get(CONF_CODE_HASH),
-        badges=tuple(subentry.data.get(CONF_BADGES, ())),
+        badges=tuple(badge.digest for badge in person_badges(subentry)),
         may_arm=bool(subentry.data.get(CONF_MAY_ARM, True)),
         may_disarm=bool(subentry.data.get(CONF_MAY_DISARM, True)),
     )
@@ -132,6 +132,7 @@ def home_layout(entry: ConfigEntry) -> HomeLayout:
             for s in detector_entries
         ),
         people=tuple(_person(s) for s in entry.get_subentries_of_type(SUBENTRY_PERSON)),
+        badge_key=home_badge_key(entry),
     )
     return HomeLayout(
         config=config,

@@ -13,6 +13,7 @@ from .const import (
     EVENT_ALERT,
     EVENT_ARM_REFUSED,
     EVENT_ARMED,
+    EVENT_BADGE_ENABLED,
     EVENT_BADGE_REJECTED,
     EVENT_BYPASSED,
     EVENT_CODE_REJECTED,
@@ -31,6 +32,7 @@ EVENTS = (
     EVENT_CODE_REJECTED,
     EVENT_LOCKED_OUT,
     EVENT_BADGE_REJECTED,
+    EVENT_BADGE_ENABLED,
     EVENT_ALARM,
     EVENT_FAULT,
     EVENT_ALERT,
@@ -49,10 +51,19 @@ def _time(data: Mapping[str, Any]) -> str:
     return dt_util.as_local(at).strftime("%H:%M")
 
 
+def _via(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    """The logbook tail naming the automation or script that made the call, whatever it claimed."""
+    origin = data.get("origin")
+    if not isinstance(origin, Mapping) or origin.get("type") not in ("automation", "script"):
+        return ""
+    name = origin.get("name") or origin.get("entity_id")
+    return _text(hass, f"via_{origin['type']}", name=name)
+
+
 def _describe(hass: HomeAssistant, event: Event) -> str:
     data = event.data
-    person = data.get("person") or _text(hass, "someone")
-    how = _method(hass, data.get("method"))
+    person = data.get("person") or data.get("user") or _text(hass, "someone")
+    how = _method(hass, data.get("method")) + _via(hass, data)
     match event.event_type:
         case "imaprotect_armed":
             return _text(hass, f"armed_{data.get('mode')}", person=person, method=how)
@@ -68,6 +79,14 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
             return _text(hass, "code_rejected", method=how, failures=data.get("failures"))
         case "imaprotect_locked_out":
             return _text(hass, "locked_out")
+        case "imaprotect_badge_enabled":
+            return _text(
+                hass,
+                "badge_enabled",
+                badge=data.get("badge"),
+                person=data.get("person") or _text(hass, "someone"),
+                user=data.get("user") or _text(hass, "someone"),
+            )
         case "imaprotect_badge_rejected":
             return _text(hass, f"badge_{data.get('reason')}", badge=data.get("badge"))
         case "imaprotect_alarm" if not data.get("detector"):

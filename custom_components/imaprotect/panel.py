@@ -31,16 +31,19 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .badges import StoredBadge
 from .callout import CallOut
 from .const import (
     BADGE_ARM_PARTIAL,
     BADGE_ARM_TOTAL,
     BADGE_DISARM,
     BADGE_TOGGLE,
+    CONF_READER_DEVICES,
     DOMAIN,
     EVENT_ALARM,
     EVENT_ARM_REFUSED,
     EVENT_ARMED,
+    EVENT_BADGE_ENABLED,
     EVENT_BADGE_REJECTED,
     EVENT_BYPASSED,
     EVENT_CODE_REJECTED,
@@ -74,9 +77,11 @@ from .core import (
     StateChanged,
     match_code,
 )
-from .core.model import normalize_badge
 from .errors import translate_refusal
 from .home_config import HomeLayout, home_layout
+from .notices import async_notify_owner
+from .origin import async_origin, async_track_runs, async_user_name
+from .texts import text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -123,6 +128,7 @@ class HomePanel:
         self._timer: CALLBACK_TYPE | None = None
         self._code_lock = asyncio.Lock()
         self._context: Context | None = None
+        self._origin: dict[str, Any] = {}
         self.home_device_id: str | None = None
         self.callout = CallOut(hass, entry)
         self._stopped = False
@@ -138,6 +144,7 @@ class HomePanel:
         The call-out starts first: an alarm caught up on here (an entry delay that ran out while
         Home Assistant was down) must reach it.
         """
+        async_track_runs(self.hass)
         await self.callout.async_start()
         stored = await self._store.async_load()
         now = dt_util.utcnow()
@@ -147,7 +154,7 @@ class HomePanel:
                     self.layout.config,
                     stored["engine"],
                     now,
-                    disabled_badges=frozenset(stored.get("disabled_badges", ())),
+                    disabled_badges=self._disabled_digests(stored),
                 )
             except KeyError, ValueError:
                 _LOGGER.warning(
@@ -172,6 +179,13 @@ class HomePanel:
         await self._async_commit()
         self._report_detectors_without_zone()
         self.callout.async_sync_later()
+
+    def _disabled_digests(self, stored: dict[str, Any]) -> frozenset[str]:
+        """The disabled badges saved; an older release saved their clear ids, hashed here."""
+        legacy = stored.get("disabled_badges", ())
+        return frozenset(stored.get("disabled_badge_digests", ())) | {
+            self.engine.badge_digest(badge_id) for badge_id in legacy
+        }
 
     def _report_detectors_without_zone(self) -> None:
         issue_id = f"detector_without_zone_{self.entry.entry_id}"
@@ -290,10 +304,11 @@ class HomePanel:
         ``toggle`` disarms anything not disarmed and arms total otherwise.
         """
         entry_id = self.entry.entry_id
+        badge = self.engine.badge_digest(badge_id)  # the badge entities know only this
         try:
             person = await self.async_authenticate_badge(badge_id)
         except (BadgeRejectedError, LockedOutError) as err:
-            async_dispatcher_send(self.hass, signal_badge(entry_id), badge_id, "rejected", None)
+            async_dispatcher_send(self.hass, signal_badge(entry_id), badge, "rejected", None)
             raise translate_refusal(err, self.layout) from None
         actor = Actor(method=Method.BADGE, person_id=person.id, person_name=person.name)
         if action == BADGE_TOGGLE:
@@ -307,39 +322,61 @@ class HomePanel:
                 mode = ArmMode.PARTIAL if action == BADGE_ARM_PARTIAL else ArmMode.TOTAL
                 await self.async_arm(mode, actor, force=False, context=context)
         except AlarmError as err:
-            async_dispatcher_send(self.hass, signal_badge(entry_id), badge_id, "rejected", person)
+            async_dispatcher_send(self.hass, signal_badge(entry_id), badge, "rejected", person)
             raise translate_refusal(err, self.layout) from None
         outcome = "disarmed" if action == BADGE_DISARM else "armed"
-        async_dispatcher_send(self.hass, signal_badge(entry_id), badge_id, outcome, person)
+        async_dispatcher_send(self.hass, signal_badge(entry_id), badge, outcome, person)
 
     def owns_badge(self, badge_id: str) -> bool:
-        """Whether a badge id is registered to someone of this home."""
-        key = normalize_badge(badge_id)
-        return any(
-            normalize_badge(badge) == key
-            for person in self.layout.config.people
-            for badge in person.badges
-        )
+        """Whether a badge id is registered to someone of this home (constant time)."""
+        return self.engine.knows_badge(badge_id)
+
+    def hears_reader(self, device_id: object) -> bool:
+        """Whether tags scanned by this device count here: every device, unless readers are set.
+
+        Listing the readers keeps phones and stray NFC stickers from counting as wrong badges
+        (and so from locking code entry).
+        """
+        readers = self.entry.data.get(CONF_READER_DEVICES) or ()
+        return not readers or device_id in readers
 
     def now(self) -> datetime:
         """The current time, as the engine wants it."""
         return dt_util.utcnow()
 
-    async def async_set_badge_disabled(self, badge_id: str, disabled: bool) -> None:
-        """Disable a lost badge, or enable it again."""
-        self.engine.set_badge_disabled(badge_id, disabled)
-        await self._async_commit()
+    async def async_set_badge_disabled(
+        self, badge: StoredBadge, *, disabled: bool, context: Context | None = None
+    ) -> None:
+        """Disable a lost badge, or enable it again.
 
-    def badge_disabled(self, badge_id: str) -> bool:
-        """Whether a badge is disabled."""
-        return normalize_badge(badge_id) in self.engine.disabled_badges
+        Enabling a badge gives back a way in, so it is recorded with who did it (the user
+        behind ``context``) as an ``imaprotect_badge_enabled`` event for the logbook.
+        """
+        was_disabled = self.badge_disabled(badge.digest)
+        self.engine.set_badge_disabled(badge.digest, disabled)
+        await self._async_commit()
+        if was_disabled and not disabled:
+            holder = next(
+                (p.name for p in self.layout.config.people if badge.digest in p.badges), None
+            )
+            data = self._base() | {
+                "badge": badge.hint,
+                "person": holder,
+                "user": await async_user_name(self.hass, context),
+                "origin": await async_origin(self.hass, context),
+            }
+            self.hass.bus.async_fire(EVENT_BADGE_ENABLED, data, context=context)
+
+    def badge_disabled(self, digest: str) -> bool:
+        """Whether a badge (by its digest) is disabled."""
+        return digest in self.engine.disabled_badges
 
     # ------------------------------------------------------------------ outputs
 
     def _stored(self) -> dict[str, Any]:
         return {
             "engine": self.engine.snapshot(),
-            "disabled_badges": sorted(self.engine.disabled_badges),
+            "disabled_badge_digests": sorted(self.engine.disabled_badges),
         }
 
     async def _async_commit(self, *, urgent: bool = True) -> None:
@@ -352,6 +389,7 @@ class HomePanel:
             return
         context, self._context = self._context, None
         events = self.engine.drain_events()
+        self._origin = await async_origin(self.hass, context) if events else {}
         for event in events:
             self._publish(event, context)
         self._reschedule()
@@ -382,15 +420,36 @@ class HomePanel:
     def _base(self, actor: Actor | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {"entry_id": self.entry.entry_id, "home": self.title}
         if actor is not None:
-            data["method"] = actor.method.value
+            data["method"] = actor.method.value  # the claimed source
             data["person"] = actor.person_name
+            data["user"] = actor.operator
         return data
 
     def _fire(self, event_type: str, data: dict[str, Any], context: Context | None) -> None:
-        self.hass.bus.async_fire(event_type, data, context=context)
+        self.hass.bus.async_fire(
+            event_type, data | {"origin": self._origin} if self._origin else data, context=context
+        )
+
+    def _notify_lockout(self, until: datetime, locks: int) -> None:
+        title = text(self.hass, "lockout_notify_title", home=self.title)
+        message = text(
+            self.hass,
+            "lockout_notify",
+            locks=locks,
+            until=dt_util.as_local(until).strftime("%H:%M"),
+        )
+        self.entry.async_create_task(
+            self.hass,
+            async_notify_owner(self.hass, self.entry, "lockout", title, message),
+            "imaprotect lockout notice",
+        )
 
     def _publish(self, event: Event, context: Context | None) -> None:
-        """Turn one engine event into the audit trail: bus event (logbook), entities, repairs."""
+        """Turn one engine event into the audit trail: bus event (logbook), entities, repairs.
+
+        Events caused by a call carry its real ``origin`` (user, automation, script or system)
+        next to the ``method`` its caller claimed (``_origin``, set by the commit).
+        """
         entry_id = self.entry.entry_id
         match event:
             case StateChanged(new=new, actor=actor) if actor is not None and new in (
@@ -435,8 +494,14 @@ class HomePanel:
                     self._base() | {"method": method.value, "failures": failures},
                     context,
                 )
-            case LockedOut(until=until):
-                self._fire(EVENT_LOCKED_OUT, self._base() | {"until": until.isoformat()}, context)
+            case LockedOut(until=until, locks=locks):
+                self._fire(
+                    EVENT_LOCKED_OUT,
+                    self._base() | {"until": until.isoformat(), "locks": locks},
+                    context,
+                )
+                if locks >= 2:  # a fumble locks once; twice in a row, someone keeps trying
+                    self._notify_lockout(until, locks)
             case BadgeRejected(badge_id_hint=hint, reason=reason):
                 self._fire(
                     EVENT_BADGE_REJECTED,

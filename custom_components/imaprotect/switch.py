@@ -8,6 +8,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .badges import StoredBadge
 from .entity import BadgeEntity, async_add_badge_entities
 from .panel import HomePanel, ImaProtectConfigEntry
 
@@ -29,18 +30,19 @@ class BadgeSwitch(BadgeEntity, SwitchEntity):
     _attr_translation_key = "badge_enabled"
     _attr_entity_category = EntityCategory.CONFIG
 
-    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, badge_id: str) -> None:
-        super().__init__(panel, subentry, badge_id, "enabled")
+    def __init__(self, panel: HomePanel, subentry: ConfigSubentry, badge: StoredBadge) -> None:
+        super().__init__(panel, subentry, badge, "enabled")
 
     @property
     @override
     def is_on(self) -> bool:
-        return not self.panel.badge_disabled(self.badge_id)
+        return not self.panel.badge_disabled(self.badge.digest)
 
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:
-        await self.panel.async_set_badge_disabled(self.badge_id, disabled=False)
+        """Give the badge back its rights; recorded with who did it (see the panel)."""
+        await self.panel.async_set_badge_disabled(self.badge, disabled=False, context=self._context)
 
     @override
     async def async_turn_off(self, **kwargs: Any) -> None:
-        await self.panel.async_set_badge_disabled(self.badge_id, disabled=True)
+        await self.panel.async_set_badge_disabled(self.badge, disabled=True, context=self._context)

@@ -17,6 +17,7 @@ from custom_components.imaprotect.core import (
     Reading,
     Settings,
     Zone,
+    badge_digest,
     hash_code,
 )
 
@@ -25,6 +26,13 @@ ALICE_CODE = "1234"
 BOB_CODE = "567890"
 ALICE_BADGE = "04A1B2C3D4"
 CAROL_BADGE = "CAFE0001"
+BADGE_KEY = bytes(range(32))
+
+
+def digest(badge_id: str) -> str:
+    """The test home's stored form of a badge id."""
+    return badge_digest(BADGE_KEY, badge_id)
+
 
 SETTINGS = Settings(
     entry_delay=timedelta(seconds=30),
@@ -56,7 +64,7 @@ PEOPLE = (
         "alice",
         "Alice",
         code_hash=hash_code(ALICE_CODE, iterations=10),
-        badges=(ALICE_BADGE,),
+        badges=(digest(ALICE_BADGE),),
         may_arm=True,
         may_disarm=True,
     ),
@@ -68,7 +76,14 @@ PEOPLE = (
         may_arm=True,
         may_disarm=False,
     ),
-    Person("carol", "Carol", code_hash=None, badges=(CAROL_BADGE,), may_arm=False, may_disarm=True),
+    Person(
+        "carol",
+        "Carol",
+        code_hash=None,
+        badges=(digest(CAROL_BADGE),),
+        may_arm=False,
+        may_disarm=True,
+    ),
 )
 
 ALICE = Actor(Method.KEYPAD, "alice", "Alice")
@@ -90,6 +105,7 @@ def make_config(**settings: Any) -> HomeConfig:
         zones=ZONES,
         detectors=DETECTORS,
         people=PEOPLE,
+        badge_key=BADGE_KEY,
     )
 
 

@@ -147,8 +147,8 @@ def test_force_without_open_detectors_bypasses_nothing() -> None:
 def test_bypassed_event_names_actor_and_detectors() -> None:
     engine = make_engine()
     engine.detector_changed("window", Reading.ON, T0)
-    engine.arm(ArmMode.TOTAL, APP, at(3), force=True)
-    assert engine.drain_events()[0] == Bypassed(at=at(3), actor=APP, detector_ids=("window",))
+    engine.arm(ArmMode.TOTAL, ALICE, at(3), force=True)
+    assert engine.drain_events()[0] == Bypassed(at=at(3), actor=ALICE, detector_ids=("window",))
 
 
 def test_door_opening_during_exit_delay_does_not_cancel_arming() -> None:

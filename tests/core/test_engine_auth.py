@@ -17,6 +17,7 @@ from tests.core.builders import (
     CAROL_BADGE,
     T0,
     at,
+    digest,
     make_config,
     make_engine,
 )
@@ -131,20 +132,20 @@ def test_hint_of_a_short_badge_never_holds_the_whole_id(badge: str, hint: str) -
 
 def test_disabled_badge_is_rejected_until_enabled() -> None:
     engine = make_engine()
-    engine.set_badge_disabled(ALICE_BADGE.lower(), disabled=True)
-    assert engine.disabled_badges == {ALICE_BADGE.lower()}
+    engine.set_badge_disabled(digest(ALICE_BADGE.lower()), disabled=True)
+    assert engine.disabled_badges == {digest(ALICE_BADGE)}
     with pytest.raises(BadgeRejectedError) as info:
         engine.authenticate_badge(ALICE_BADGE, at(1))
     assert info.value.reason == "disabled"
     assert engine.drain_events() == [
         BadgeRejected(at=at(1), badge_id_hint="c3d4", reason="disabled")
     ]
-    engine.set_badge_disabled(ALICE_BADGE, disabled=False)
+    engine.set_badge_disabled(digest(ALICE_BADGE), disabled=False)
     assert engine.authenticate_badge(ALICE_BADGE, at(2)).id == "alice"
 
 
 def test_disabled_badges_from_the_constructor() -> None:
-    engine = AlarmEngine(make_config(), disabled_badges=frozenset({CAROL_BADGE}))
+    engine = AlarmEngine(make_config(), disabled_badges=frozenset({digest(CAROL_BADGE)}))
     with pytest.raises(BadgeRejectedError, match="disabled"):
         engine.authenticate_badge(CAROL_BADGE, T0)
 
@@ -194,7 +195,7 @@ def test_while_locked_no_badge_is_even_looked_at() -> None:
         with pytest.raises(BadgeRejectedError):
             engine.authenticate_badge("DEADBEEF99", at(n))
     engine.drain_events()
-    engine.set_badge_disabled(CAROL_BADGE, disabled=True)
+    engine.set_badge_disabled(digest(CAROL_BADGE), disabled=True)
     for badge in (ALICE_BADGE, "DEADBEEF99", CAROL_BADGE):
         with pytest.raises(LockedOutError) as locked:
             engine.authenticate_badge(badge, at(94))
@@ -208,7 +209,7 @@ def test_while_locked_no_badge_is_even_looked_at() -> None:
 
 def test_disabled_badge_counts_as_a_failure() -> None:
     engine = make_engine()
-    engine.set_badge_disabled(ALICE_BADGE, disabled=True)
+    engine.set_badge_disabled(digest(ALICE_BADGE), disabled=True)
     for n in range(1, 5):
         with pytest.raises(WrongCodeError):
             engine.authenticate_code("0000", at(n), Method.KEYPAD)

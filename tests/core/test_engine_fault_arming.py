@@ -17,7 +17,7 @@ from custom_components.imaprotect.core import (
     Reading,
     StateChanged,
 )
-from tests.core.builders import ALICE, APP, T0, at, kinds, make_config, make_engine
+from tests.core.builders import ALICE, T0, at, kinds, make_config, make_engine
 
 
 def faulty_engine(*detector_ids: str) -> AlarmEngine:
@@ -71,11 +71,11 @@ def test_a_motion_detector_in_fault_blocks_the_mode_that_watches_it() -> None:
 
 def test_force_bypasses_faulty_detectors_until_disarm() -> None:
     engine = faulty_engine("bedroom_pir")
-    engine.arm(ArmMode.TOTAL, APP, at(301), force=True)
+    engine.arm(ArmMode.TOTAL, ALICE, at(301), force=True)
     assert engine.bypassed == {"bedroom_pir"}
     assert engine.drain_events() == [
-        Bypassed(at=at(301), actor=APP, detector_ids=("bedroom_pir",)),
-        StateChanged(at=at(301), old=PanelState.DISARMED, new=PanelState.ARMING, actor=APP),
+        Bypassed(at=at(301), actor=ALICE, detector_ids=("bedroom_pir",)),
+        StateChanged(at=at(301), old=PanelState.DISARMED, new=PanelState.ARMING, actor=ALICE),
     ]
     engine.tick(at(361))
     assert engine.state is PanelState.ARMED_TOTAL

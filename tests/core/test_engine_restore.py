@@ -27,6 +27,7 @@ from tests.core.builders import (
     T0,
     armed_engine,
     at,
+    digest,
     kinds,
     make_config,
     make_engine,
@@ -306,12 +307,12 @@ def test_minimal_snapshot_and_actor_fields() -> None:
             "lockout": None,
         },
         T0,
-        disabled_badges=frozenset({"X1"}),
+        disabled_badges=frozenset({digest("X1")}),
     )
     assert restored.state is PanelState.ARMED_TOTAL
     assert restored.mode is ArmMode.TOTAL
     assert restored.changed_by == Actor(Method.BADGE, "carol", None)
-    assert restored.disabled_badges == {"x1"}
+    assert restored.disabled_badges == {digest("x1")}
 
 
 def test_armed_state_wins_over_a_stale_mode() -> None:

@@ -56,7 +56,7 @@ def test_round_trip_keeps_the_lock() -> None:
     assert "failures=5" in repr(copy)
     fresh = CodeLockout.from_dict({})
     assert (fresh.failures, fresh.locked_until(T0)) == (0, None)
-    assert CodeLockout().to_dict() == {"failures": 0, "locked_until": None}
+    assert CodeLockout().to_dict() == {"failures": 0, "locks": 0, "locked_until": None}
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from custom_components.imaprotect.core import (
     Settings,
     Zone,
 )
-from tests.core.builders import DETECTORS, PEOPLE, SETTINGS, ZONES, make_config
+from tests.core.builders import DETECTORS, PEOPLE, SETTINGS, ZONES, digest, make_config
 
 
 def test_panel_state_values_are_home_assistant_states() -> None:
@@ -91,7 +91,9 @@ def test_config_rejects_detector_in_unknown_zone() -> None:
 
 
 def test_config_rejects_badge_held_twice_even_in_other_case() -> None:
-    twin = Person("dave", "Dave", None, badges=(" 04a1b2c3d4",), may_arm=True, may_disarm=True)
+    twin = Person(
+        "dave", "Dave", None, badges=(digest(" 04a1b2c3d4"),), may_arm=True, may_disarm=True
+    )
     with pytest.raises(ValueError, match="badge is assigned twice") as info:
         HomeConfig(SETTINGS, ZONES, DETECTORS, (*PEOPLE, twin))
     assert "04" not in str(info.value)

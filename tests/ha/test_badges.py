@@ -52,11 +52,12 @@ async def test_tag_scan_toggles_the_alarm_as_the_badge_holder(
     assert hass.states.get(PANEL).attributes["changed_by"] == "Marie"  # type: ignore[union-attr]
 
 
-async def test_unrelated_tags_are_ignored(hass: HomeAssistant, home: MockConfigEntry) -> None:
+async def test_unknown_tags_are_rejected_badges(hass: HomeAssistant, home: MockConfigEntry) -> None:
+    # Issue 8 changes this: an unknown tag used to be ignored, so ids could be guessed freely.
     rejected = async_capture_events(hass, "imaprotect_badge_rejected")
     await scan(hass, "kitchen-nfc-sticker")
     assert panel_state(hass) == "disarmed"
-    assert rejected == []
+    assert [(e.data["badge"], e.data["reason"]) for e in rejected] == [("cker", "unknown")]
 
 
 async def test_keypad_badge_with_an_explicit_action(

@@ -25,6 +25,7 @@ import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.imaprotect.badges import legacy_badge, new_badge
 from custom_components.imaprotect.config_flow import (
     HOME_SCHEMA,
     ZONE_SCHEMA,
@@ -33,6 +34,7 @@ from custom_components.imaprotect.config_flow import (
 )
 from custom_components.imaprotect.const import (
     CONF_ALARM_DURATION,
+    CONF_BADGE_KEY,
     CONF_BADGES,
     CONF_BATTERY_ENTITY,
     CONF_CALL_POSITION,
@@ -52,6 +54,7 @@ from custom_components.imaprotect.const import (
     CONF_PHONE,
     CONF_PHONE_CODE,
     CONF_PHONE_CODE_HASH,
+    CONF_READER_DEVICES,
     CONF_SOURCE_ENTITY,
     CONF_TAMPER_ENTITY,
     CONF_ZONE,
@@ -72,6 +75,8 @@ HOME_INPUT: dict[str, Any] = {
     CONF_ALARM_DURATION: 120.0,
     CONF_CODE_ARM_REQUIRED: True,
 }
+BADGE_KEY = "ab" * 32  # a home's badge key, as a 1.2 entry holds it
+KEY = bytes.fromhex(BADGE_KEY)
 HOME_DATA: dict[str, Any] = {
     CONF_NAME: "Maison",
     CONF_FORMULA: "tout_inclus",
@@ -79,6 +84,7 @@ HOME_DATA: dict[str, Any] = {
     CONF_EXIT_DELAY: 60,
     CONF_ALARM_DURATION: 120,
     CONF_CODE_ARM_REQUIRED: True,
+    CONF_READER_DEVICES: [],
 }
 
 
@@ -96,6 +102,8 @@ def _settings(data: Mapping[str, Any]) -> dict[str, Any]:
     assert {key: settings.pop(key) for key in NO_CALL_OUT} == NO_CALL_OUT
     settings.pop("webhook_id", None)
     settings.pop("callback_secret", None)
+    if (key := settings.pop(CONF_BADGE_KEY, None)) is not None:
+        assert len(bytes.fromhex(key)) == 32
     return settings
 
 
@@ -147,7 +155,13 @@ def mock_setup_entry() -> Iterator[AsyncMock]:
 @pytest.fixture
 def empty_home(hass: HomeAssistant) -> MockConfigEntry:
     """Add a home with no zone, detector or person."""
-    entry = MockConfigEntry(domain=DOMAIN, title="Maison", unique_id="maison", data=dict(HOME_DATA))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Maison",
+        unique_id="maison",
+        data=HOME_DATA | {CONF_BADGE_KEY: BADGE_KEY},
+        minor_version=2,
+    )
     entry.add_to_hass(hass)
     return entry
 
@@ -159,7 +173,8 @@ def furnished_home(hass: HomeAssistant, alice_hash: str) -> MockConfigEntry:
         domain=DOMAIN,
         title="Maison",
         unique_id="maison",
-        data=dict(HOME_DATA),
+        data=HOME_DATA | {CONF_BADGE_KEY: BADGE_KEY},
+        minor_version=2,
         subentries_data=[
             _zone(ZONE_GROUND, "Rez-de-chaussée"),
             _zone(ZONE_GARAGE, "Garage", partial=True),
@@ -174,7 +189,7 @@ def furnished_home(hass: HomeAssistant, alice_hash: str) -> MockConfigEntry:
                 data={
                     CONF_CODE_HASH: alice_hash,
                     CONF_PHONE_CODE_HASH: ALICE_PHONE_CODE_HASH,
-                    CONF_BADGES: ["04A1B2C3"],
+                    CONF_BADGES: [legacy_badge(KEY, "04A1B2C3").as_data()],
                     CONF_PHONE: "+33612345678",
                     CONF_EMAIL: None,
                     CONF_CALL_POSITION: 1,
@@ -257,6 +272,7 @@ async def test_create_home(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> 
     assert _settings(result["data"]) == HOME_DATA
     assert len(result["data"]["webhook_id"]) == 64
     assert len(result["data"]["callback_secret"]) >= 40
+    assert len(bytes.fromhex(result["data"][CONF_BADGE_KEY])) == 32
     assert all(type(result["data"][key]) is int for key in (CONF_ENTRY_DELAY, CONF_EXIT_DELAY))
     assert result["result"].unique_id == "maison"
     assert len(mock_setup_entry.mock_calls) == 1
@@ -275,6 +291,7 @@ async def test_create_home_defaults(hass: HomeAssistant) -> None:
         CONF_EXIT_DELAY: 30,
         CONF_ALARM_DURATION: 180,
         CONF_CODE_ARM_REQUIRED: False,
+        CONF_READER_DEVICES: [],
     }
     assert result["result"].unique_id == "residence_secondaire"
 
@@ -336,6 +353,7 @@ async def test_reconfigure_home(hass: HomeAssistant, empty_home: MockConfigEntry
         CONF_EXIT_DELAY: 0,
         CONF_ALARM_DURATION: 90,
         CONF_CODE_ARM_REQUIRED: False,
+        CONF_READER_DEVICES: [],
     }
 
 
@@ -660,13 +678,14 @@ async def test_create_person(hass: HomeAssistant, furnished_home: MockConfigEntr
     assert not verify_code(NEW_CODE, phone_code_hash)
     _assert_no_clear_code(dict(person.data), "135792")
     assert data == {
-        CONF_BADGES: ["0badge1", "ff00aa"],
+        CONF_BADGES: [new_badge(KEY, "0badge1").as_data(), new_badge(KEY, "ff00aa").as_data()],
         CONF_PHONE: "+33698765432",
         CONF_EMAIL: "bob@example.fr",
         CONF_CALL_POSITION: 2,
         CONF_MAY_ARM: True,
         CONF_MAY_DISARM: False,
     }
+    assert "0BADGE1" not in json.dumps(dict(person.data)).upper()  # only keyed hashes
     assert verify_code(NEW_CODE, code_hash)
     assert CONF_CODE not in person.data
     _assert_no_clear_code(dict(person.data), NEW_CODE)
@@ -797,7 +816,7 @@ async def test_reconfigure_person_keeps_code(
     # Neither the code nor its hash is sent to the form.
     assert _suggested(result) == {
         CONF_NAME: "Alice",
-        CONF_BADGES: ["04A1B2C3"],
+        CONF_BADGES: ["…B2C3"],  # only a hash is stored: the badge shows as its hint
         CONF_PHONE: "+33612345678",
         CONF_CALL_POSITION: 1,
         CONF_MAY_ARM: True,
@@ -824,7 +843,7 @@ async def test_reconfigure_person_keeps_code(
     assert dict(person.data) == {
         CONF_CODE_HASH: alice_hash,
         CONF_PHONE_CODE_HASH: ALICE_PHONE_CODE_HASH,
-        CONF_BADGES: ["04a1b2c3", "new"],
+        CONF_BADGES: [legacy_badge(KEY, "04A1B2C3").as_data(), new_badge(KEY, "new").as_data()],
         CONF_PHONE: "+33612345678",
         CONF_EMAIL: None,
         CONF_CALL_POSITION: 1,
@@ -1006,3 +1025,34 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
     assert set(strings["selector"]["detector_type"]["options"]) == {
         detector_type.value for detector_type in DetectorType
     }
+
+
+async def test_reconfigure_person_keeps_a_badge_by_its_hint_or_forgets_it(
+    hass: HomeAssistant, furnished_home: MockConfigEntry
+) -> None:
+    stored = legacy_badge(KEY, "04A1B2C3").as_data()
+    base = {CONF_NAME: "Alice", CONF_PHONE: "+33612345678", CONF_CALL_POSITION: 1.0}
+    base |= {CONF_MAY_ARM: True, CONF_MAY_DISARM: True}
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, PERSON_ALICE)
+    result = await _configure_subentry(hass, result, base | {CONF_BADGES: ["…B2C3", "cafe"]})
+    assert result["reason"] == "reconfigure_successful"
+    badges = furnished_home.subentries[PERSON_ALICE].data[CONF_BADGES]
+    assert badges == [stored, new_badge(KEY, "cafe").as_data()]
+
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, PERSON_ALICE)
+    assert _suggested(result)[CONF_BADGES] == ["…B2C3", "…FE"]
+    result = await _configure_subentry(hass, result, base | {CONF_BADGES: ["…FE"]})
+    assert result["reason"] == "reconfigure_successful"
+    assert furnished_home.subentries[PERSON_ALICE].data[CONF_BADGES] == [
+        new_badge(KEY, "cafe").as_data()
+    ]
+
+
+async def test_create_home_with_badge_readers(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    with patch("custom_components.imaprotect.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**HOME_INPUT, CONF_READER_DEVICES: ["reader_1", "reader_2"]}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_READER_DEVICES] == ["reader_1", "reader_2"]

@@ -11,6 +11,7 @@ from custom_components.imaprotect.contract.codes import (
     verify_code,
 )
 
+from .badges import badge_digest, badge_hint
 from .codes import match_code
 from .engine import (
     AlarmEngine,
@@ -34,7 +35,7 @@ from .events import (
     LockedOut,
     StateChanged,
 )
-from .lockout import LOCK_TIME, MAX_FAILURES, CodeLockout
+from .lockout import LOCK_TIME, MAX_FAILURES, MAX_LOCK_TIME, CodeLockout
 from .model import (
     Actor,
     AlarmKind,
@@ -56,6 +57,7 @@ __all__ = [
     "LOCK_TIME",
     "MAX_CODE_LENGTH",
     "MAX_FAILURES",
+    "MAX_LOCK_TIME",
     "MIN_CODE_LENGTH",
     "Actor",
     "AlarmCleared",
@@ -90,6 +92,8 @@ __all__ = [
     "StateChanged",
     "WrongCodeError",
     "Zone",
+    "badge_digest",
+    "badge_hint",
     "hash_code",
     "is_valid_code",
     "match_code",

@@ -31,7 +31,9 @@ Choices where the specification is silent (an installer's view, EN 50131 in mind
   intrusion detector's first reading only sets the baseline.
 * Disarming, and arming when ``code_arm_required`` is off, need no person: the Home Assistant
   layer decides when to ask for a code. Switching from TOTAL to PARTIAL lowers protection and so
-  needs a person who may both arm and disarm.
+  needs a person who may both arm and disarm, whatever ``code_arm_required`` says; ``force``
+  (bypassing open or faulty detectors) needs a person too. An anonymous actor gets
+  "code_required" for both, so no voice assistant or automation can unwatch a zone.
 * Badges share the code-entry lockout: an unknown or disabled badge counts as a wrong code, a
   valid badge as a right one, and while locked no badge is even looked at. Otherwise badge ids
   (short, often printed on the fob) could be guessed without limit.
@@ -48,9 +50,9 @@ Choices where the specification is silent (an installer's view, EN 50131 in mind
 """
 
 from datetime import datetime, timedelta
-import hmac
 from typing import TYPE_CHECKING, Any, NoReturn, override
 
+from .badges import badge_digest, badge_hint, digest_among
 from .codes import match_code
 from .events import (
     AlarmCleared,
@@ -161,12 +163,6 @@ def _require_aware(now: datetime) -> datetime:
     return now
 
 
-def badge_hint(badge_id: str) -> str:
-    """Return the last characters of a badge id, at most 4 and never more than half of it."""
-    keep = min(4, len(badge_id) // 2)
-    return badge_id[len(badge_id) - keep :]
-
-
 class AlarmEngine:
     """One home's alarm panel: state, timers, detectors, codes and badges."""
 
@@ -175,7 +171,7 @@ class AlarmEngine:
     ) -> None:
         self._config = config
         self._detectors = {d.id: d for d in config.detectors}
-        self._disabled_badges = {normalize_badge(b) for b in disabled_badges}
+        self._disabled_badges = set(disabled_badges)
         self._state = PanelState.DISARMED
         self._mode: ArmMode | None = None
         self._held: ArmMode | None = None
@@ -248,7 +244,7 @@ class AlarmEngine:
 
     @property
     def disabled_badges(self) -> frozenset[str]:
-        """Disabled badge ids (normalised), for the caller to persist."""
+        """Digests of the disabled badges, for the caller to persist."""
         return frozenset(self._disabled_badges)
 
     def locked_until(self, now: datetime) -> datetime | None:
@@ -337,8 +333,17 @@ class AlarmEngine:
         failures = self._lockout.failures
         self._events.append(CodeRejected(at=now, method=method, failures=failures))
         if lock_end is not None:
-            self._events.append(LockedOut(at=now, until=lock_end))
+            self._events.append(LockedOut(at=now, until=lock_end, locks=self._lockout.locks))
         raise WrongCodeError(failures)
+
+    def badge_digest(self, badge_id: str) -> str:
+        """The keyed digest of a presented badge id, as configured and as disabled."""
+        return badge_digest(self._config.badge_key, badge_id)
+
+    def knows_badge(self, badge_id: str) -> bool:
+        """Whether a badge id is registered to someone here (enabled or not), in constant time."""
+        digest = self.badge_digest(badge_id)
+        return digest_among(digest, (b for p in self._config.people for b in p.badges))
 
     def authenticate_badge(self, badge_id: str, now: datetime) -> Person:
         """Return the badge's holder.
@@ -346,32 +351,34 @@ class AlarmEngine:
         Badges share the code-entry lockout. Raises LockedOutError while locked (without looking
         at the badge, nothing reported) and BadgeRejectedError ("unknown"/"disabled") otherwise;
         a rejected badge counts as a wrong code (BadgeRejected, then LockedOut when it starts the
-        lock) and a valid one resets the count like a right code.
+        lock) and a valid one resets the count like a right code. The id is compared as its
+        keyed digest with every registered one, so the time taken does not tell which matched.
         """
         self.check_code_lock(now)
-        key = normalize_badge(badge_id)
+        digest = self.badge_digest(badge_id)
+        holder: Person | None = None
+        for person in self._config.people:
+            if digest_among(digest, person.badges):
+                holder = holder or person
         reason = "unknown"
-        if key in self._disabled_badges:
+        if holder is not None and digest_among(digest, self._disabled_badges):
             reason = "disabled"
-        else:
-            for person in self._config.people:
-                for badge in person.badges:
-                    if hmac.compare_digest(normalize_badge(badge).encode(), key.encode()):
-                        self._lockout.record_success()
-                        return person
+        elif holder is not None:
+            self._lockout.record_success()
+            return holder
         lock_end = self._lockout.record_failure(now)
-        self._events.append(BadgeRejected(at=now, badge_id_hint=badge_hint(key), reason=reason))
+        hint = badge_hint(normalize_badge(badge_id))
+        self._events.append(BadgeRejected(at=now, badge_id_hint=hint, reason=reason))
         if lock_end is not None:
-            self._events.append(LockedOut(at=now, until=lock_end))
+            self._events.append(LockedOut(at=now, until=lock_end, locks=self._lockout.locks))
         raise BadgeRejectedError(reason)
 
-    def set_badge_disabled(self, badge_id: str, disabled: bool) -> None:
-        """Disable (lost badge) or re-enable a badge."""
-        key = normalize_badge(badge_id)
+    def set_badge_disabled(self, digest: str, disabled: bool) -> None:
+        """Disable (lost badge) or re-enable a badge, given its digest."""
         if disabled:
-            self._disabled_badges.add(key)
+            self._disabled_badges.add(digest)
         else:
-            self._disabled_badges.discard(key)
+            self._disabled_badges.discard(digest)
 
     # ----------------------------------------------------------------- commands
 
@@ -386,7 +393,8 @@ class AlarmEngine:
         With ``force`` they are all bypassed until the next disarm (one Bypassed event, open ones
         first). Arming from DISARMED and raising PARTIAL -> TOTAL go through the exit delay (a
         raise keeps the partial zones watched meanwhile); lowering TOTAL -> PARTIAL takes effect
-        at once and needs ``may_disarm``.
+        at once and needs a person with ``may_disarm``. An anonymous actor may neither lower
+        nor force (NotAllowedError "code_required").
         """
         self.tick(now)
         if self._state in _ARMED_STATES:
@@ -397,7 +405,7 @@ class AlarmEngine:
         elif self._state is not PanelState.DISARMED:
             raise NotAllowedError("alarm_in_progress")
         lowering = self._mode is ArmMode.TOTAL and mode is ArmMode.PARTIAL
-        self._check_may_arm(mode, actor, now, lowering=lowering)
+        self._check_may_arm(mode, actor, now, lowering=lowering, force=force)
 
         watched = [d for d in self.armed_detectors(mode) if d.id not in self._bypassed]
         faulty = tuple(d.id for d in watched if d.id in self._faults)
@@ -431,9 +439,13 @@ class AlarmEngine:
             self._deadline = None
             self._set_state(_ARMED_STATE[mode], now, actor)
 
-    def _check_may_arm(self, mode: ArmMode, actor: Actor, now: datetime, *, lowering: bool) -> None:
+    def _check_may_arm(
+        self, mode: ArmMode, actor: Actor, now: datetime, *, lowering: bool, force: bool
+    ) -> None:
+        # Lowering unwatches zones and force unwatches detectors: both are taken from someone
+        # who may disarm, so neither is ever open to an anonymous actor, whatever the setting.
         if actor.person_id is None:
-            if self._config.settings.code_arm_required:
+            if self._config.settings.code_arm_required or lowering or force:
                 self._refuse(mode, actor, now, "code_required", "code_required")
             return
         person = self._person(actor)
@@ -675,6 +687,7 @@ class AlarmEngine:
                 "method": actor.method.value,
                 "person_id": actor.person_id,
                 "person_name": actor.person_name,
+                "operator": actor.operator,
             },
             "lockout": self._lockout.to_dict(),
             "readings": {k: v.value for k, v in sorted(self._readings.items())},
@@ -741,6 +754,7 @@ class AlarmEngine:
                 method=Method(actor["method"]),
                 person_id=actor.get("person_id"),
                 person_name=actor.get("person_name"),
+                operator=actor.get("operator"),
             )
         )
         self._lockout = CodeLockout.from_dict(data.get("lockout") or {})

@@ -58,10 +58,15 @@ class CodeRejected:
 
 @dataclass(frozen=True, slots=True)
 class LockedOut:
-    """Too many wrong codes or rejected badges: both are refused until ``until``."""
+    """Too many wrong codes or rejected badges: both are refused until ``until``.
+
+    ``locks`` counts the lockouts in a row since the last right code (1 for the first): from
+    the second on, someone is still trying and the homeowner is told.
+    """
 
     at: datetime
     until: datetime
+    locks: int = 1
 
 
 @dataclass(frozen=True, slots=True)

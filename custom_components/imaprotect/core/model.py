@@ -119,7 +119,8 @@ class Person:
     """Someone who may operate the panel.
 
     ``code_hash`` is an encoded PBKDF2 hash (see ``codes.hash_code``) or None for no code;
-    neither it nor the badge ids appear in the repr, since both are credentials.
+    ``badges`` are the keyed digests of the person's badge ids (``badges.badge_digest`` with
+    the home's ``HomeConfig.badge_key``). Neither appears in the repr.
     """
 
     id: str
@@ -158,13 +159,15 @@ class HomeConfig:
     """The whole installation.
 
     Checked on creation: ids are unique per kind, every detector's zone exists and no badge
-    belongs to two people (otherwise a badge could not tell who is at the door).
+    belongs to two people (otherwise a badge could not tell who is at the door). ``badge_key``
+    is the home's secret key for badge digests (see ``badges``).
     """
 
     settings: Settings
     zones: tuple[Zone, ...]
     detectors: tuple[Detector, ...]
     people: tuple[Person, ...]
+    badge_key: bytes = field(default=b"", repr=False)
 
     def __post_init__(self) -> None:
         for kind, ids in (
@@ -206,13 +209,20 @@ class HomeConfig:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who (or what) asked for a change; ``label`` is what Home Assistant shows as changed_by."""
+    """Who (or what) asked for a change; ``label`` is what Home Assistant shows as changed_by.
+
+    ``person_id`` is set only when a code or badge proved who it is; that alone gives rights.
+    ``operator`` is who the platform says issued a command without a code (a logged-in user's
+    name): it is shown and recorded, so "armed from the app" names someone, but it never stands
+    for a person (it cannot lower protection or force).
+    """
 
     method: Method
     person_id: str | None = None
     person_name: str | None = None
+    operator: str | None = None
 
     @property
     def label(self) -> str:
-        """The person's name when known, else the method."""
-        return self.person_name if self.person_name else self.method.value
+        """The person's name when known, else the operator's, else the method."""
+        return self.person_name or self.operator or self.method.value
