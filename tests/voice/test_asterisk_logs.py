@@ -88,3 +88,16 @@ def test_logger_conf_logs_no_dtmf_nor_verbose() -> None:
     for name, levels in channels:
         names = {level.strip() for level in levels.split(";", 1)[0].split(",")}
         assert not names & {"dtmf", "verbose", "debug", "*"}, name
+
+
+def test_rotation_keeps_a_bounded_number_of_archives(asterisk: AsteriskInstance) -> None:
+    """``logger rotate`` (what the daily job asks for) renames the log and drops the eighth."""
+    log = asterisk.paths.log / "messages.log"
+    for round_ in range(9):
+        rotated = asterisk.cli("logger rotate")
+        assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+        # The rotation (and the command after it) is done when the CLI answers.
+        assert log.exists(), round_
+    archives = sorted(p.name for p in asterisk.paths.log.glob("messages.log.*"))
+    assert archives == [f"messages.log.{n}" for n in range(7)]
+    assert not list(asterisk.paths.log.glob("queue_log*"))  # no queue_log growing beside it
