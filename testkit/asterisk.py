@@ -64,11 +64,14 @@ class AsteriskInstance:
         stop_asterisk(self)
 
 
-def asterisk_settings(run_dir: Path, pool: PortPool, rtp_ports: int = 200) -> AsteriskSettings:
+def asterisk_settings(
+    run_dir: Path, pool: PortPool, rtp_ports: int = 200, *, run_user: str | None = None
+) -> AsteriskSettings:
     """Settings for one Asterisk on free loopback ports (two RTP ports per call).
 
     A port pair is only reused some time after its call ended, so a burst of calls (the
-    benchmark's 100 sites) needs a wider range than the tests' default.
+    benchmark's 100 sites) needs a wider range than the tests' default. ``run_user``: the user
+    Asterisk drops to (its run directory's parents must let that user through).
     """
     rtp_start = pool.take(rtp_ports)
     return AsteriskSettings(
@@ -79,6 +82,7 @@ def asterisk_settings(run_dir: Path, pool: PortPool, rtp_ports: int = 200) -> As
         http_port=pool.take(),
         rtp_start=rtp_start,
         rtp_end=rtp_start + rtp_ports - 1,
+        run_user=run_user,
     )
 
 

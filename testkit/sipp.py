@@ -153,3 +153,44 @@ def invites_seen(trace: Path) -> tuple[dict[str, float], Counter[str], Counter[s
                     byes[user] += 1
                 expect_start = 0
     return first, invites, byes
+
+
+def call_once(
+    target: tuple[str, int],
+    *,
+    log_dir: Path,
+    pool: PortPool,
+    source: str = LOOPBACK,
+    from_user: str = "caller",
+    to_user: str = "1000",
+) -> int | None:
+    """Send one INVITE to ``target`` from ``source`` as ``from_user`` (``scenarios/uac_invite``).
+
+    Returns the final status SIPp received, or ``None`` when nothing came back (a dropped
+    request). ``source`` may be another loopback address (127.0.0.2): still this machine, but not
+    the address Asterisk's SIP ACL lets in.
+    """
+    log_dir.mkdir(parents=True)
+    script = (SCENARIOS / "uac_invite.xml").read_text().replace("@FROM_USER@", from_user)
+    scenario_file = log_dir / "uac_invite.xml"
+    scenario_file.write_text(script)
+    port, media_port, control_port = pool.take(), pool.take(4), pool.take()
+    command = [
+        str(SIPP), "-sf", str(scenario_file), f"{target[0]}:{target[1]}", "-s", to_user,
+        "-i", source, "-p", str(port), "-bind_local", "-m", "1", "-timeout", "10",
+        "-mi", source, "-mp", str(media_port), "-cp", str(control_port), "-nostdin",
+        "-trace_msg", "-message_file", str(log_dir / "messages.log"),
+    ]  # fmt: skip
+    with (log_dir / "screen.log").open("wb") as screen:
+        subprocess.run(  # noqa: S603 - fixed binary, our own arguments
+            command, stdin=subprocess.DEVNULL, stdout=screen, stderr=subprocess.STDOUT,
+            timeout=30, check=False,
+        )  # fmt: skip
+    trace = log_dir / "messages.log"
+    received = False
+    for line in trace.read_text(errors="replace").splitlines() if trace.exists() else ():
+        if line.startswith("UDP message"):
+            received = "received" in line
+        elif received and line.startswith("SIP/2.0 ") and not line.startswith("SIP/2.0 1"):
+            return int(line.split()[1])
+    return None
