@@ -57,6 +57,9 @@ class AsteriskSettings:
     #: its primary group); ``None`` when it is started as an unprivileged user already. The
     #: appliance sets ``asterisk`` (Debian's package creates it).
     run_user: str | None = None
+    #: Addresses or IPv4 networks allowed to send SIP requests besides 127.0.0.1 (the pjsip ACL):
+    #: the trunk's, the monitoring-station gateway's, every LAN phone dialled through ``direct``.
+    sip_peers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.run_dir.is_absolute():
@@ -83,6 +86,10 @@ class AsteriskSettings:
             raise ValueError("language: a sound-folder name such as 'fr' or 'en'")
         if not self.module_dir.is_absolute() or not self.data_dir.is_absolute():
             raise ValueError("module_dir and data_dir must be absolute")
+        for peer in self.sip_peers:
+            network = ipaddress.ip_network(peer, strict=False)
+            if network.version != 4 or network.prefixlen == 0:
+                raise ValueError(f"sip_peers: {peer!r} is not one IPv4 address or network")
         if self.run_user is not None and not _USER.fullmatch(self.run_user):
             raise ValueError("run_user: a system user name")
 
@@ -160,6 +167,11 @@ def _values(settings: AsteriskSettings) -> dict[str, str]:
         "ARI_USER": settings.ari_user,
         "ARI_PASSWORD": settings.ari_password,
         "RUN_AS": _run_as(settings.run_user),
+        "SIP_PEERS_PERMIT": "\n".join(
+            f"permit = {ipaddress.ip_network(peer, strict=False).with_netmask}"
+            for peer in settings.sip_peers
+        )
+        or "; no sip_peers: this machine only",
     }
 
 

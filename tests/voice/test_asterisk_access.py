@@ -35,7 +35,7 @@ pytestmark = pytest.mark.voice
 OTHER_ADDRESS = "127.0.0.2"
 #: Debian's asterisk package creates this user (the dev root has it, as the appliance does).
 RUN_USER = "asterisk"
-SECRET = "access-test-secret-42"  # noqa: S105 - rendered, never started
+SECRET = "access-test-secret-42"
 
 
 def _calls_processed(asterisk: AsteriskInstance) -> int:
@@ -62,8 +62,10 @@ async def test_invite_from_an_address_outside_the_acl_is_forbidden(
     )
     assert status == 403
     await until(
-        lambda: f"from {OTHER_ADDRESS}" in _messages(asterisk)
-        and "did not pass ACL test" in _messages(asterisk),
+        lambda: (
+            f"from {OTHER_ADDRESS}" in _messages(asterisk)
+            and "did not pass ACL test" in _messages(asterisk)
+        ),
         within=5,
         what=lambda: f"the ACL refusal logged\n{asterisk.log_tail(10)}",
     )
@@ -102,9 +104,7 @@ def open_dir() -> Iterator[Path]:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping to another user needs root")
-def test_asterisk_started_as_root_runs_as_its_own_user(
-    open_dir: Path, port_pool: PortPool
-) -> None:
+def test_asterisk_started_as_root_runs_as_its_own_user(open_dir: Path, port_pool: PortPool) -> None:
     account = pwd.getpwnam(RUN_USER)
     settings = asterisk_settings(open_dir, port_pool, rtp_ports=20, run_user=RUN_USER)
     instance = launch_asterisk(settings)
@@ -112,7 +112,8 @@ def test_asterisk_started_as_root_runs_as_its_own_user(
         status = Path(f"/proc/{instance.process.pid}/status").read_text()
         uid = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M)
         gid = re.search(r"^Gid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M)
-        assert uid and gid, status
+        assert uid, status
+        assert gid, status
         assert {int(n) for n in uid.groups()} == {account.pw_uid}  # real, effective, saved
         assert {int(n) for n in gid.groups()} == {account.pw_gid}
         assert (instance.paths.log / "messages.log").stat().st_uid == account.pw_uid
