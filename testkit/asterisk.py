@@ -120,7 +120,14 @@ def launch_asterisk(settings: AsteriskSettings, *, prefix: Sequence[str] = ()) -
 
 
 def stop_asterisk(instance: AsteriskInstance) -> None:
-    """Stop Asterisk gracefully, or kill it."""
+    """Stop Asterisk gracefully, or kill it.
+
+    With a thousand calls still up (the benchmark's avalanche) "core stop now" can take longer
+    than the CLI waits; that is not an error, the process is then waited for or killed.
+    """
     if instance.process.poll() is None:
-        instance.cli("core stop now")
+        try:
+            instance.cli("core stop now")
+        except subprocess.TimeoutExpired:
+            _LOGGER.warning("Asterisk did not answer 'core stop now' in time; killing it")
     stop_process(instance.process, grace=_STOP_GRACE)

@@ -125,16 +125,45 @@ def invites_seen(trace: Path) -> tuple[dict[str, float], Counter[str], Counter[s
     """From a SIPp message trace: first INVITE time per request-URI user, INVITEs and BYEs per user.
 
     The trace has one block per message: a dashed line with the time SIPp saw it (UTC, µs), a
-    "UDP message received"/"sent" line, an empty line, then the message.
+    "UDP message received"/"sent" line, an empty line, then the message. A retransmission (the
+    same Call-ID and CSeq again, when SIPp answered late under load) is the same request and is
+    counted once; a second INVITE with its own Call-ID is a second call, and counted.
     """
     first: dict[str, float] = {}
     invites: Counter[str] = Counter()
     byes: Counter[str] = Counter()
+    seen: set[tuple[str, str]] = set()
+    for stamp, method, user, key in received_requests(trace):
+        if key is not None and (method, key) in seen:
+            continue
+        if key is not None:
+            seen.add((method, key))
+        if method == "INVITE":
+            invites[user] += 1
+            first.setdefault(user, stamp)
+        elif method == "BYE":
+            byes[user] += 1
+    return first, invites, byes
+
+
+def received_requests(trace: Path) -> list[tuple[float, str, str, str | None]]:
+    """(time, method, request-URI user, Call-ID + CSeq or None) of each request SIPp received."""
+    requests: list[tuple[float, str, str, str | None]] = []
+    current: list[object] | None = None  # [stamp, method, user, call_id, cseq]
     stamp: float | None = None
     received = False
     expect_start = 0
+
+    def close() -> None:
+        if current is not None:
+            when, method, user, call_id, cseq = current
+            key = f"{call_id} {cseq}" if call_id and cseq else None
+            requests.append((float(str(when)), str(method), str(user), key))
+
     for line in trace.read_text(errors="replace").splitlines():
         if line.startswith(_TRACE_HEADER):
+            close()
+            current = None
             text = line.removeprefix(_TRACE_HEADER).strip()
             stamp = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
             expect_start = 3
@@ -145,14 +174,19 @@ def invites_seen(trace: Path) -> tuple[dict[str, float], Counter[str], Counter[s
                 received = "received" in line
             elif line and received and stamp is not None:
                 method, _, rest = line.partition(" ")
-                user = rest.removeprefix("sip:").split("@", 1)[0]
-                if method == "INVITE":
-                    invites[user] += 1
-                    first.setdefault(user, stamp)
-                elif method == "BYE":
-                    byes[user] += 1
+                if not method.startswith("SIP/"):
+                    user = rest.removeprefix("sip:").split("@", 1)[0]
+                    current = [stamp, method, user, None, None]
                 expect_start = 0
-    return first, invites, byes
+            continue
+        if current is not None:
+            name, _, value = line.partition(":")
+            if name.lower() in {"call-id", "i"}:
+                current[3] = value.strip()
+            elif name.lower() == "cseq":
+                current[4] = value.strip()
+    close()
+    return requests
 
 
 def call_once(
