@@ -177,7 +177,7 @@ def _values(settings: AsteriskSettings) -> dict[str, str]:
 
 def _run_as(user: str | None) -> str:
     if user is None:
-        return "; runuser: not set, Asterisk is started as an unprivileged user"
+        return "; runuser: not set (run_user), Asterisk keeps the user that starts it"
     group = grp.getgrgid(_account(user).pw_gid).gr_name
     return f"runuser = {user}\nrungroup = {group}"
 
@@ -207,7 +207,7 @@ def _hand_over(paths: AsteriskPaths, user: str) -> None:
         ):
             raise ValueError(f"{folder}: {user} may not enter it (Asterisk runs as {user})")
     if os.geteuid() != 0:
-        return  # started as that user already: the files are its own
+        return  # only root gives files away; rendered by that user, they are its own already
     for folder in (paths.etc, paths.log, paths.run, paths.lib, paths.spool, paths.cache):
         for path in (folder, *folder.rglob("*")):
             os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
