@@ -63,6 +63,12 @@ RESULTS = REPO / "bench" / "results"
 TARGET_MS = 150.0
 CODE = "4321"
 LOAD_OUTCOMES = [("c0", "busy"), ("c1", "no_answer"), ("c2", "acknowledged")]
+LOAD_SITES = 100
+AVALANCHE_SITES = 1000
+AVALANCHE_INVITE_P99_MS = 2000.0
+AVALANCHE_HWM_MIB = 150.0
+SCENARIOS = ("latency", "load", "avalanche", "chain")
+CHAIN_P99_MS = 50.0
 _MIB = 1024
 _MAX_UNFINISHED = 5  # A: give up after this many alerts that never end
 
@@ -138,7 +144,8 @@ async def _peers(
         rounds=1,
         **voice,
     )
-    ctx.processes.add(server.start(prefix=DIE_WITH_PARENT))
+    profile = ctx.disk / f"voice-{scenario}.prof" if ctx.args.profile else None
+    ctx.processes.add(server.start(prefix=DIE_WITH_PARENT, profile=profile))
     return sink, smtp, server
 
 
@@ -273,21 +280,50 @@ def _outbox(database: Path) -> dict[str, dict[str, int]]:
 
 
 async def scenario_load(ctx: Context) -> dict[str, Any]:
-    """``--sites`` sites alerting at once, 3 contacts each, every one acknowledged by SIPp."""
+    """``--sites`` sites (100) alerting at once, 3 contacts each, every one acknowledged by SIPp."""
+    return await _burst(ctx, "load", ctx.args.sites or LOAD_SITES, spread=0.0)
+
+
+async def scenario_avalanche(ctx: Context) -> dict[str, Any]:
+    """C: ``--sites`` sites (1 000) alerting within ``--spread`` s (1), as B otherwise.
+
+    A storm or a regional power cut: every home of a region alerts within a second. Same phones,
+    outcomes and checks as B; the figures that matter are the first INVITE (p99 ≤ 2 s) and the
+    voice server's peak RSS (≤ 150 MiB), with nothing lost.
+    """
+    result = await _burst(
+        ctx, "avalanche", ctx.args.sites or AVALANCHE_SITES, spread=ctx.args.spread
+    )
+    p99 = result["post_to_first_invite_ms"].get("p99")
+    result["targets"] = {
+        "first_invite_p99_ms": AVALANCHE_INVITE_P99_MS,
+        "voice_hwm_mib": AVALANCHE_HWM_MIB,
+    }
+    result["checks"]["first_invite_p99"] = p99 is not None and p99 <= AVALANCHE_INVITE_P99_MS
+    result["checks"]["voice_peak_rss"] = result["voice_hwm_mib"] <= AVALANCHE_HWM_MIB
+    return result
+
+
+async def _burst(ctx: Context, name: str, sites: int, *, spread: float) -> dict[str, Any]:
+    """``sites`` sites with 3 contacts each, their alerts POSTed evenly over ``spread`` seconds.
+
+    ``spread = 0``: one ``asyncio.gather`` of every POST. Otherwise alert ``i`` is POSTed at
+    ``i * spread / sites`` after the first (still without a client-side connection limit), which
+    is how a storm arrives: within a second, not in the same microsecond.
+    """
     args = ctx.args
-    sites = args.sites
     start = functools.partial(start_phone, pool=ctx.pool, children=ctx.processes, log_root=ctx.work)
     phones: list[SippPhone] = [
-        start("uas_busy", name="load-busy"),
-        start("uas_noanswer", name="load-noanswer"),
-        start("uas_dtmf", name="load-code", digits=f"{CODE}#", delay_ms=500),
+        start("uas_busy", name=f"{name}-busy"),
+        start("uas_noanswer", name=f"{name}-noanswer"),
+        start("uas_dtmf", name=f"{name}-code", digits=f"{CODE}#", delay_ms=500),
     ]
     numbers = [[f"+3366{j}{i:06d}" for j in range(3)] for i in range(sites)]
     routes = {numbers[i][j]: phones[j].dial(f"s{i}c{j}") for i in range(sites) for j in range(3)}
     sink, smtp, server = await _peers(
-        ctx, "load", routes, ring_timeout=args.ring_timeout, digit_timeout=10.0
+        ctx, name, routes, ring_timeout=args.ring_timeout, digit_timeout=10.0
     )
-    ids = [f"load-{i}" for i in range(sites)]
+    ids = [f"{name}-{i}" for i in range(sites)]
     sent: dict[str, float] = {}
     answered: dict[str, float] = {}
     statuses: dict[str, int] = {}
@@ -301,7 +337,7 @@ async def scenario_load(ctx: Context) -> dict[str, Any]:
             await _put_sites(
                 api,
                 {
-                    f"load-{i}": _site(
+                    f"{name}-{i}": _site(
                         f"Résidence {i}",
                         [_contact(j, numbers[i][j], i, ctx.code_hash) for j in range(3)],
                         sink.url,
@@ -316,13 +352,15 @@ async def scenario_load(ctx: Context) -> dict[str, Any]:
             machine_before = system_cpu()
             sampler = asyncio.create_task(_sample(ctx, session, peaks, stop_sampling))
 
-            async def post(alert_id: str) -> None:
+            async def post(index: int, alert_id: str) -> None:
+                if spread:
+                    await asyncio.sleep(max(0.0, t0 + index * spread / sites - time.time()))
                 sent[alert_id] = time.time()
                 statuses[alert_id], _ = await api.post_alert(alert_id, alert_body(alert_id))
                 answered[alert_id] = time.time()
 
             t0 = time.time()
-            await asyncio.gather(*(post(a) for a in ids))
+            await asyncio.gather(*(post(i, a) for i, a in enumerate(ids)))
 
             def all_finished() -> bool:
                 return all(any(_finished(d.payload) for d in sink.by_alert.get(a, ())) for a in ids)
@@ -348,7 +386,7 @@ async def scenario_load(ctx: Context) -> dict[str, Any]:
     ack_times = [_since(sent[a["alert_id"]], a["acknowledged_at"]) for a in acknowledged]
     ended = [_since(t0, attempt["ended_at"]) for a in alerts.values() for attempt in a["attempts"]]
     first_invites = [
-        traces[0][0][f"s{i}c0"] - sent[f"load-{i}"]
+        traces[0][0][f"s{i}c0"] - sent[f"{name}-{i}"]
         for i in range(sites)
         if f"s{i}c0" in traces[0][0]
     ]
@@ -372,6 +410,7 @@ async def scenario_load(ctx: Context) -> dict[str, Any]:
     emails_expected = sites * 3 * 2
     return {
         "sites": sites,
+        "spread_s": spread,
         "contacts_per_site": 3,
         "ring_timeout_s": args.ring_timeout,
         "code_hash_iterations": args.iterations,
@@ -438,6 +477,51 @@ async def scenario_load(ctx: Context) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# --- D. the whole chain -----------------------------------------------------------------------
+
+
+async def scenario_chain(ctx: Context) -> dict[str, Any]:
+    """D: a detector flips in a real Home Assistant core → the first INVITE (``bench/chain``).
+
+    Home Assistant's test harness is a pytest plugin, so the scenario is a pytest module run in
+    its own process, with its own Asterisk, SIPp phone and voice server; it writes its figures to
+    a JSON file read back here.
+    """
+    out = ctx.disk / "chain.json"
+    env = {
+        **os.environ,
+        "IMAPROTECT_CHAIN_ALARMS": str(ctx.args.alarms),
+        "IMAPROTECT_CHAIN_WARMUP": str(ctx.args.warmup),
+        "IMAPROTECT_CHAIN_OUT": str(out),
+    }
+    log = ctx.disk / "chain.log"
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            *DIE_WITH_PARENT, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+            "-o", "timeout=0", "--basetemp", str(ctx.work / "chain"),
+            str(REPO / "bench" / "chain"),
+            cwd=REPO, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=output,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            status = await asyncio.wait_for(process.wait(), ctx.args.timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise RuntimeError(f"chain took more than {ctx.args.timeout} s; see {log}") from None
+    if not out.exists():
+        raise RuntimeError(f"chain wrote no figures (pytest status {status}); see {log}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    p99 = result["flip_to_first_invite_ms"].get("p99")
+    result["target_ms"] = CHAIN_P99_MS
+    result["checks"] = {
+        "pytest_passed": status == 0,
+        "one_invite_per_alarm": result["invites"] == result["alarms"] + result["warmup"],
+        "p99": p99 is not None and p99 <= CHAIN_P99_MS,
+    }
+    return result
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -472,7 +556,7 @@ def _verdict(report: dict[str, Any]) -> tuple[str, list[str]]:
     only = report["arguments"]["only"]
     problems += [
         f"{name} scenario did not finish"
-        for name in ("latency", "load")
+        for name in SCENARIOS
         if only in {None, name} and name not in report
     ]
     if (latency := report.get("latency")) is not None:
@@ -482,8 +566,9 @@ def _verdict(report: dict[str, Any]) -> tuple[str, list[str]]:
         lost = latency["missing_invites"] or latency["extra_invites"]
         if lost or not (latency["all_busy_exhausted"] and latency["all_posted_201"]):
             problems.append("latency: alerts lost or unfinished")
-    if (load := report.get("load")) is not None:
-        problems += [f"load check failed: {k}" for k, ok in load["checks"].items() if not ok]
+    for name in ("load", "avalanche", "chain"):
+        if (burst := report.get(name)) is not None:
+            problems += [f"{name} check failed: {k}" for k, ok in burst["checks"].items() if not ok]
     return ("PASS" if not problems else "FAIL: " + "; ".join(problems)), problems
 
 
@@ -500,8 +585,13 @@ async def run(
         # One hash for every contact (as strong as Home Assistant makes them: --iterations).
         hashed = await asyncio.to_thread(code_hash, CODE, args.iterations)
         ctx = Context(args, work, disk, pool, processes, asterisk, work / "prompts", hashed)
-        scenarios = {"latency": scenario_latency, "load": scenario_load}
-        for name in ("latency", "load"):
+        scenarios = {
+            "latency": scenario_latency,
+            "load": scenario_load,
+            "avalanche": scenario_avalanche,
+            "chain": scenario_chain,
+        }
+        for name in SCENARIOS:
             if args.only in {None, name}:
                 print(f"[voice-bench] scenario {name}…", file=sys.stderr, flush=True)
                 try:
@@ -516,11 +606,21 @@ async def run(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--alerts", type=int, default=200, help="A: alerts measured (200)")
-    parser.add_argument("--warmup", type=int, default=5, help="A: alerts before measuring (5)")
+    parser.add_argument("--warmup", type=int, default=5, help="A, D: alerts before measuring (5)")
+    parser.add_argument(
+        "--alarms", type=int, default=200, help="D: detector flips measured in Home Assistant (200)"
+    )
     parser.add_argument(
         "--gap", type=float, default=0.1, help="A: pause after each alert ends, s (0.1)"
     )
-    parser.add_argument("--sites", type=int, default=100, help="B: sites alerting at once (100)")
+    parser.add_argument(
+        "--sites",
+        type=int,
+        help=f"B, C: sites alerting (B {LOAD_SITES}, C {AVALANCHE_SITES}); fewer: a quick check",
+    )
+    parser.add_argument(
+        "--spread", type=float, default=1.0, help="C: the alerts arrive within this many s (1)"
+    )
     parser.add_argument(
         "--ring-timeout", type=float, default=3.0, help="B: ring timeout of contact 2, s (3)"
     )
@@ -531,13 +631,18 @@ def _parser() -> argparse.ArgumentParser:
         help="PBKDF2 iterations of the code hashes (120000, Home Assistant's default)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=240.0, help="B: give up after this many s (240)"
+        "--timeout", type=float, default=240.0, help="B, C, D: give up after this many s (240)"
     )
-    parser.add_argument("--only", choices=("latency", "load"), help="run one scenario")
+    parser.add_argument("--only", choices=SCENARIOS, help="run one scenario")
     parser.add_argument(
         "--ari-probe",
         action="store_true",
         help="B: also poll GET /ari/channels every second, as a monitoring tool would",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="A, B, C: run the voice server under cProfile (voice-<scenario>.prof, kept with logs)",
     )
     parser.add_argument(
         "--keep-logs", action="store_true", help="copy every log to bench/results/ (always on FAIL)"
@@ -552,7 +657,7 @@ def _interrupt(signum: int, _frame: object) -> None:
 def main() -> int:
     """Run, write bench/results/voice-<time>.{json,md}, print the table; 0 on PASS."""
     args = _parser().parse_args()
-    if args.alerts < 1 or args.sites < 1 or args.warmup < 0:
+    if args.alerts < 1 or (args.sites is not None and args.sites < 1) or args.warmup < 0:
         raise SystemExit("--alerts and --sites must be at least 1")
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
@@ -586,7 +691,9 @@ def main() -> int:
         report["verdict"], problems = _verdict(report)
         if args.keep_logs or problems:
             logs = disk.rename(RESULTS / f"voice-{stamp}-logs")
-            shutil.copytree(work, logs / "tmp", ignore=shutil.ignore_patterns("prompts", "*.pcap"))
+            shutil.copytree(
+                work, logs / "tmp", ignore=shutil.ignore_patterns("prompts", "*.pcap", "*.ctl")
+            )
             report["logs"] = str(logs.relative_to(REPO))
         else:
             shutil.rmtree(disk, ignore_errors=True)

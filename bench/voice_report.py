@@ -96,6 +96,19 @@ def _load_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
+def _avalanche_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    checks, targets = result["checks"], result["targets"]
+    invite = result["post_to_first_invite_ms"]
+    return [
+        (f"Target: first INVITE p99 ≤ {targets['first_invite_p99_ms']:g} ms",
+         f"p50 {invite.get('p50')} · p99 {invite.get('p99')} ms: "
+         + ("**met**" if checks["first_invite_p99"] else "**MISSED**")),
+        (f"Target: voice server peak RSS ≤ {targets['voice_hwm_mib']:g} MiB",
+         f"{result['voice_hwm_mib']} MiB: "
+         + ("**met**" if checks["voice_peak_rss"] else "**MISSED**")),
+    ]  # fmt: skip
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The result as markdown: one table per scenario, then the environment."""
     lines = [f"## Voice server benchmark — {report['started_at']}", ""]
@@ -112,7 +125,32 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["### B. Load: sites alerting at once", "", "| Figure | Value |", "|---|---|"]
         lines += [f"| {name} | {value} |" for name, value in _load_rows(load)]
         lines.append("")
-    for name in ("latency", "load"):
+    if (avalanche := report.get("avalanche")) is not None:
+        lines += [
+            f"### C. Avalanche: {avalanche['sites']} sites within {avalanche['spread_s']:g} s",
+            "",
+            "| Figure | Value |",
+            "|---|---|",
+        ]
+        lines += [f"| {name} | {value} |" for name, value in _avalanche_rows(avalanche)]
+        lines += [f"| {name} | {value} |" for name, value in _load_rows(avalanche)]
+        lines.append("")
+    if (chain := report.get("chain")) is not None:
+        invite = chain["flip_to_first_invite_ms"]
+        lines += [
+            "### D. Whole chain: detector flips in Home Assistant → first INVITE",
+            "",
+            "| Figure | Value |",
+            "|---|---|",
+            f"| Alarms measured (one after the other, after warm-up) | {chain['alarms']} |",
+            f"| Flip → first INVITE seen by SIPp | {_dist(invite)} |",
+            f"| Target p99 ≤ {chain['target_ms']:g} ms | "
+            + ("**met**" if chain["checks"]["p99"] else "**MISSED**")
+            + " |",
+            f"| One INVITE per alarm | {_ok(chain['checks']['one_invite_per_alarm'])} |",
+            "",
+        ]
+    for name in ("latency", "load", "avalanche", "chain"):
         if (error := report.get(f"{name}_error")) is not None:
             lines += [f"**{name} scenario failed:** `{error}`", ""]
     if (error := report.get("error")) is not None:

@@ -25,9 +25,9 @@ from testkit.sipp import SippPhone, start_sipp  # noqa: E402
 __all__ = ["ProcStat", "start_asterisk", "start_phone", "system_cpu"]
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
-#: 100 simultaneous calls need 200 RTP ports, and a port pair is only reused some time after
-#: its call ended.
-_RTP_PORTS = 1000
+#: 1 000 simultaneous calls (scenario C) need 2 000 RTP ports, and a port pair is only reused
+#: some time after its call ended.
+_RTP_PORTS = 4000
 
 
 # --- /proc figures ---------------------------------------------------------------------------

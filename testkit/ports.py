@@ -27,6 +27,12 @@ def bound_ports() -> set[int]:
     return ports
 
 
+def _ephemeral_start() -> int:
+    """First port the kernel gives to outgoing connections (32768 unless tuned)."""
+    path = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    return int(path.read_text().split()[0]) if path.exists() else 32768
+
+
 def udp_bound(port: int) -> bool:
     """Whether something listens on UDP ``127.0.0.1:port`` (how SIPp's readiness shows)."""
     wanted = f"0100007F:{port:04X}"
@@ -43,9 +49,17 @@ class PortPool:
         self._random = random.Random()  # noqa: S311 - spreading ports, not a secret
 
     def take(self, span: int = 1) -> int:
-        """First port of ``span`` consecutive free ports (the first one even, as RTP wants)."""
+        """First port of ``span`` consecutive free ports (the first one even, as RTP wants).
+
+        A range (an RTP range of thousands of ports) is looked for below the kernel's ephemeral
+        ports: above them, every client connection and TIME_WAIT leaves a random port taken, so a
+        free window of 4 000 is rarely found while others run tests.
+        """
+        low, high = _PORTS
+        if span > 1:
+            high = min(high, _ephemeral_start())
         for _ in range(1000):
-            base = self._random.randrange(*_PORTS, 2)
+            base = self._random.randrange(low, max(low + 2, high - span), 2)
             wanted = set(range(base, base + span))
             if not wanted & (self._given | bound_ports()):
                 self._given |= wanted

@@ -125,16 +125,45 @@ def invites_seen(trace: Path) -> tuple[dict[str, float], Counter[str], Counter[s
     """From a SIPp message trace: first INVITE time per request-URI user, INVITEs and BYEs per user.
 
     The trace has one block per message: a dashed line with the time SIPp saw it (UTC, µs), a
-    "UDP message received"/"sent" line, an empty line, then the message.
+    "UDP message received"/"sent" line, an empty line, then the message. A retransmission (the
+    same Call-ID and CSeq again, when SIPp answered late under load) is the same request and is
+    counted once; a second INVITE with its own Call-ID is a second call, and counted.
     """
     first: dict[str, float] = {}
     invites: Counter[str] = Counter()
     byes: Counter[str] = Counter()
+    seen: set[tuple[str, str]] = set()
+    for stamp, method, user, key in received_requests(trace):
+        if key is not None and (method, key) in seen:
+            continue
+        if key is not None:
+            seen.add((method, key))
+        if method == "INVITE":
+            invites[user] += 1
+            first.setdefault(user, stamp)
+        elif method == "BYE":
+            byes[user] += 1
+    return first, invites, byes
+
+
+def received_requests(trace: Path) -> list[tuple[float, str, str, str | None]]:
+    """(time, method, request-URI user, Call-ID + CSeq or None) of each request SIPp received."""
+    requests: list[tuple[float, str, str, str | None]] = []
+    current: list[object] | None = None  # [stamp, method, user, call_id, cseq]
     stamp: float | None = None
     received = False
     expect_start = 0
+
+    def close() -> None:
+        if current is not None:
+            when, method, user, call_id, cseq = current
+            key = f"{call_id} {cseq}" if call_id and cseq else None
+            requests.append((float(str(when)), str(method), str(user), key))
+
     for line in trace.read_text(errors="replace").splitlines():
         if line.startswith(_TRACE_HEADER):
+            close()
+            current = None
             text = line.removeprefix(_TRACE_HEADER).strip()
             stamp = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
             expect_start = 3
@@ -145,11 +174,57 @@ def invites_seen(trace: Path) -> tuple[dict[str, float], Counter[str], Counter[s
                 received = "received" in line
             elif line and received and stamp is not None:
                 method, _, rest = line.partition(" ")
-                user = rest.removeprefix("sip:").split("@", 1)[0]
-                if method == "INVITE":
-                    invites[user] += 1
-                    first.setdefault(user, stamp)
-                elif method == "BYE":
-                    byes[user] += 1
+                if not method.startswith("SIP/"):
+                    user = rest.removeprefix("sip:").split("@", 1)[0]
+                    current = [stamp, method, user, None, None]
                 expect_start = 0
-    return first, invites, byes
+            continue
+        if current is not None:
+            name, _, value = line.partition(":")
+            if name.lower() in {"call-id", "i"}:
+                current[3] = value.strip()
+            elif name.lower() == "cseq":
+                current[4] = value.strip()
+    close()
+    return requests
+
+
+def call_once(
+    target: tuple[str, int],
+    *,
+    log_dir: Path,
+    pool: PortPool,
+    source: str = LOOPBACK,
+    from_user: str = "caller",
+    to_user: str = "1000",
+) -> int | None:
+    """Send one INVITE to ``target`` from ``source`` as ``from_user`` (``scenarios/uac_invite``).
+
+    Returns the final status SIPp received, or ``None`` when nothing came back (a dropped
+    request). ``source`` may be another loopback address (127.0.0.2): still this machine, but not
+    the address Asterisk's SIP ACL lets in.
+    """
+    log_dir.mkdir(parents=True)
+    script = (SCENARIOS / "uac_invite.xml").read_text().replace("@FROM_USER@", from_user)
+    scenario_file = log_dir / "uac_invite.xml"
+    scenario_file.write_text(script)
+    port, media_port, control_port = pool.take(), pool.take(4), pool.take()
+    command = [
+        str(SIPP), "-sf", str(scenario_file), f"{target[0]}:{target[1]}", "-s", to_user,
+        "-i", source, "-p", str(port), "-bind_local", "-m", "1", "-timeout", "10",
+        "-mi", source, "-mp", str(media_port), "-cp", str(control_port), "-nostdin",
+        "-trace_msg", "-message_file", str(log_dir / "messages.log"),
+    ]  # fmt: skip
+    with (log_dir / "screen.log").open("wb") as screen:
+        subprocess.run(  # noqa: S603 - fixed binary, our own arguments
+            command, stdin=subprocess.DEVNULL, stdout=screen, stderr=subprocess.STDOUT,
+            timeout=30, check=False,
+        )  # fmt: skip
+    trace = log_dir / "messages.log"
+    received = False
+    for line in trace.read_text(errors="replace").splitlines() if trace.exists() else ():
+        if line.startswith("UDP message"):
+            received = "received" in line
+        elif received and line.startswith("SIP/2.0 ") and not line.startswith("SIP/2.0 1"):
+            return int(line.split()[1])
+    return None

@@ -163,14 +163,23 @@ class VoiceProcess:
         """Whether the current process is alive."""
         return self.process is not None and self.process.poll() is None
 
-    def start(self, *, prefix: Sequence[str] = ()) -> subprocess.Popen[bytes]:
-        """Start it behind ``prefix``, as an installation would; its output goes to ``log``."""
+    def start(
+        self, *, prefix: Sequence[str] = (), profile: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start it behind ``prefix``, as an installation would; its output goes to ``log``.
+
+        ``profile``: run it under cProfile, whose statistics are written there at a clean stop
+        (the benchmark's ``--profile``, to find where a scenario's time goes).
+        """
         site = voice_layout(self.config.parent / "site")
         env = {k: v for k, v in os.environ.items() if not k.startswith("IMAPROTECT_")}
         env["PYTHONPATH"] = os.pathsep.join(
             [str(site), *filter(None, [os.environ.get("PYTHONPATH")])]
         )
-        command = [sys.executable, "-P", "-m", "voice_server", "--config", str(self.config)]
+        profiler = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
+        command = [
+            sys.executable, "-P", *profiler, "-m", "voice_server", "--config", str(self.config)
+        ]  # fmt: skip
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
                 [*prefix, *command],

@@ -8,11 +8,14 @@ directory, so one machine can run several independent instances (the tests do) a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import grp
 import importlib.resources
 import ipaddress
 import os
 from pathlib import Path
+import pwd
 import re
+import stat
 
 __all__ = ["AsteriskPaths", "AsteriskSettings", "render"]
 
@@ -23,6 +26,7 @@ HTTP_ADDRESS = "127.0.0.1"
 
 _PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 # A character Asterisk's config parser treats specially would corrupt ari.conf or inject a setting.
 _SECRET = re.compile(r"[\x21-\x7e]{12,128}")
 _SECRET_FORBIDDEN = frozenset(";[]\\\"'")
@@ -49,6 +53,13 @@ class AsteriskSettings:
     language: str = "fr"
     module_dir: Path = DEFAULT_MODULE_DIR
     data_dir: Path = DEFAULT_DATA_DIR
+    #: The user Asterisk drops to when started as root (``runuser``/``rungroup``: that user and
+    #: its primary group); ``None`` when it is started as an unprivileged user already. The
+    #: appliance sets ``asterisk`` (Debian's package creates it).
+    run_user: str | None = None
+    #: Addresses or IPv4 networks allowed to send SIP requests besides 127.0.0.1 (the pjsip ACL):
+    #: the trunk's, the monitoring-station gateway's, every LAN phone dialled through ``direct``.
+    sip_peers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.run_dir.is_absolute():
@@ -75,6 +86,12 @@ class AsteriskSettings:
             raise ValueError("language: a sound-folder name such as 'fr' or 'en'")
         if not self.module_dir.is_absolute() or not self.data_dir.is_absolute():
             raise ValueError("module_dir and data_dir must be absolute")
+        for peer in self.sip_peers:
+            network = ipaddress.ip_network(peer, strict=False)
+            if network.version != 4 or network.prefixlen == 0:
+                raise ValueError(f"sip_peers: {peer!r} is not one IPv4 address or network")
+        if self.run_user is not None and not _USER.fullmatch(self.run_user):
+            raise ValueError("run_user: a system user name")
 
     @property
     def paths(self) -> AsteriskPaths:
@@ -149,7 +166,51 @@ def _values(settings: AsteriskSettings) -> dict[str, str]:
         "RTP_END": str(settings.rtp_end),
         "ARI_USER": settings.ari_user,
         "ARI_PASSWORD": settings.ari_password,
+        "RUN_AS": _run_as(settings.run_user),
+        "SIP_PEERS_PERMIT": "\n".join(
+            f"permit = {ipaddress.ip_network(peer, strict=False).with_netmask}"
+            for peer in settings.sip_peers
+        )
+        or "; no sip_peers: this machine only",
     }
+
+
+def _run_as(user: str | None) -> str:
+    if user is None:
+        return "; runuser: not set (run_user), Asterisk keeps the user that starts it"
+    group = grp.getgrgid(_account(user).pw_gid).gr_name
+    return f"runuser = {user}\nrungroup = {group}"
+
+
+def _account(user: str) -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(user)
+    except KeyError:
+        raise ValueError(f"run_user {user!r}: no such user on this machine") from None
+
+
+def _hand_over(paths: AsteriskPaths, user: str) -> None:
+    """Give the rendered tree to ``user``, who reads its configuration and writes its logs.
+
+    Asterisk reads most files (ari.conf, pjsip.conf...) after it has dropped to ``runuser``, so
+    they are that user's, still 0600. The run directory itself and its parents stay as they are;
+    they only need to let that user through (search permission), which is checked here so that a
+    wrong folder fails at render time and not as an Asterisk that cannot read its modules' files.
+    """
+    account = _account(user)
+    for folder in (paths.run_dir, *paths.run_dir.parents):
+        mode = folder.stat()
+        if not (
+            mode.st_mode & stat.S_IXOTH
+            or (mode.st_uid == account.pw_uid and mode.st_mode & stat.S_IXUSR)
+            or (mode.st_gid == account.pw_gid and mode.st_mode & stat.S_IXGRP)
+        ):
+            raise ValueError(f"{folder}: {user} may not enter it (Asterisk runs as {user})")
+    if os.geteuid() != 0:
+        return  # only root gives files away; rendered by that user, they are its own already
+    for folder in (paths.etc, paths.log, paths.run, paths.lib, paths.spool, paths.cache):
+        for path in (folder, *folder.rglob("*")):
+            os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
 
 
 def _substitute(template: str, values: dict[str, str], name: str) -> str:
@@ -167,6 +228,7 @@ def render(settings: AsteriskSettings) -> AsteriskPaths:
 
     ``*.conf.in`` templates get their ``@NAME@`` placeholders filled, ``*.conf`` files are copied.
     Files are written 0600 because ari.conf holds the ARI secret. Rendering again overwrites.
+    With ``run_user``, the tree is handed to that user (see ``_hand_over``).
     """
     paths = settings.paths
     for folder in (paths.etc, paths.log, paths.run, paths.lib, paths.spool, paths.cache):
@@ -186,4 +248,6 @@ def render(settings: AsteriskSettings) -> AsteriskPaths:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
+    if settings.run_user is not None:
+        _hand_over(paths, settings.run_user)
     return paths

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+import pwd
 import re
+import shutil
 import stat
+import tempfile
 
 import pytest
 
@@ -90,3 +94,62 @@ def test_cli_refuses_without_password(
         main(["asterisk-config", "--out", str(tmp_path / "run")])
     assert exit_info.value.code == 2
     assert PASSWORD_ENV in capsys.readouterr().err
+
+
+def test_render_runs_as_no_other_user_unless_asked(tmp_path: Path) -> None:
+    text = (render(_settings(tmp_path)).etc / "asterisk.conf").read_text()
+    assert "\nrunuser" not in text
+    assert "\nverbose = 0\n" in text
+
+
+def test_render_carries_run_user_and_hands_it_the_tree() -> None:
+    # pytest's tmp folders are root's and 0700: the user could not enter one.
+    run_dir = Path(tempfile.mkdtemp(prefix="render-user-", dir="/tmp"))
+    run_dir.chmod(0o711)
+    try:
+        _check_run_user(run_dir)
+    finally:
+        shutil.rmtree(run_dir)
+
+
+def _check_run_user(run_dir: Path) -> None:
+    account = pwd.getpwnam("asterisk")
+    paths = render(_settings(run_dir, run_user="asterisk"))
+    text = (paths.etc / "asterisk.conf").read_text()
+    assert "\nrunuser = asterisk\nrungroup = asterisk\n" in text
+    if os.geteuid() == 0:
+        for path in (paths.etc / "ari.conf", paths.log, paths.run):
+            assert (path.stat().st_uid, path.stat().st_gid) == (account.pw_uid, account.pw_gid)
+        assert stat.S_IMODE((paths.etc / "ari.conf").stat().st_mode) == 0o600
+
+
+def test_render_lets_in_this_machine_and_the_sip_peers_only(tmp_path: Path) -> None:
+    paths = render(_settings(tmp_path, sip_peers=("192.0.2.10", "198.51.100.0/24")))
+    pjsip = (paths.etc / "pjsip.conf").read_text()
+    acl = pjsip.split("[acl]\n", 1)[1].split("\n\n", 1)[0]
+    assert acl.splitlines() == [
+        "type = acl",
+        "deny = 0.0.0.0/0.0.0.0",
+        "permit = 127.0.0.1/255.255.255.255",
+        "permit = 192.0.2.10/255.255.255.255",
+        "permit = 198.51.100.0/255.255.255.0",
+    ]
+    assert "identify_by = ip" in pjsip.split("[endpoint-common](!)", 1)[1].split("\n\n", 1)[0]
+    modules = (paths.etc / "modules.conf").read_text()
+    assert "load = res_pjsip_acl.so" in modules
+    assert "load = res_pjsip_endpoint_identifier_user.so" not in modules
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"sip_peers": ("0.0.0.0/0",)}, {"sip_peers": ("::1",)}, {"sip_peers": ("not-an-ip",)},
+     {"run_user": "Bad User"}],
+)  # fmt: skip
+def test_render_rejects_unsafe_access_settings(tmp_path: Path, changes: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        _settings(tmp_path, **changes)
+
+
+def test_render_refuses_an_unknown_run_user(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no such user"):
+        render(_settings(tmp_path, run_user="nobody-here"))

@@ -66,3 +66,22 @@ def test_invites_seen_counts_received_invites_and_byes_per_user(tmp_path: Path) 
     assert first == {"a1": 1795687200.25, "a2": 1795687202.0}  # the first one, UTC
     assert invites == {"a1": 2, "a2": 1}  # a repeat is counted; a sent INVITE is not
     assert byes == {"a2": 1}
+
+
+def test_invites_seen_counts_a_retransmission_once_and_a_new_call_again(tmp_path: Path) -> None:
+    def invite(stamp: str, call_id: str) -> str:
+        return (
+            f"----------------------------------------------- {stamp}\n"
+            "UDP message received [500] bytes :\n\n"
+            f"INVITE sip:s1c0@127.0.0.1:5060 SIP/2.0\nCall-ID: {call_id}\nCSeq: 1 INVITE\n\n"
+        )
+
+    trace = tmp_path / "messages.log"
+    trace.write_text(
+        invite("2026-11-26T10:00:00.250000Z", "call-a")
+        + invite("2026-11-26T10:00:00.750000Z", "call-a")  # Timer A: SIPp answered late
+        + invite("2026-11-26T10:00:02.000000Z", "call-b")  # a second call to the same phone
+    )
+    first, invites, _ = invites_seen(trace)
+    assert first == {"s1c0": 1795687200.25}
+    assert invites == {"s1c0": 2}
