@@ -180,7 +180,12 @@ class AriClient:
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         self._headers = {"Authorization": f"Basic {token}"}
         self.app = app
-        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        # No total: under an avalanche a request may wait for one of the pooled connections, and
+        # that wait must not count (it made originates time out in the queue, sent again, and a
+        # contact skipped or called twice). Connecting and each read still have their limit.
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=request_timeout, sock_read=request_timeout
+        )
         self._delays = reconnect_delays
         self._session: aiohttp.ClientSession | None = None
         self._reader: asyncio.Task[None] | None = None
