@@ -133,6 +133,11 @@ class CallSession:
             alert_id=alert.alert_id,
         )
 
+    @property
+    def answered(self) -> bool:
+        """Whether the contact picked up (their call is then spent, whatever followed)."""
+        return self._answered
+
     async def run(self) -> CallResult:
         """The whole attempt; the contact's channel is hung up whatever happens."""
         try:

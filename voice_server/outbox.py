@@ -101,15 +101,31 @@ _COLUMNS = "id, kind, recipients, subject, url, secret, body, created_at, attemp
 
 @dataclass(frozen=True, slots=True)
 class SmtpSettings:
-    """How to reach the SMTP relay; ``sender`` may be ``"Name <address>"``."""
+    """How to reach the SMTP relay; ``sender`` may be ``"Name <address>"``.
+
+    ``starttls``: None (the default) upgrades whenever the relay offers STARTTLS, and insists on it
+    when there is a ``username`` (a password never goes in clear); True always insists; False never
+    upgrades (config.py refuses that with a username). ``tls``: implicit TLS from the first byte
+    (port 465).
+    """
 
     host: str
     port: int
     sender: str
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    starttls: bool = False
+    starttls: bool | None = None
     timeout: float = 10.0
+    tls: bool = False
+
+    @property
+    def start_tls(self) -> bool | None:
+        """The ``start_tls`` of aiosmtplib: True required, None when offered, False never."""
+        if self.tls:
+            return False
+        if self.starttls is None and self.username:
+            return True
+        return self.starttls
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,7 +464,8 @@ class OutboxWorker:
             port=smtp.port,
             username=smtp.username,
             password=smtp.password,
-            start_tls=smtp.starttls,
+            start_tls=smtp.start_tls,
+            use_tls=smtp.tls,
             timeout=smtp.timeout,
         ) as client:
             for address in remaining:
