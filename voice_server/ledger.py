@@ -65,7 +65,7 @@ class AlertLedger:
         self._wall = wall
 
     def open(self, alert: Alert, photos: Sequence[bytes] = ()) -> None:
-        """A new alert: its row, the ``calling`` (or ``queued``) callback, the information e-mail."""
+        """A new alert: its row, the ``calling`` or ``queued`` callback, the information e-mail."""
         with self._store.transaction() as conn:
             Store.insert_alert(conn, alert)
             self._callback(

@@ -19,6 +19,7 @@ from pathlib import Path
 import time
 
 from voice_server.kinds import KIND_NAMES
+from voice_server.private import private_dir
 
 __all__ = ["PromptCache", "Texts", "alert_message", "fixed_texts", "texts"]
 
@@ -204,7 +205,7 @@ class PromptCache:
         return deleted
 
     async def _synthesise(self, language: str, text: str, path: Path) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)  # 0700 when created: the prompts name the alerts
         raw = path.with_name(f"{path.stem}.{os.getpid()}.raw.wav")
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.wav")
         try:

@@ -27,63 +27,21 @@ from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-import fcntl
-import os
 from pathlib import Path
 import sqlite3
-from typing import IO, Any
+from typing import Any
 
 from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome, Reason
 from custom_components.imaprotect.contract.models import STORED, AttemptView, Contact, Site
 from voice_server import migrations, outbox
 from voice_server.calltree import Cursor
+from voice_server.private import DatabaseInUseError, hold_lock, private_dir, private_file
 
 __all__ = ["Alert", "Attempt", "Contact", "DatabaseInUseError", "Site", "Store", "now_iso"]
 
-_PRIVATE_FILE = 0o600
-_PRIVATE_DIR = 0o700
 _ACTIVE = (AlertStatus.QUEUED, AlertStatus.CALLING)
 WRONG_CODE_WINDOW = 24 * 3600.0
 """Seconds during which a wrong code typed on the phone counts against its contact."""
-
-
-class DatabaseInUseError(RuntimeError):
-    """Another voice server holds the database: two would call every contact twice."""
-
-
-def private_dir(folder: Path) -> None:
-    """Create ``folder`` (and missing parents) 0700; an existing folder is left as it is."""
-    missing = []
-    for parent in (folder, *folder.parents):
-        if parent.exists():
-            break
-        missing.append(parent)
-    for created in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            created.mkdir(mode=_PRIVATE_DIR)
-        created.chmod(_PRIVATE_DIR)  # mkdir's mode is filtered by the umask
-
-
-def _private_file(path: Path) -> None:
-    """Create ``path`` 0600 if missing (SQLite then gives its -wal and -shm the same mode)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, _PRIVATE_FILE)
-    os.close(fd)
-    path.chmod(_PRIVATE_FILE)
-
-
-def _lock(path: Path) -> IO[bytes]:
-    """Hold ``<db>.lock`` exclusively for the process's life; DatabaseInUseError if taken."""
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, _PRIVATE_FILE)
-    handle = os.fdopen(fd, "r+b")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise DatabaseInUseError(
-            "another voice server is using this database (its .lock file is held)"
-        ) from None
-    return handle
 
 
 def now_iso() -> str:
@@ -203,9 +161,9 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         private_dir(path.parent)
-        self._lock = _lock(path)
+        self._lock = hold_lock(path.with_name(path.name + ".lock"))
         try:
-            _private_file(path)
+            private_file(path)
             self.conn = sqlite3.connect(path, timeout=10)
         except BaseException:
             self._lock.close()
@@ -218,7 +176,7 @@ class Store:
             # An older release left its -wal and -shm world-readable: they exist after a write.
             for suffix in ("-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
-                    path.with_name(path.name + suffix).chmod(_PRIVATE_FILE)
+                    private_file(path.with_name(path.name + suffix))
         except BaseException:
             self.close()
             raise
