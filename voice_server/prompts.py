@@ -46,6 +46,8 @@ class Texts:
     station_unreachable: str
     cancelled: str
     cancelled_by: str
+    code_locked: str
+    code_locked_or_sos: str
 
 
 _TEXTS = {
@@ -65,6 +67,12 @@ _TEXTS = {
         ),
         cancelled="L'alerte a été arrêtée. Au revoir.",
         cancelled_by="L'alerte a été arrêtée par {by}. Au revoir.",
+        code_locked=(
+            "Votre code est bloqué après trop d'erreurs. Il ne peut pas acquitter l'alerte."
+        ),
+        code_locked_or_sos=(
+            "Votre code est bloqué après trop d'erreurs. Pour joindre la télésurveillance, tapez 9."
+        ),
     ),
     "en": Texts(
         enter_code="Type your personal code followed by the hash key.",
@@ -82,6 +90,10 @@ _TEXTS = {
         ),
         cancelled="The alert has been stopped. Goodbye.",
         cancelled_by="The alert has been stopped by {by}. Goodbye.",
+        code_locked="Your code is locked after too many errors. It cannot acknowledge the alert.",
+        code_locked_or_sos=(
+            "Your code is locked after too many errors. To reach the monitoring station, type 9."
+        ),
     ),
 }
 
@@ -105,6 +117,8 @@ def fixed_texts() -> list[tuple[str, str]]:
             words.connecting,
             words.station_unreachable,
             words.cancelled,
+            words.code_locked,
+            words.code_locked_or_sos,
         )
     ]
 

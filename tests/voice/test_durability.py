@@ -11,8 +11,8 @@ import stat
 import pytest
 
 from voice_server.cli import main
-from voice_server.prompts import PromptCache
 from voice_server.private import DatabaseInUseError
+from voice_server.prompts import PromptCache
 from voice_server.store import Store
 
 
