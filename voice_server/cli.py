@@ -128,6 +128,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         asyncio.run(serve(config))
     except (SchemaError, DatabaseInUseError) as err:  # a newer release's, or another server's
         parser.exit(2, f"imaprotect-voice: error: {config.database}: {err}\n")
+    except ConfigError as err:  # found only at start: an unreadable certificate
+        parser.exit(2, f"imaprotect-voice: error: {err}\n")
     return 0
 
 
