@@ -323,8 +323,9 @@ def _error_name(exc: BaseException) -> str:
 
 
 def _envelope_address(address: str) -> str:
-    """The address as an ASCII relay takes it: the local part is ASCII (the contract's rule), an
-    international domain goes in its IDNA form (``exémple.fr`` → ``xn--exmple-cva.fr``).
+    """The address as an ASCII relay takes it: an international domain in its IDNA form.
+
+    The local part is ASCII already (the contract's rule): ``exémple.fr`` → ``xn--exmple-cva.fr``.
     """
     local, _, domain = address.rpartition("@")
     if domain.isascii():

@@ -1,5 +1,6 @@
-"""Hostile bodies on every endpoint: lone surrogates in any text field, JSON nested deep — a 4xx,
-never a 5xx, and nothing of it reaches SQLite or a log line.
+"""Hostile bodies on every endpoint: lone surrogates, JSON nested deep — a 4xx, never a 5xx.
+
+Nothing of such a body reaches SQLite or an error log line either.
 """
 
 from __future__ import annotations
