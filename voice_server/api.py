@@ -138,6 +138,7 @@ def _alert_view(store: Store, alert: Alert) -> AlertView:
         current_contact=current,
         round=attempts[-1].round if attempts else 1,
         attempts=tuple(a.public() for a in attempts),
+        reason=alert.reason,
     )
 
 
@@ -196,7 +197,7 @@ async def post_alert(request: web.Request) -> web.Response:
     except LookupError:
         raise ApiError(404, ErrorCode.NOT_FOUND, "site_id", "no such site") from None
     if created:
-        _LOGGER.info("alert %s for site %s: calling", alert.alert_id, site_id)
+        _LOGGER.info("alert %s for site %s: %s", alert.alert_id, site_id, alert.status)
     accepted = AlertAccepted(alert_id=alert.alert_id, status=AlertStatus(alert.status))
     return _json(accepted, 201 if created else 200)
 

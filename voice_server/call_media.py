@@ -109,8 +109,10 @@ class CallMedia:
                     event = await self.events.get(within=PROMPT_SECONDS)
                     if event.type == "PlaybackFinished" and event.playback_id == playback:
                         return
-                    if event.type in CHANNEL_GONE or event.type == CONNECTION_LOST:
+                    if event.type == CONNECTION_LOST:
                         return
+                    if event.type in CHANNEL_GONE and event.channel_id == self.channel_id:
+                        return  # this leg's end only: a station leg's late end is not ours
         except TimeoutError:
             return
 

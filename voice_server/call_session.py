@@ -31,6 +31,7 @@ from voice_server.keypad import (
     Keypad,
     PlayPrompt,
     Prompt,
+    RepeatMessage,
     StartSos,
 )
 from voice_server.prompts import Texts, alert_message, texts
@@ -72,6 +73,10 @@ def prompt_text(words: Texts, prompt: Prompt) -> str:
             return words.too_many
         case Prompt.STATION_UNREACHABLE:
             return words.station_unreachable
+        case Prompt.CODE_LOCKED:
+            return words.code_locked
+        case Prompt.CODE_LOCKED_OR_SOS:
+            return words.code_locked_or_sos
 
 
 class CallTools:
@@ -124,6 +129,7 @@ class CallSession:
         self._words = texts(alert.plan.language)
         self._answered = False
         self._watchdog: asyncio.Timeout | None = None
+        self._opening: tuple[str, ...] = ()  # the message and the code prompt, to say again
         self.media = CallMedia(
             tools.ari,
             tools.prompts,
@@ -132,6 +138,11 @@ class CallSession:
             language=alert.plan.language,
             alert_id=alert.alert_id,
         )
+
+    @property
+    def answered(self) -> bool:
+        """Whether the contact picked up (their call is then spent, whatever followed)."""
+        return self._answered
 
     async def run(self) -> CallResult:
         """The whole attempt; the contact's channel is hung up whatever happens."""
@@ -225,6 +236,11 @@ class CallSession:
             occurred_at=datetime.fromisoformat(alert.occurred_at),
         )
 
+    def _code_locked(self) -> bool:
+        """Whether the contact made too many wrong codes today (any call, any alert)."""
+        wrong = self._tools.ledger.wrong_codes(self.alert, self.contact)
+        return wrong >= self._settings.code_lock_after
+
     async def _converse(self, message: asyncio.Task[str]) -> CallResult:
         """The answered call: message, code entry, SOS; returns the outcome."""
         media = self.media
@@ -232,9 +248,12 @@ class CallSession:
             can_sos=self.alert.plan.station is not None,
             digit_timeout=self._settings.digit_timeout,
             max_wrong_codes=self._settings.max_wrong_codes,
+            code_pause=self._settings.code_pause,
+            locked=self._code_locked(),
         )
         opening = await media.media(prompt_text(self._words, keypad.opening_prompt))
-        await media.play(await message, opening)
+        self._opening = (await message, opening)
+        await media.play(*self._opening)
         while True:
             left = keypad.time_left(self._clock())
             try:
@@ -244,7 +263,7 @@ class CallSession:
             except TimeoutError:
                 if left is None:
                     raise  # the watchdog's business
-                action = keypad.silence()
+                action = keypad.silence(self._clock())
             else:
                 match event.type:
                     case "PlaybackFinished" if event.playback_id == media.playback:
@@ -254,7 +273,8 @@ class CallSession:
                         now = self._clock()
                         await media.stop()
                         action = keypad.digit(event.digit or "", now)
-                    case "StasisEnd" | "ChannelDestroyed":
+                    case "StasisEnd" | "ChannelDestroyed" if event.channel_id == media.channel_id:
+                        # Only this leg's end: the station leg's late events share the queue.
                         return await self._gone(event)
                     case _ if event.type == CONNECTION_LOST:
                         return CallResult(Outcome.UNREACHABLE)
@@ -272,18 +292,25 @@ class CallSession:
             case Collect():
                 return None
             case CheckCode(code=code):
+                if self._code_locked():  # locked meanwhile, by a call of another alert
+                    return await self._apply(keypad, keypad.lock())
                 check = self._tools.check_code
                 right = await asyncio.to_thread(check, code, self.contact.ack_code_hash)
-                following = keypad.code_checked(right=right)
-                if not right:
-                    _LOGGER.info("alert %s: wrong code %d", self.alert.alert_id, keypad.wrong_codes)
-                return await self._apply(keypad, following)
+                if right:
+                    return await self._apply(keypad, keypad.code_checked(right=True))
+                wrong = self._tools.ledger.wrong_code(self.alert, self.contact, self.attempt_id)
+                _LOGGER.info("alert %s: wrong code (%d today)", self.alert.alert_id, wrong)
+                locked = wrong >= self._settings.code_lock_after
+                return await self._apply(keypad, keypad.code_checked(right=False, locked=locked))
             case StartSos():
                 if (result := await self._sos()) is not None:
                     return result
                 return await self._apply(keypad, keypad.station_unreachable())
             case PlayPrompt(prompt=prompt):
                 await self.media.play_text(prompt_text(self._words, prompt))
+                return None
+            case RepeatMessage():
+                await self.media.play(*self._opening)
                 return None
             case Acknowledge():
                 return await self._acknowledged()

@@ -9,18 +9,23 @@ cursor ``Cursor.after`` gives. Decisions:
    server never calls the same contact twice in a row for one alert.
 2. After the last contact of a round comes the first contact of the next round; after the last
    round the alert is exhausted.
-3. An alert that reached a final status (acknowledged, escalated, cancelled, exhausted) calls
-   nobody: the status is the truth, not the cursor.
+3. An alert that reached a final status (acknowledged, escalated, cancelled, exhausted, expired)
+   calls nobody: the status is the truth, not the cursor. A queued alert is still active.
+3b. An active alert as old as the maximum alert age (or older) expires, ``too_old``: after an hour
+   nobody is told of a burglary by phone any more, and Home Assistant's fallback takes over.
 4. A call that ended before being answered gets its outcome from the Q.850 cause.
 5. An attempt that acknowledged or escalated the alert records that as its outcome at once
    (``acknowledged``, ``sos``), before the call itself has ended.
+6. A call the infrastructure failed (see outage.py) skips to the next contact of the same round
+   (``Cursor.skip``) without spending the round.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 
-from custom_components.imaprotect.contract.enums import AlertStatus, Outcome
+from custom_components.imaprotect.contract.enums import AlertStatus, Outcome, Reason
 
 __all__ = [
     "CallContact",
@@ -58,6 +63,12 @@ class Cursor:
             return Cursor(self.round + 1, 0)
         return Cursor(self.round, position)
 
+    def skip(self, contacts: int) -> Cursor:
+        """The cursor once the current call failed for the network: next contact, same round."""
+        if contacts < 1:
+            raise ValueError("a plan has at least one contact")
+        return Cursor(self.round, (self.position + 1) % contacts)
+
 
 @dataclass(frozen=True, slots=True)
 class CallContact:
@@ -68,9 +79,10 @@ class CallContact:
 
 @dataclass(frozen=True, slots=True)
 class Finish:
-    """Every round is done and nobody acknowledged: move the alert to ``status``."""
+    """Every round is done (or the alert is too old): move the alert to ``status``."""
 
     status: AlertStatus = AlertStatus.EXHAUSTED
+    reason: Reason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +95,23 @@ class Stop:
 type Step = CallContact | Finish | Stop
 
 
-def next_step(status: AlertStatus, cursor: Cursor, *, contacts: int, rounds: int) -> Step:
-    """What the call tree does next for an alert in ``status`` whose cursor is ``cursor``."""
+def next_step(
+    status: AlertStatus,
+    cursor: Cursor,
+    *,
+    contacts: int,
+    rounds: int,
+    age: float = 0.0,
+    max_age: float = math.inf,
+) -> Step:
+    """What the call tree does next for an alert in ``status`` whose cursor is ``cursor``.
+
+    ``age`` is how long ago the server accepted the alert, in seconds; ``max_age`` its limit.
+    """
     if status.terminal:
         return Stop(status)
+    if age >= max_age:
+        return Finish(AlertStatus.EXPIRED, Reason.TOO_OLD)
     if contacts < 1 or cursor.round > rounds:
         return Finish()
     return CallContact(cursor)

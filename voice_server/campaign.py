@@ -10,21 +10,29 @@ alert that is already finished.
 Things that are not Asterisk events but must interrupt a call (a cancellation from the API, the
 ARI WebSocket dropping) are put in the call's subscription queue as synthetic events, so a call
 waits at exactly one place at a time.
+
+When calls cannot be made the alert says so rather than failing silently: while Asterisk is away
+it is ``queued`` (``asterisk_unavailable``) — from its creation, or once a grace of a few seconds
+after start-up has passed —, while the trunk fails it is ``queued`` (``trunk_unavailable``, see
+outage.py: such failures spend neither the contact nor the round, and back off), and it is
+``calling`` again, with its callback, as soon as calls go through. An alert older than
+``max_alert_age`` (from its creation on this server) stops as ``expired`` (``too_old``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 import logging
 import time
 from typing import TYPE_CHECKING, Any
 import uuid
 
 from custom_components.imaprotect.contract.codes import verify_code
-from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome
+from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome, Reason
 from voice_server.call_media import cancelled_event, hangup_channel
 from voice_server.call_session import CallSession, CallTools
 from voice_server.calltree import (
@@ -36,6 +44,7 @@ from voice_server.calltree import (
     outcome_for_cause,
 )
 from voice_server.ledger import AlertLedger
+from voice_server.outage import Outage, Retry, Spent
 from voice_server.store import Alert, Contact, Store, now_iso
 
 if TYPE_CHECKING:
@@ -50,6 +59,7 @@ __all__ = ["AlertConflictError", "AlertRequest", "Campaigns", "outcome_for_cause
 _LOGGER = logging.getLogger(__name__)
 _RETRY_AFTER_CRASH = 1.0  # seconds before the next contact when an attempt raised
 _RECONNECT_POLL = 0.1  # the WebSocket just dropped: the health watcher clears ready soon
+_READY_GRACE = 5.0  # a resumed alert waits this long for Asterisk before it says it is queued
 
 
 class AlertConflictError(Exception):
@@ -82,11 +92,13 @@ class Campaigns:
         metrics: Metrics,
         ready: asyncio.Event,
         wake_outbox: Callable[[], None],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
         self._ari = ari
         self._settings = settings
         self._ready = ready
+        self._sleep = sleep  # the back-off's waits (a test records them)
         self._ledger = AlertLedger(store, metrics, wake_outbox)
         self._tools = CallTools(
             ari,
@@ -126,7 +138,7 @@ class Campaigns:
             zone=request.zone,
             occurred_at=request.occurred_at.isoformat(),
             plan=site.without_callback(),
-            status=AlertStatus.CALLING,
+            status=AlertStatus.CALLING if self._ready.is_set() else AlertStatus.QUEUED,
             created_at=now_iso(),
             next_round=1,
             next_position=0,
@@ -135,6 +147,7 @@ class Campaigns:
             acknowledged_at=None,
             cancelled_by=None,
             finished_at=None,
+            reason=None if self._ready.is_set() else Reason.ASTERISK_UNAVAILABLE,
         )
         self._ledger.open(alert, request.photos)
         self._received[alert.alert_id] = received
@@ -195,39 +208,83 @@ class Campaigns:
         for channel_id in channels:
             await hangup_channel(self._ari, channel_id)
 
+    def _age(self, alert: Alert) -> float:
+        """Seconds since this server accepted the alert (wall clock: it survives restarts)."""
+        created = datetime.fromisoformat(alert.created_at)
+        return (datetime.now(UTC) - created).total_seconds()
+
     async def _run(self, alert_id: str) -> None:
         """Walk the alert's call tree until it reaches a final status."""
+        outage = Outage()
+        settings = self._settings
+        grace = _READY_GRACE  # only as the task starts: Asterisk may be connecting still
         while True:
             alert = self._store.get_alert(alert_id)
             if alert is None:
                 return
             contacts = alert.plan.contacts
+            age = self._age(alert)
             step = next_step(
-                alert.status, alert.cursor, contacts=len(contacts), rounds=self._settings.rounds
+                alert.status,
+                alert.cursor,
+                contacts=len(contacts),
+                rounds=settings.rounds,
+                age=age,
+                max_age=settings.max_alert_age,
             )
+            left = settings.max_alert_age - age
             match step:
                 case Stop():
                     return
-                case Finish(status=status):
-                    self._ledger.finish(alert, status)
+                case Finish(status=status, reason=reason):
+                    self._ledger.finish(alert, status, reason=reason)
                     return
                 case CallContact(cursor=cursor):
                     if not self._ready.is_set():
-                        _LOGGER.info("alert %s: waiting for Asterisk", alert_id)
-                        await self._ready.wait()
+                        await self._wait_for_asterisk(alert, left, grace)
                         continue
+                    grace = 0.0
                     if not self._ari.connected:
                         await asyncio.sleep(_RECONNECT_POLL)
                         continue
+                    if alert.reason is Reason.ASTERISK_UNAVAILABLE:
+                        self._ledger.set_status(alert, AlertStatus.CALLING)
                     try:
-                        await self._attempt(alert, contacts[cursor.position])
+                        verdict = await self._attempt(alert, contacts[cursor.position], outage)
                     except Exception:
                         # A bug or an unexpected ARI answer must not stop the calls: next contact.
                         _LOGGER.exception("alert %s: call attempt failed", alert_id)
                         await asyncio.sleep(_RETRY_AFTER_CRASH)
+                        continue
+                    if isinstance(verdict, Retry):
+                        if verdict.queue and self._ready.is_set():
+                            self._ledger.set_status(
+                                alert, AlertStatus.QUEUED, Reason.TRUNK_UNAVAILABLE
+                            )
+                        await self._sleep(max(min(verdict.delay, left), 0.0))
+                    elif alert.reason is Reason.TRUNK_UNAVAILABLE:
+                        self._ledger.set_status(alert, AlertStatus.CALLING)
 
-    async def _attempt(self, alert: Alert, contact: Contact) -> None:
-        """One call, recorded before it is dialled and after it ended."""
+    async def _wait_for_asterisk(self, alert: Alert, left: float, grace: float) -> None:
+        """Asterisk is away: after ``grace``, say the alert is queued; wait until it is back.
+
+        The grace spares a resumed alert a queued-then-calling flicker at every start, while ARI
+        connects; the wait ends at the alert's maximum age, when it expires.
+        """
+        grace = max(min(grace, left), 0.0)
+        if grace:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await self._ready.wait()
+                    return
+        if self._ledger.set_status(alert, AlertStatus.QUEUED, Reason.ASTERISK_UNAVAILABLE):
+            _LOGGER.info("alert %s: waiting for Asterisk", alert.alert_id)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(left - grace, 0.0)):
+                await self._ready.wait()
+
+    async def _attempt(self, alert: Alert, contact: Contact, outage: Outage) -> Spent | Retry:
+        """One call, recorded before it is dialled and after it ended; how it counts."""
         channel_id = f"imaprotect-{uuid.uuid4().hex}"
         with self._ari.subscribe(channel_id) as events:
             attempt_id = self._ledger.start_attempt(alert, contact, channel_id)
@@ -250,4 +307,9 @@ class Campaigns:
                 raise
             finally:
                 self._calls.pop(alert.alert_id, None)
-            self._ledger.end_attempt(alert, contact, attempt_id, result)
+            verdict = outage.record(
+                result, answered=session.answered, contacts=len(alert.plan.contacts)
+            )
+            spent = not isinstance(verdict, Retry)
+            self._ledger.end_attempt(alert, contact, attempt_id, result, spent=spent)
+            return verdict

@@ -27,6 +27,7 @@ from voice_server.config import (
     load_config,
 )
 from voice_server.migrations import SchemaError
+from voice_server.private import DatabaseInUseError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -125,8 +126,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     )
     try:
         asyncio.run(serve(config))
-    except SchemaError as err:  # a database of a newer release: say so, no traceback
+    except (SchemaError, DatabaseInUseError) as err:  # a newer release's, or another server's
         parser.exit(2, f"imaprotect-voice: error: {config.database}: {err}\n")
+    except ConfigError as err:  # found only at start: an unreadable certificate
+        parser.exit(2, f"imaprotect-voice: error: {err}\n")
     return 0
 
 

@@ -42,6 +42,12 @@ class CallSettings:
     call_watchdog: float = 300.0
     sos_max_duration: float = 3600.0
     caller_id: str | None = None
+    #: An alert nobody could be called for stops as ``expired`` at this age.
+    max_alert_age: float = 3600.0
+    #: A code of a phone code's length typed without ``#`` is taken after this pause.
+    code_pause: float = 3.0
+    #: Wrong codes in 24 hours after which a contact's code no longer acknowledges (SOS still does).
+    code_lock_after: int = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,8 @@ class VoiceConfig:
     calls: CallSettings = CallSettings()
     smtp: SmtpSettings | None = None
     retention_days: int = 90  # finished alerts and their attempts are deleted after this
+    tls_cert: Path | None = None  # PEM certificate chain: the API is served over HTTPS
+    tls_key: Path | None = None  # its PEM private key
 
     @property
     def prompt_cache(self) -> Path:
@@ -76,18 +84,20 @@ class VoiceConfig:
 
 
 _VOICE_STR = ("token", "listen", "ari_app", "ari_url", "dial_template", "caller_id")
-_VOICE_INT = ("port", "rounds", "max_wrong_codes", "retention_days")
+_VOICE_INT = ("port", "rounds", "max_wrong_codes", "retention_days", "code_lock_after")
 _VOICE_FLOAT = (
     "ring_timeout",
     "digit_timeout",
     "call_watchdog",
     "sos_max_duration",
     "reconnect_max",
+    "max_alert_age",
+    "code_pause",
 )
-_VOICE_PATH = ("database", "prompts_dir")
+_VOICE_PATH = ("database", "prompts_dir", "tls_cert", "tls_key")
 _VOICE_KEYS = frozenset({*_VOICE_STR, *_VOICE_INT, *_VOICE_FLOAT, *_VOICE_PATH, "allowed_regions"})
 _CALL_KEYS = tuple(CallSettings.__dataclass_fields__)
-_SMTP_KEYS = ("host", "port", "sender", "username", "password", "starttls", "timeout")
+_SMTP_KEYS = ("host", "port", "sender", "username", "password", "starttls", "tls", "timeout")
 
 
 def _table(data: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -159,11 +169,16 @@ def _smtp(table: dict[str, Any], environ: Mapping[str, str]) -> SmtpSettings | N
             table[key] = env
     if not table.get("host"):
         return None
-    kinds: dict[str, type] = {"port": int, "starttls": bool, "timeout": float}
+    kinds: dict[str, type] = {"port": int, "starttls": bool, "tls": bool, "timeout": float}
     values = {k: _convert("smtp", k, v, kinds.get(k, str)) for k, v in table.items()}
     if "sender" not in values:
         raise ConfigError("smtp.sender is required with smtp.host")
-    values.setdefault("port", 25)
+    if values.get("tls") and values.get("starttls"):
+        raise ConfigError("smtp.tls (port 465) and smtp.starttls exclude each other")
+    if values.get("username") and values.get("starttls") is False and not values.get("tls"):
+        # The password and every alert would cross the network in clear.
+        raise ConfigError("smtp.username needs TLS: leave smtp.starttls on, or set smtp.tls")
+    values.setdefault("port", 465 if values.get("tls") else 25)
     return SmtpSettings(**values)
 
 
@@ -205,9 +220,20 @@ def _check(values: dict[str, Any]) -> VoiceConfig:
         raise ConfigError("voice.rounds and voice.max_wrong_codes must be at least 1")
     if values.get("retention_days", 1) < 1:
         raise ConfigError("voice.retention_days must be at least 1")
-    for name in ("ring_timeout", "digit_timeout", "call_watchdog", "sos_max_duration"):
+    for name in (
+        "ring_timeout",
+        "digit_timeout",
+        "call_watchdog",
+        "sos_max_duration",
+        "max_alert_age",
+        "code_pause",
+    ):
         if getattr(calls, name) <= 0:
             raise ConfigError(f"voice.{name} must be positive")
+    if calls.code_lock_after < 1:
+        raise ConfigError("voice.code_lock_after must be at least 1")
+    if (values.get("tls_cert") is None) != (values.get("tls_key") is None):
+        raise ConfigError("voice.tls_cert and voice.tls_key go together")
     values["routes"] = _routes(values["routes"], values.get("allowed_regions", ("FR",)))
     config = VoiceConfig(**values)
     try:

@@ -7,16 +7,24 @@ bridge to the station, give up. The PBKDF2 check is slow and stays outside: ``Ch
 it and ``code_checked`` takes its result. Decisions, as the call has always behaved:
 
 1. Silence is timed from the end of a prompt or from the last digit (``digit_timeout``); while a
-   prompt plays there is no silence deadline (the per-call watchdog still runs). When the deadline
-   passes the call gives up with outcome ``answered``: a voicemail, or nobody there.
+   prompt plays there is no silence deadline (the per-call watchdog still runs). The first time the
+   deadline passes the alert message is said again (typing starts afresh): a contact who did not
+   catch it gets a second chance. The second time the call gives up with outcome ``answered``: a
+   voicemail, or nobody there.
 2. Every digit interrupts the prompt that plays (the session stops it) and restarts the deadline.
 3. ``9`` as the first digit, when the site has a monitoring station, asks for the SOS bridge;
    a site without one takes ``9`` as a code digit. If the station cannot be reached, its prompt
    plays and code entry goes on.
 4. ``#`` after at least one digit submits the code; ``#`` alone is ignored. Digits are ``0``-``9``
    and ``*``; others (``A``-``D``) are ignored, and so is anything after ``MAX_DIGITS`` digits.
+4b. Without ``#``: digits only, of a phone code's length (6 to 8, ``contract.codes``), are
+   submitted after a pause of ``code_pause`` seconds with no other key — many people never press
+   ``#``. A shorter or longer entry waits for ``#`` (or the silence).
 5. A wrong code plays "wrong code, try again"; the ``max_wrong_codes``-th one says goodbye and
    ends the call with outcome ``wrong_code``. A right code acknowledges the alert.
+6. A contact whose code is locked (too many wrong codes in a day, counted by the ledger across
+   calls and alerts) hears "your code is locked" instead of a check, and may still press 9 for the
+   station; the wrong code that reaches the lock says so at once.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from custom_components.imaprotect.contract.codes import MAX_CODE_LENGTH, MIN_PHONE_CODE_LENGTH
 from custom_components.imaprotect.contract.enums import Outcome
 
 __all__ = [
@@ -37,6 +46,7 @@ __all__ = [
     "KeypadAction",
     "PlayPrompt",
     "Prompt",
+    "RepeatMessage",
     "StartSos",
 ]
 
@@ -54,6 +64,8 @@ class Prompt(StrEnum):
     WRONG_CODE = "wrong_code"
     TOO_MANY = "too_many"
     STATION_UNREACHABLE = "station_unreachable"
+    CODE_LOCKED = "code_locked"
+    CODE_LOCKED_OR_SOS = "code_locked_or_sos"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,26 +106,47 @@ class EndCall:
 
 
 @dataclass(frozen=True, slots=True)
+class RepeatMessage:
+    """Nobody typed anything after the prompt: say the alert message and the prompt again."""
+
+
+@dataclass(frozen=True, slots=True)
 class GiveUp:
     """Nobody typed anything in time: hang up with ``outcome``."""
 
     outcome: Outcome = Outcome.ANSWERED
 
 
-type KeypadAction = Collect | CheckCode | StartSos | PlayPrompt | Acknowledge | EndCall | GiveUp
+type KeypadAction = (
+    Collect | CheckCode | StartSos | PlayPrompt | Acknowledge | EndCall | RepeatMessage | GiveUp
+)
 
 
 class Keypad:
     """One answered call's code entry; times are seconds on the caller's monotonic clock."""
 
-    def __init__(self, *, can_sos: bool, digit_timeout: float, max_wrong_codes: int) -> None:
+    def __init__(
+        self,
+        *,
+        can_sos: bool,
+        digit_timeout: float,
+        max_wrong_codes: int,
+        code_pause: float = 3.0,
+        locked: bool = False,
+    ) -> None:
         self.can_sos = can_sos
         self._digit_timeout = digit_timeout
         self._max_wrong = max_wrong_codes
+        self._code_pause = code_pause
         self._digits = ""
         self.wrong_codes = 0
+        #: Whether the contact's code may no longer acknowledge (SOS still may).
+        self.locked = locked
         #: When silence ends the call; None while a prompt plays.
         self.deadline: float | None = None
+        #: When the digits typed without ``#`` are submitted; None when they are not.
+        self._submit_at: float | None = None
+        self._repeated = False
 
     @property
     def opening_prompt(self) -> Prompt:
@@ -126,10 +159,11 @@ class Keypad:
         return len(self._digits)
 
     def time_left(self, now: float) -> float | None:
-        """Seconds of silence left (never negative); None while a prompt plays."""
-        if self.deadline is None:
+        """Seconds until ``silence`` must be called (never negative); None while a prompt plays."""
+        times = [t for t in (self.deadline, self._submit_at) if t is not None]
+        if not times:
             return None
-        return max(self.deadline - now, 0.0)
+        return max(min(times) - now, 0.0)
 
     def prompt_finished(self, now: float) -> KeypadAction:
         """The current prompt played to its end: the silence timer starts."""
@@ -139,38 +173,66 @@ class Keypad:
     def digit(self, digit: str, now: float) -> KeypadAction:
         """The contact pressed ``digit`` (the prompt has been interrupted)."""
         self.deadline = now + self._digit_timeout
+        self._submit_at = None
         if digit == _SOS and not self._digits and self.can_sos:
             return StartSos()
         if digit == _SUBMIT and self._digits:
-            code, self._digits = self._digits, ""
-            return CheckCode(code)
+            return self._submit()
         if digit in _CODE_DIGITS and len(self._digits) < MAX_DIGITS:
             self._digits += digit
+        typed = self._digits
+        if MIN_PHONE_CODE_LENGTH <= len(typed) <= MAX_CODE_LENGTH and typed.isdigit():
+            self._submit_at = now + self._code_pause
         return Collect()
 
-    def code_checked(self, *, right: bool) -> KeypadAction:
-        """The result of the ``CheckCode`` just asked for."""
+    def code_checked(self, *, right: bool, locked: bool = False) -> KeypadAction:
+        """The result of the ``CheckCode`` just asked for; ``locked``: this wrong code locked it."""
         if right:
             return Acknowledge()
         self.wrong_codes += 1
         if self.wrong_codes >= self._max_wrong:
             return EndCall(Prompt.TOO_MANY, Outcome.WRONG_CODE)
+        if locked:
+            return self.lock()
         return self._play(Prompt.WRONG_CODE)
+
+    def lock(self) -> KeypadAction:
+        """The contact's code is locked from now on: say so (and that 9 still reaches help)."""
+        self.locked = True
+        self._digits = ""
+        return self._play(Prompt.CODE_LOCKED_OR_SOS if self.can_sos else Prompt.CODE_LOCKED)
+
+    def _submit(self) -> KeypadAction:
+        code, self._digits = self._digits, ""
+        self._submit_at = None
+        if self.locked:
+            return self.lock()
+        return CheckCode(code)
 
     def station_unreachable(self) -> KeypadAction:
         """The SOS bridge could not reach the station: say so, code entry goes on."""
         return self._play(Prompt.STATION_UNREACHABLE)
 
-    def silence(self) -> KeypadAction:
-        """The wait of ``time_left`` seconds ended with no event: give up.
+    def silence(self, now: float | None = None) -> KeypadAction:
+        """The wait of ``time_left`` seconds ended with no event at ``now``.
 
-        Without a deadline (a prompt plays) only the per-call watchdog ends the wait, and that is
-        the session's business; the dialogue then just keeps listening.
+        Digits of a phone code's length whose pause is over are submitted; otherwise silence
+        repeats the message once, then gives up. Without a deadline (a prompt plays) only the
+        per-call watchdog ends the wait, and that is the session's business; the dialogue then
+        just keeps listening. ``now`` None: the deadline that was waited for has passed.
         """
-        if self.deadline is None:
+        if self._submit_at is not None and (now is None or now >= self._submit_at):
+            return self._submit()
+        if self.deadline is None or (now is not None and now < self.deadline):
             return Collect()
+        if not self._repeated:
+            self._repeated = True
+            self._digits = ""
+            self.deadline = None  # timed again from the end of the repeated message
+            return RepeatMessage()
         return GiveUp()
 
     def _play(self, prompt: Prompt) -> KeypadAction:
         self.deadline = None  # silence is timed from the end of the new prompt
+        self._submit_at = None
         return PlayPrompt(prompt)

@@ -5,10 +5,14 @@ acknowledged, escalated, exhausted or cancelled) together with its outbox rows: 
 callback to Home Assistant and the e-mails to the contacts. A crash therefore loses or repeats
 neither the change nor its messages. After each commit the outbox worker is woken.
 
-Callbacks (``CallbackEvent``): ``alert_status`` at creation (calling) and once at the final status
-(then ``contact`` is who acknowledged or escalated); ``attempt_started`` / ``attempt_ended`` with
-the callee as ``contact``. ``status`` is always the alert's status at that moment. They go to the
-site's *current* callback URL and secret, which Home Assistant may have changed since the alert.
+Callbacks (``CallbackEvent``): ``alert_status`` at creation (calling, or queued with its
+``reason``), at each change between queued and calling, and once at the final status (then
+``contact`` is who acknowledged or escalated; ``reason`` says why an alert expired);
+``attempt_started`` / ``attempt_ended`` with the callee as ``contact``; ``code_rejected`` for each
+wrong code typed on the phone, with the contact's count of the last 24 hours (``wrong_codes``).
+``status`` is always the alert's status at that moment; ``reason``, ``wrong_codes`` and
+``cancelled_by`` appear only in the callbacks they belong to. They go to the site's *current*
+callback URL and secret, which Home Assistant may have changed since the alert.
 """
 
 from __future__ import annotations
@@ -16,9 +20,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 import logging
+import time
 from typing import TYPE_CHECKING
 
-from custom_components.imaprotect.contract.enums import AlertStatus, CallbackEvent, Outcome
+from custom_components.imaprotect.contract.enums import (
+    AlertStatus,
+    CallbackEvent,
+    Outcome,
+    Reason,
+)
 from custom_components.imaprotect.contract.models import Callback, PersonRef
 from voice_server import mailer, outbox
 from voice_server.calltree import outcome_for_status
@@ -46,19 +56,58 @@ class AlertLedger:
         wake_outbox: Callable[[], None],
         *,
         now: Callable[[], str] = now_iso,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._metrics = metrics
         self._wake = wake_outbox
         self._now = now
+        self._wall = wall
 
     def open(self, alert: Alert, photos: Sequence[bytes] = ()) -> None:
-        """A new alert: its row, the ``calling`` callback and the information e-mail."""
+        """A new alert: its row, the ``calling`` or ``queued`` callback, the information e-mail."""
         with self._store.transaction() as conn:
             Store.insert_alert(conn, alert)
-            self._callback(conn, alert, CallbackEvent.ALERT_STATUS, AlertStatus.CALLING)
+            self._callback(
+                conn, alert, CallbackEvent.ALERT_STATUS, alert.status, reason=alert.reason
+            )
             self._email(conn, alert, mailer.info_email(alert_facts(alert)), photos)
         self._wake()
+
+    def set_status(self, alert: Alert, status: AlertStatus, reason: Reason | None = None) -> bool:
+        """Queued with ``reason``, or calling again; its callback. False if nothing changed."""
+        with self._store.transaction() as conn:
+            changed = Store.set_active_status(conn, alert.alert_id, status, reason)
+            if changed:
+                self._callback(conn, alert, CallbackEvent.ALERT_STATUS, status, reason=reason)
+        if changed:
+            self._wake()
+            _LOGGER.info("alert %s: %s (%s)", alert.alert_id, status, reason or "calls go through")
+        return changed
+
+    def wrong_code(self, alert: Alert, contact: Contact, attempt_id: int) -> int:
+        """A wrong code on the phone: counted for the contact, told to Home Assistant.
+
+        Returns the contact's wrong codes of the last 24 hours, this one included.
+        """
+        with self._store.transaction() as conn:
+            count = Store.add_wrong_code(conn, alert.site_id, contact.id, self._wall())
+            current = self._store.get_alert(alert.alert_id)
+            self._callback(
+                conn,
+                alert,
+                CallbackEvent.CODE_REJECTED,
+                current.status if current else alert.status,
+                contact,
+                attempt_id=attempt_id,
+                wrong_codes=count,
+            )
+        self._wake()
+        return count
+
+    def wrong_codes(self, alert: Alert, contact: Contact) -> int:
+        """The contact's wrong codes of the last 24 hours, across calls and alerts."""
+        return Store.wrong_codes(self._store.conn, alert.site_id, contact.id, self._wall())
 
     def cancel(self, alert: Alert, by: str | None) -> bool:
         """Cancel an active alert (disarmed at home); False if it had already finished."""
@@ -84,6 +133,8 @@ class AlertLedger:
         status: AlertStatus,
         contact: Contact | None = None,
         attempt_id: int | None = None,
+        *,
+        reason: Reason | None = None,
     ) -> bool:
         """Move the alert to a final status with its callback and e-mail; False if too late.
 
@@ -92,17 +143,27 @@ class AlertLedger:
         """
         at = self._now()
         with self._store.transaction() as conn:
-            if not Store.finish_alert(conn, alert.alert_id, status, at=at, contact=contact):
+            if not Store.finish_alert(
+                conn, alert.alert_id, status, at=at, contact=contact, reason=reason
+            ):
                 return False
             outcome = outcome_for_status(status)
             if attempt_id is not None and outcome is not None:
                 Store.set_outcome(conn, attempt_id, outcome)
             self._callback(
-                conn, alert, CallbackEvent.ALERT_STATUS, status, contact, attempt_id=attempt_id
+                conn,
+                alert,
+                CallbackEvent.ALERT_STATUS,
+                status,
+                contact,
+                attempt_id=attempt_id,
+                reason=reason,
             )
             facts = alert_facts(alert)
             if status is AlertStatus.EXHAUSTED:
                 self._email(conn, alert, mailer.exhausted_email(facts))
+            elif status is AlertStatus.EXPIRED:
+                self._email(conn, alert, mailer.expired_email(facts))
             elif contact is not None and status is AlertStatus.ACKNOWLEDGED:
                 self._email(conn, alert, mailer.ack_email(facts, contact.name, _dt(at)))
             elif contact is not None and status is AlertStatus.ESCALATED:
@@ -136,14 +197,23 @@ class AlertLedger:
             Store.answer_attempt(conn, attempt_id, self._now())
 
     def end_attempt(
-        self, alert: Alert, contact: Contact, attempt_id: int, result: CallResult
+        self,
+        alert: Alert,
+        contact: Contact,
+        attempt_id: int,
+        result: CallResult,
+        *,
+        spent: bool = True,
     ) -> None:
-        """The call is over: its outcome, the cursor moved on, the ``attempt_ended`` callback."""
+        """The call is over: its outcome, the cursor moved on, the ``attempt_ended`` callback.
+
+        ``spent`` False (the network failed, see outage.py): the cursor skips within the round.
+        """
         with self._store.transaction() as conn:
             Store.end_attempt(
                 conn, attempt_id, at=self._now(), outcome=result.outcome, cause=result.cause
             )
-            Store.advance(conn, alert.alert_id, len(alert.plan.contacts))
+            Store.advance(conn, alert.alert_id, len(alert.plan.contacts), spent=spent)
             current = self._store.get_alert(alert.alert_id)
             status = current.status if current else alert.status
             self._callback(
@@ -184,6 +254,8 @@ class AlertLedger:
         *,
         attempt_id: int | None = None,
         cancelled_by: str | None = None,
+        reason: Reason | None = None,
+        wrong_codes: int | None = None,
     ) -> None:
         """Queue a callback to the site's current URL and secret; none if the site has none."""
         site = self._store.get_site(alert.site_id)
@@ -198,17 +270,26 @@ class AlertLedger:
             at=self._now(),
             attempt=self._store.attempt(attempt_id).public() if attempt_id else None,
             cancelled_by=cancelled_by,
+            reason=reason,
+            wrong_codes=wrong_codes,
         )
+        # ``cancelled_by`` (maybe null) only in the cancellation callback, as the contract says;
+        # ``reason`` and ``wrong_codes`` only where they are set.
+        exclude = {
+            name
+            for name, absent in (
+                ("cancelled_by", status is not AlertStatus.CANCELLED),
+                ("reason", reason is None),
+                ("wrong_codes", wrong_codes is None),
+            )
+            if absent
+        }
         outbox.enqueue_callback(
             conn,
             site_id=alert.site_id,
             url=site.callback_url,
             secret=site.callback_secret,
-            # ``cancelled_by`` (maybe null) only in the cancellation callback, as the contract says.
-            payload=callback.model_dump(
-                mode="json",
-                exclude=None if status is AlertStatus.CANCELLED else {"cancelled_by"},
-            ),
+            payload=callback.model_dump(mode="json", exclude=exclude or None),
         )
 
     def _email(

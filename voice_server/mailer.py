@@ -22,6 +22,7 @@ __all__ = [
     "cancelled_email",
     "escalated_email",
     "exhausted_email",
+    "expired_email",
     "info_email",
 ]
 
@@ -58,6 +59,13 @@ _TEXT = {
             "Personne n'a acquitté l'alerte : tous les contacts ont été appelés sans succès.\n\n"
             "{details}\n\nVérifiez la situation sur place ou appelez les secours si besoin."
         ),
+        "expired_subject": "[{site}] Alerte expirée : personne n'a pu être appelé",
+        "expired_body": (
+            "Personne n'a pu être appelé pour cette alerte : le serveur vocal ne pouvait pas "
+            "téléphoner (Asterisk ou la ligne indisponible) et l'alerte est trop ancienne pour "
+            "appeler encore.\n\n{details}\n\n"
+            "Vérifiez la situation sur place ou appelez les secours si besoin."
+        ),
         "cancelled_subject": "[{site}] Alerte arrêtée",
         "cancelled_body": "Alarme désarmée {who}{at} : l'alerte est arrêtée.\n\n{details}",
         "cancelled_by": "par {by} ",
@@ -81,6 +89,12 @@ _TEXT = {
         "exhausted_subject": "[{site}] Alert not acknowledged",
         "exhausted_body": (
             "Nobody acknowledged the alert: every contact was called without success.\n\n"
+            "{details}\n\nCheck the home or call the emergency services if needed."
+        ),
+        "expired_subject": "[{site}] Alert expired: nobody could be called",
+        "expired_body": (
+            "Nobody could be called about this alert: the voice server could not make calls "
+            "(Asterisk or the line unavailable) and the alert is now too old to call about.\n\n"
             "{details}\n\nCheck the home or call the emergency services if needed."
         ),
         "cancelled_subject": "[{site}] Alert stopped",
@@ -160,6 +174,11 @@ def escalated_email(facts: AlertFacts, by: str, at: datetime) -> tuple[str, str]
 def exhausted_email(facts: AlertFacts) -> tuple[str, str]:
     """Sent when every round of calls ended without an acknowledgement."""
     return _fill(facts, "exhausted")
+
+
+def expired_email(facts: AlertFacts) -> tuple[str, str]:
+    """Sent when the alert reached the maximum age before anybody could be called."""
+    return _fill(facts, "expired")
 
 
 def cancelled_email(facts: AlertFacts, by: str | None, at: datetime) -> tuple[str, str]:

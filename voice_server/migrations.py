@@ -30,10 +30,12 @@ __all__ = ["DB_SCHEMA_VERSION", "SchemaError", "migrate", "schema_version"]
 _LOGGER = logging.getLogger(__name__)
 
 #: The schema version this code writes and reads; ``len(_STEPS)`` (checked by the tests).
-DB_SCHEMA_VERSION = 2
+DB_SCHEMA_VERSION = 3
 
 #: Tables of the voice server (sqlite_sequence: SQLite's own, for AUTOINCREMENT).
-_TABLES = frozenset({"sites", "alerts", "attempts", "outbox", "outbox_photo", "sqlite_sequence"})
+_TABLES = frozenset(
+    {"sites", "alerts", "attempts", "outbox", "outbox_photo", "wrong_codes", "sqlite_sequence"}
+)
 
 # Release 0.1.0's schema, one statement each: executescript() would commit half-way.
 _SCHEMA_1 = (
@@ -172,8 +174,29 @@ def _step_2(conn: sqlite3.Connection) -> None:
         )
 
 
+def _step_3(conn: sqlite3.Connection) -> None:
+    """Why an alert is queued or expired (``reason``), and the wrong codes typed on the phone.
+
+    ``wrong_codes`` holds one row per wrong code, keyed by the contact (site and contact id) rather
+    than by the alert, so that a guesser is counted across calls and alerts; rows older than a day
+    no longer count and are purged. Idempotent, like step 1 (a database whose version was lost).
+    """
+    if "reason" not in {row[1] for row in conn.execute("PRAGMA table_info(alerts)")}:
+        conn.execute("ALTER TABLE alerts ADD COLUMN reason TEXT")
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS wrong_codes (
+            site_id TEXT NOT NULL,
+            contact_id TEXT NOT NULL,
+            at REAL NOT NULL           -- wall-clock time (Unix seconds) of the wrong code
+        )"""
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS wrong_codes_contact ON wrong_codes (site_id, contact_id, at)"
+    )
+
+
 #: ``_STEPS[n]`` brings a database from version n to n + 1.
-_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2)
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2, _step_3)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

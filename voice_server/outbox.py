@@ -19,7 +19,12 @@ end. ``purge`` deletes delivered and dead rows after a week.
 Emails go out as one message per recipient rather than one message with everyone in Bcc: each
 address is then accepted or refused on its own and remembered as delivered on its own, so a retry
 after a partial failure never sends the same email twice to those who already have it, and one bad
-address does not hold back the others.
+address does not hold back the others — whatever the refusal: RCPT or DATA refused, an address the
+relay cannot take (an international one without SMTPUTF8; domains are sent in their IDNA form).
+Only a failure of the session itself (connection lost, timeout, TLS) ends the attempt.
+
+SMTP upgrades to TLS whenever the relay offers STARTTLS, and requires it (or implicit TLS) when it
+logs in: a password never crosses the network in clear.
 
 Callbacks of one site to one URL are delivered in order (a later one waits for the earlier pending
 ones): Home Assistant must never see "calling" arrive after "acknowledged".
@@ -101,15 +106,31 @@ _COLUMNS = "id, kind, recipients, subject, url, secret, body, created_at, attemp
 
 @dataclass(frozen=True, slots=True)
 class SmtpSettings:
-    """How to reach the SMTP relay; ``sender`` may be ``"Name <address>"``."""
+    """How to reach the SMTP relay; ``sender`` may be ``"Name <address>"``.
+
+    ``starttls``: None (the default) upgrades whenever the relay offers STARTTLS, and insists on it
+    when there is a ``username`` (a password never goes in clear); True always insists; False never
+    upgrades (config.py refuses that with a username). ``tls``: implicit TLS from the first byte
+    (port 465).
+    """
 
     host: str
     port: int
     sender: str
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    starttls: bool = False
+    starttls: bool | None = None
     timeout: float = 10.0
+    tls: bool = False
+
+    @property
+    def start_tls(self) -> bool | None:
+        """The ``start_tls`` of aiosmtplib: True required, None when offered, False never."""
+        if self.tls:
+            return False
+        if self.starttls is None and self.username:
+            return True
+        return self.starttls
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,10 +290,20 @@ def _row_id(cursor: sqlite3.Cursor) -> int:
     return cursor.lastrowid
 
 
+#: SMTP failures of the whole session, not of one recipient: the attempt ends, retried later.
+_SESSION_ERRORS = (
+    aiosmtplib.SMTPServerDisconnected,
+    aiosmtplib.SMTPConnectError,
+    aiosmtplib.SMTPTimeoutError,
+)
+
+
 def _permanent(exc: BaseException) -> bool:
     """Whether the receiver refused the item itself (retrying cannot cure it)."""
     if isinstance(exc, _DeliveryError):
         return exc.permanent
+    if isinstance(exc, aiosmtplib.SMTPNotSupported | UnicodeError | ValueError):
+        return True  # this address cannot be sent to by this relay
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):  # RCPT
         return bool(exc.recipients) and all(500 <= r.code < 600 for r in exc.recipients)
     if isinstance(exc, aiosmtplib.SMTPDataError):  # DATA
@@ -289,6 +320,17 @@ def _error_name(exc: BaseException) -> str:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         return f"{type(exc).__name__} {exc.recipients[0].code}"
     return type(exc).__name__
+
+
+def _envelope_address(address: str) -> str:
+    """The address as an ASCII relay takes it: an international domain in its IDNA form.
+
+    The local part is ASCII already (the contract's rule): ``exémple.fr`` → ``xn--exmple-cva.fr``.
+    """
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
 
 
 def _email(sender: str, to: str, row: _Row, photos: Sequence[bytes]) -> EmailMessage:
@@ -448,16 +490,20 @@ class OutboxWorker:
             port=smtp.port,
             username=smtp.username,
             password=smtp.password,
-            start_tls=smtp.starttls,
+            start_tls=smtp.start_tls,
+            use_tls=smtp.tls,
             timeout=smtp.timeout,
         ) as client:
             for address in remaining:
-                message = _email(smtp.sender, address, row, photos)
                 try:
+                    envelope = _envelope_address(address)
+                    message = _email(smtp.sender, envelope, row, photos)
                     await client.send_message(
-                        message, sender=parseaddr(smtp.sender)[1], recipients=[address]
+                        message, sender=parseaddr(smtp.sender)[1], recipients=[envelope]
                     )
-                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                except _SESSION_ERRORS:
+                    raise  # the session is gone: nobody else can be sent to now
+                except (aiosmtplib.SMTPException, UnicodeError, ValueError) as exc:
                     # This address (or this message) was refused: try the others, retry it later.
                     errors.append(_error_name(exc))
                     permanent = permanent and _permanent(exc)

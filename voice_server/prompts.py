@@ -19,6 +19,7 @@ from pathlib import Path
 import time
 
 from voice_server.kinds import KIND_NAMES
+from voice_server.private import private_dir
 
 __all__ = ["PromptCache", "Texts", "alert_message", "fixed_texts", "texts"]
 
@@ -45,6 +46,8 @@ class Texts:
     station_unreachable: str
     cancelled: str
     cancelled_by: str
+    code_locked: str
+    code_locked_or_sos: str
 
 
 _TEXTS = {
@@ -64,6 +67,12 @@ _TEXTS = {
         ),
         cancelled="L'alerte a été arrêtée. Au revoir.",
         cancelled_by="L'alerte a été arrêtée par {by}. Au revoir.",
+        code_locked=(
+            "Votre code est bloqué après trop d'erreurs. Il ne peut pas acquitter l'alerte."
+        ),
+        code_locked_or_sos=(
+            "Votre code est bloqué après trop d'erreurs. Pour joindre la télésurveillance, tapez 9."
+        ),
     ),
     "en": Texts(
         enter_code="Type your personal code followed by the hash key.",
@@ -81,6 +90,10 @@ _TEXTS = {
         ),
         cancelled="The alert has been stopped. Goodbye.",
         cancelled_by="The alert has been stopped by {by}. Goodbye.",
+        code_locked="Your code is locked after too many errors. It cannot acknowledge the alert.",
+        code_locked_or_sos=(
+            "Your code is locked after too many errors. To reach the monitoring station, type 9."
+        ),
     ),
 }
 
@@ -104,6 +117,8 @@ def fixed_texts() -> list[tuple[str, str]]:
             words.connecting,
             words.station_unreachable,
             words.cancelled,
+            words.code_locked,
+            words.code_locked_or_sos,
         )
     ]
 
@@ -204,7 +219,7 @@ class PromptCache:
         return deleted
 
     async def _synthesise(self, language: str, text: str, path: Path) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)  # 0700 when created: the prompts name the alerts
         raw = path.with_name(f"{path.stem}.{os.getpid()}.raw.wav")
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.wav")
         try:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -23,6 +24,7 @@ from voice_server import outbox
 from voice_server.api import ApiContext, build_app
 from voice_server.ari import AriClient, AriError
 from voice_server.campaign import Campaigns
+from voice_server.config import ConfigError
 from voice_server.metrics import Metrics
 from voice_server.outbox import OutboxWorker
 from voice_server.prompts import PromptCache, fixed_texts
@@ -105,12 +107,26 @@ class VoiceServer:
         )
         self._runner = web.AppRunner(build_app(context), access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.listen, self.config.port)
+        tls = self._tls()
+        site = web.TCPSite(self._runner, self.config.listen, self.config.port, ssl_context=tls)
         await site.start()
         server = site._server  # noqa: SLF001 - the only way to learn the port when 0 was asked
         if isinstance(server, asyncio.Server) and server.sockets:
             self.port = server.sockets[0].getsockname()[1]
-        _LOGGER.info("voice server listening on %s:%s", self.config.listen, self.port)
+        scheme = "https" if tls else "http"
+        _LOGGER.info("voice server listening on %s://%s:%s", scheme, self.config.listen, self.port)
+
+    def _tls(self) -> ssl.SSLContext | None:
+        """The server's TLS context when a certificate and key are set (TLS 1.2 or newer)."""
+        if self.config.tls_cert is None or self.config.tls_key is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        except (OSError, ssl.SSLError) as err:
+            raise ConfigError(f"voice.tls_cert / voice.tls_key: {type(err).__name__}") from None
+        return context
 
     async def stop(self) -> None:
         """Stop calls (they resume at the next start), the API, the outbox and ARI."""

@@ -83,7 +83,8 @@ class StationBridge:
                     elif event.type == "ChannelDestroyed":
                         _LOGGER.warning("alert %s: station cause %s", self._alert_id, event.cause)
                         break
-                elif event.type in CHANNEL_GONE:
+                elif event.type in CHANNEL_GONE and event.channel_id == media.channel_id:
+                    # The contact's own leg: a previous station leg's late end is ignored.
                     result = CallResult(Outcome.HUNG_UP, event.cause)
                 elif event.type == CONNECTION_LOST:
                     result = CallResult(Outcome.UNREACHABLE)

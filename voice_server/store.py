@@ -2,9 +2,18 @@
 
 Every change of an alert is one transaction together with the emails and callbacks it causes
 (see outbox.py), so a crash or ``kill -9`` loses or duplicates nothing. WAL with
-``synchronous=NORMAL`` keeps committed transactions across a process crash; only a power cut may
-lose the last ones, which the call tree then simply redoes.
+``synchronous=FULL`` syncs the log at every commit, so a transaction committed — an alert answered
+201 — survives a process crash, an OS crash and a power cut alike: Home Assistant never resends an
+alert it was told is kept. One fsync per commit costs nothing at an alarm's pace.
 The connection is used from the event-loop thread only; no transaction spans an ``await``.
+
+The database, its ``-wal`` and ``-shm`` files are the owner's only (0600) — they hold phones,
+e-mails and code hashes — and a folder the server creates for them is 0700. One server per
+database: ``<db>.lock`` is held with an exclusive ``flock`` for the store's life, and a second
+server on the same file refuses to start (``DatabaseInUseError``) rather than call everybody twice.
+
+An alert that finishes loses, in the same transaction, what only its calls needed: the contacts'
+code hashes, phones and e-mails, and the station (step 2 of migrations.py did so for older rows).
 
 Nothing is kept for ever: ``purge`` (run at start and every hour) deletes finished alerts with
 their attempts after the configured retention, and delivered or dead outbox rows after a week.
@@ -22,12 +31,17 @@ from pathlib import Path
 import sqlite3
 from typing import Any
 
-from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome
+from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome, Reason
 from custom_components.imaprotect.contract.models import STORED, AttemptView, Contact, Site
 from voice_server import migrations, outbox
 from voice_server.calltree import Cursor
+from voice_server.private import DatabaseInUseError, hold_lock, private_dir, private_file
 
-__all__ = ["Alert", "Attempt", "Contact", "Site", "Store", "now_iso"]
+__all__ = ["Alert", "Attempt", "Contact", "DatabaseInUseError", "Site", "Store", "now_iso"]
+
+_ACTIVE = (AlertStatus.QUEUED, AlertStatus.CALLING)
+WRONG_CODE_WINDOW = 24 * 3600.0
+"""Seconds during which a wrong code typed on the phone counts against its contact."""
 
 
 def now_iso() -> str:
@@ -91,11 +105,14 @@ class Alert:
     acknowledged_at: str | None
     cancelled_by: str | None
     finished_at: str | None
+    reason: Reason | None = None  # why it is queued or expired
 
     def __post_init__(self) -> None:
         # Rows come back from SQLite as plain text: make kind and status their enums (same values).
         object.__setattr__(self, "kind", AlertKind(self.kind))
         object.__setattr__(self, "status", AlertStatus(self.status))
+        if self.reason is not None:
+            object.__setattr__(self, "reason", Reason(self.reason))
 
     @property
     def active(self) -> bool:
@@ -111,7 +128,7 @@ class Alert:
 _ALERT_COLUMNS = (
     "alert_id, site_id, kind, detector, zone, occurred_at, plan, status, created_at, next_round,"
     " next_position, acknowledged_by_id, acknowledged_by_name, acknowledged_at, cancelled_by,"
-    " finished_at"
+    " finished_at, reason"
 )
 _ATTEMPT_COLUMNS = (
     "id, alert_id, contact_id, contact_name, round, position, channel_id, started_at,"
@@ -130,25 +147,44 @@ def _alert(row: tuple[Any, ...]) -> Alert:
     return Alert(*values)
 
 
+def finished_plan(plan: Site) -> Site:
+    """A finished alert's plan: names kept (the views show them), no code hash, phone or e-mail."""
+    contacts = tuple(
+        c.model_copy(update={"phone": "", "email": None, "ack_code_hash": ""})
+        for c in plan.contacts
+    )
+    return plan.model_copy(update={"contacts": contacts, "station": None})
+
+
 class Store:
     """Typed access to the database; writes go through ``transaction()``."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=10)
+        private_dir(path.parent)
+        self._lock = hold_lock(path.with_name(path.name + ".lock"))
+        try:
+            private_file(path)
+            self.conn = sqlite3.connect(path, timeout=10)
+        except BaseException:
+            self._lock.close()
+            raise
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             migrations.migrate(self.conn)  # refuses a database newer than this code
+            # An older release left its -wal and -shm world-readable: they exist after a write.
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    private_file(path.with_name(path.name + suffix))
         except BaseException:
-            self.conn.close()
+            self.close()
             raise
-        path.chmod(0o600)
 
     def close(self) -> None:
-        """Close the connection (committed data is already safe)."""
+        """Close the connection (committed data is already safe) and let the lock go."""
         self.conn.close()
+        self._lock.close()
 
     def purge(self, *, retention_days: int, now: datetime | None = None) -> tuple[int, int]:
         """Delete old finished alerts and outbox rows; return (alerts, outbox rows) deleted.
@@ -166,6 +202,9 @@ class Store:
                 "DELETE FROM alerts WHERE finished_at IS NOT NULL AND finished_at < ?", (before,)
             ).rowcount
             rows = outbox.purge(conn, now=now.timestamp())
+            conn.execute(
+                "DELETE FROM wrong_codes WHERE at < ?", (now.timestamp() - WRONG_CODE_WINDOW,)
+            )
         return alerts, rows
 
     @contextlib.contextmanager
@@ -227,8 +266,7 @@ class Store:
     def active_alert_ids(self) -> list[str]:
         """Alerts whose call tree has not finished, oldest first."""
         rows = self.conn.execute(
-            "SELECT alert_id FROM alerts WHERE status = ? ORDER BY created_at",
-            (AlertStatus.CALLING,),
+            "SELECT alert_id FROM alerts WHERE status IN (?, ?) ORDER BY created_at", _ACTIVE
         ).fetchall()
         return [r[0] for r in rows]
 
@@ -237,13 +275,13 @@ class Store:
         """Add an alert (inside the caller's transaction); its plan without callback settings."""
         plan = alert.plan.without_callback().model_dump_json()
         conn.execute(
-            f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES ({', '.join('?' * 16)})",  # noqa: S608
+            f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES ({', '.join('?' * 17)})",  # noqa: S608
             (
                 alert.alert_id, alert.site_id, alert.kind, alert.detector, alert.zone,
                 alert.occurred_at, plan, alert.status, alert.created_at,
                 alert.next_round, alert.next_position, alert.acknowledged_by_id,
                 alert.acknowledged_by_name, alert.acknowledged_at, alert.cancelled_by,
-                alert.finished_at,
+                alert.finished_at, alert.reason,
             ),
         )  # fmt: skip
 
@@ -256,30 +294,73 @@ class Store:
         at: str,
         contact: Contact | None = None,
         cancelled_by: str | None = None,
+        reason: Reason | None = None,
     ) -> bool:
-        """Move an active alert to a final status; False if it had already finished."""
+        """Move an active alert to a final status; False if it had already finished.
+
+        The plan loses its code hashes, phones and e-mails in the same statement's transaction.
+        """
+        row = conn.execute(
+            "SELECT plan FROM alerts WHERE alert_id = ? AND status IN (?, ?)", (alert_id, *_ACTIVE)
+        ).fetchone()
+        if row is None:
+            return False
+        plan = finished_plan(_site(row[0])).model_dump_json()
         cursor = conn.execute(
             "UPDATE alerts SET status = ?, finished_at = ?, cancelled_by = ?,"
-            " acknowledged_by_id = ?, acknowledged_by_name = ?, acknowledged_at = ?"
-            " WHERE alert_id = ? AND status = ?",
+            " acknowledged_by_id = ?, acknowledged_by_name = ?, acknowledged_at = ?, reason = ?,"
+            " plan = ? WHERE alert_id = ? AND status IN (?, ?)",
             (
                 status, at, cancelled_by,
                 contact.id if contact else None, contact.name if contact else None,
-                at if contact else None, alert_id, AlertStatus.CALLING,
+                at if contact else None, reason, plan, alert_id, *_ACTIVE,
             ),
         )  # fmt: skip
         return cursor.rowcount == 1
 
     @staticmethod
-    def advance(conn: sqlite3.Connection, alert_id: str, contacts: int) -> None:
-        """Point the alert's cursor at the next contact, as ``calltree.Cursor.after`` says."""
+    def set_active_status(
+        conn: sqlite3.Connection, alert_id: str, status: AlertStatus, reason: Reason | None
+    ) -> bool:
+        """Queued (with its reason) or calling again; False if unchanged or already finished."""
+        cursor = conn.execute(
+            "UPDATE alerts SET status = ?, reason = ? WHERE alert_id = ? AND status IN (?, ?)"
+            " AND (status IS NOT ? OR reason IS NOT ?)",
+            (status, reason, alert_id, *_ACTIVE, status, reason),
+        )
+        return cursor.rowcount == 1
+
+    @staticmethod
+    def add_wrong_code(conn: sqlite3.Connection, site_id: str, contact_id: str, at: float) -> int:
+        """Count one wrong code of a contact; return their wrong codes of the last 24 hours."""
+        conn.execute(
+            "INSERT INTO wrong_codes (site_id, contact_id, at) VALUES (?, ?, ?)",
+            (site_id, contact_id, at),
+        )
+        return Store.wrong_codes(conn, site_id, contact_id, at)
+
+    @staticmethod
+    def wrong_codes(conn: sqlite3.Connection, site_id: str, contact_id: str, now: float) -> int:
+        """A contact's wrong codes on the phone in the 24 hours before ``now``."""
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM wrong_codes WHERE site_id = ? AND contact_id = ? AND at > ?",
+            (site_id, contact_id, now - WRONG_CODE_WINDOW),
+        ).fetchone()
+        return int(count)
+
+    @staticmethod
+    def advance(
+        conn: sqlite3.Connection, alert_id: str, contacts: int, *, spent: bool = True
+    ) -> None:
+        """Move the alert's cursor on: ``Cursor.after``, or ``Cursor.skip`` when not ``spent``."""
         row = conn.execute(
             "SELECT next_round, next_position FROM alerts WHERE alert_id = ?", (alert_id,)
         ).fetchone()
         if row is None:
             return
         next_round, next_position = row
-        moved = Cursor(round=next_round, position=next_position).after(contacts)
+        cursor = Cursor(round=next_round, position=next_position)
+        moved = cursor.after(contacts) if spent else cursor.skip(contacts)
         conn.execute(
             "UPDATE alerts SET next_round = ?, next_position = ? WHERE alert_id = ?",
             (moved.round, moved.position, alert_id),

@@ -45,7 +45,7 @@ __all__ = [
 def finished(alert: Mapping[str, Any]) -> bool:
     """The call tree is over and its last attempt has ended."""
     attempts = alert["attempts"]
-    return alert["status"] != "calling" and all(a["ended_at"] for a in attempts)
+    return alert["status"] not in {"calling", "queued"} and all(a["ended_at"] for a in attempts)
 
 
 def first_answered(alert: Mapping[str, Any]) -> bool:

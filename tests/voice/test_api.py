@@ -212,17 +212,19 @@ async def test_alert_for_unknown_site_or_alert(api: VoiceApi) -> None:
 async def test_alert_waits_while_asterisk_is_away_and_is_idempotent(api: VoiceApi) -> None:
     await api.put_site("home", _GOOD_SITE)
     photo = "aGVsbG8="
+    # Asterisk is away: the alert is kept, and says it is queued rather than calling (issue 8).
     assert await api.post_alert("home", alert_body("a-1", photos=[photo])) == (
         201,
-        {"alert_id": "a-1", "status": "calling"},
+        {"alert_id": "a-1", "status": "queued"},
     )
     assert await api.post_alert("home", alert_body("a-1")) == (
         200,
-        {"alert_id": "a-1", "status": "calling"},
+        {"alert_id": "a-1", "status": "queued"},
     )
     alert = await api.alert("a-1")
     assert alert["attempts"] == []
     assert alert["current_contact"] is None
+    assert alert["reason"] == "asterisk_unavailable"
     status, cancelled = await api.call("POST", "/api/v1/alerts/a-1/cancel", {"by": None})
     assert (status, cancelled["status"], cancelled["attempts"]) == (200, "cancelled", [])
 
@@ -280,7 +282,7 @@ async def test_cancel_callback_says_who_and_plans_keep_no_callback_secret(
     await asyncio.sleep(0.2)
 
     assert callback_sink.events("a-1") == [
-        ("alert_status", "calling", None, None),
+        ("alert_status", "queued", None, None),  # Asterisk is away (issue 8)
         ("alert_status", "cancelled", None, None),
     ]
     calling, cancel = callback_sink.payloads

@@ -78,23 +78,25 @@ class World:
         return [r[0] for r in rows]
 
 
-def _contact(index: int) -> Contact:
+def _contact(index: int, code: str = "4321") -> Contact:
     return Contact(
         id=f"c{index}",
         name=f"Contact {index}",
         phone=NUMBERS[index],
         email=f"c{index}@example.org",
-        ack_code_hash=code_hash("4321"),
+        ack_code_hash=code_hash(code),
     )
 
 
-def _world(folder: Path, *, station: str | None = None, contacts: int = 1) -> World:
+def _world(
+    folder: Path, *, station: str | None = None, contacts: int = 1, code: str = "4321"
+) -> World:
     store = Store(folder / "v.db")
     site = Site(
         name="Maison",
         language=Language.FR,
         formula=Formula.A_LA_CARTE,
-        contacts=tuple(_contact(i) for i in range(contacts)),
+        contacts=tuple(_contact(i, code) for i in range(contacts)),
         station=station,
         callback_url="https://ha.example/api/webhook/x",
         callback_secret=CALLBACK_SECRET,
@@ -107,7 +109,9 @@ def _world(folder: Path, *, station: str | None = None, contacts: int = 1) -> Wo
 class WorldFactory(Protocol):
     """Builds a World in the test's folder (``make_world``)."""
 
-    def __call__(self, *, station: str | None = None, contacts: int = 1) -> World: ...
+    def __call__(
+        self, *, station: str | None = None, contacts: int = 1, code: str = "4321"
+    ) -> World: ...
 
 
 @pytest.fixture
@@ -115,8 +119,10 @@ def make_world(tmp_path: Path) -> Iterator[WorldFactory]:
     """Worlds whose databases are closed when the test ends."""
     made: list[World] = []
 
-    def make(*, station: str | None = None, contacts: int = 1) -> World:
-        made.append(_world(tmp_path / str(len(made)), station=station, contacts=contacts))
+    def make(*, station: str | None = None, contacts: int = 1, code: str = "4321") -> World:
+        made.append(
+            _world(tmp_path / str(len(made)), station=station, contacts=contacts, code=code)
+        )
         return made[-1]
 
     yield make
@@ -216,7 +222,131 @@ async def test_silence_after_the_prompt_gives_up_answered(make_world: WorldFacto
     call = _call(world, _alert(world), settings)
     await _answered(world, call)
     world.ari.finish_playback()
+    # Issue 8: the first silence says the message again; the second gives up.
+    await until(lambda: len(world.ari.plays) == 2)
+    world.ari.finish_playback()
     assert await call.result() == CallResult(Outcome.ANSWERED)
+
+
+async def test_silence_repeats_the_message_once(make_world: WorldFactory) -> None:
+    world = make_world()
+    settings = CallSettings(ring_timeout=1.0, digit_timeout=0.05, call_watchdog=3.0)
+    call = _call(world, _alert(world), settings)
+    await _answered(world, call)
+    first = world.ari.plays[0][2]
+    assert "Porte" in first[0]
+    assert first[1] == f"sound:{_WORDS.enter_code}"
+    world.ari.finish_playback()
+    await until(lambda: len(world.ari.plays) == 2)
+    assert world.ari.plays[1][2] == first  # the message and the prompt, again
+    world.ari.dtmf(call.channel, "4321#")  # heard it the second time
+    await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.acknowledged}")
+    world.ari.finish_playback()
+    assert await call.result() == CallResult(Outcome.ACKNOWLEDGED)
+
+
+async def test_a_phone_code_without_pound_acknowledges_after_a_pause(
+    make_world: WorldFactory,
+) -> None:
+    world = make_world(code="246810")
+    settings = CallSettings(ring_timeout=1.0, digit_timeout=2.0, code_pause=0.05)
+    call = _call(world, _alert(world), settings)
+    await _answered(world, call)
+    world.ari.dtmf(call.channel, "246810")
+    await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.acknowledged}")
+    world.ari.finish_playback()
+    assert await call.result() == CallResult(Outcome.ACKNOWLEDGED)
+
+
+async def test_a_late_event_of_the_station_leg_never_ends_the_call(
+    make_world: WorldFactory,
+) -> None:
+    world = make_world(station=_STATION)
+    call = _call(world, _alert(world))
+    await _answered(world, call)
+    world.ari.dtmf(call.channel, "9")
+    await until(lambda: len(world.ari.originated) == 2)
+    station_channel = world.ari.originated[1][1]
+    world.ari.emit("ChannelDestroyed", station_channel, cause=16)  # the station refuses
+    await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.station_unreachable}")
+    # Its StasisEnd and a second ChannelDestroyed come late, during code entry.
+    world.ari.emit("StasisEnd", station_channel)
+    world.ari.emit("ChannelDestroyed", station_channel, cause=16)
+    await asyncio.sleep(0.05)
+    assert not call.task.done()
+    world.ari.dtmf(call.channel, "4321#")
+    await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.acknowledged}")
+    world.ari.emit("StasisEnd", station_channel)  # even while the last sentence plays
+    await asyncio.sleep(0.05)
+    assert not call.task.done()
+    world.ari.finish_playback()
+    assert await call.result() == CallResult(Outcome.ACKNOWLEDGED)
+
+
+async def test_a_second_sos_ignores_the_first_station_legs_late_end(
+    make_world: WorldFactory,
+) -> None:
+    world = make_world(station=_STATION)
+    call = _call(world, _alert(world))
+    await _answered(world, call)
+    world.ari.dtmf(call.channel, "9")
+    await until(lambda: len(world.ari.originated) == 2)
+    first_station = world.ari.originated[1][1]
+    world.ari.emit("ChannelDestroyed", first_station, cause=34)
+    await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.station_unreachable}")
+    world.ari.dtmf(call.channel, "9")  # tries again
+    await until(lambda: len(world.ari.originated) == 3)
+    world.ari.emit("StasisEnd", first_station)  # the first leg's late end
+    second_station = world.ari.originated[2][1]
+    world.ari.emit("StasisStart", second_station)
+    await until(lambda: len(world.ari.bridges) == 3)
+    assert world.store.get_alert("a-1").status is AlertStatus.ESCALATED  # type: ignore[union-attr]
+    world.ari.emit("ChannelLeftBridge", call.channel)
+    assert await call.result() == CallResult(Outcome.SOS)
+
+
+async def test_wrong_codes_count_across_calls_and_lock_the_code(make_world: WorldFactory) -> None:
+    world = make_world(station=_STATION)
+    settings = CallSettings(
+        ring_timeout=1.0, digit_timeout=1.0, call_watchdog=3.0, code_lock_after=3
+    )
+    first = _call(world, _alert(world, "a-1"), settings)
+    await _answered(world, first)
+    world.ari.dtmf(first.channel, "1111#")
+    await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.wrong_code}")
+    world.ari.dtmf(first.channel, "2222#")
+    await until(lambda: world.ari.heard().count(f"sound:{_WORDS.wrong_code}") == 2)
+    world.ari.emit("StasisEnd", first.channel)
+    assert (await first.result()).outcome is Outcome.HUNG_UP
+
+    second = _call(world, _alert(world, "a-2"), settings)  # another alert, another call
+    await _answered(world, second)
+    world.ari.dtmf(second.channel, "3333#")  # the third in 24 hours: locked
+    await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.code_locked_or_sos}")
+    world.ari.dtmf(second.channel, "4321#")  # even the right code no longer acknowledges
+    await until(lambda: world.ari.heard().count(f"sound:{_WORDS.code_locked_or_sos}") == 2)
+    assert world.store.get_alert("a-2").active  # type: ignore[union-attr]
+    world.ari.dtmf(second.channel, "9")  # but the station can still be reached
+    await until(lambda: len(world.ari.originated) == 3)
+    world.ari.emit("StasisStart", world.ari.originated[2][1])
+    await until(lambda: len(world.ari.bridges) == 3)
+    world.ari.emit("ChannelLeftBridge", second.channel)
+    assert await second.result() == CallResult(Outcome.SOS)
+
+    rejected = [c for c in world.callbacks() if c["event"] == "code_rejected"]
+    assert [(c["alert_id"], c["contact"]["id"], c["wrong_codes"]) for c in rejected] == [
+        ("a-1", "c0", 1), ("a-1", "c0", 2), ("a-2", "c0", 3),
+    ]  # fmt: skip
+    assert all(c["status"] == "calling" and c["attempt"] for c in rejected)
+    assert all("wrong_codes" not in c for c in world.callbacks() if c["event"] != "code_rejected")
+    # A fresh Keypad for a later call starts locked (read from the store, not from memory).
+    third = _call(world, _alert(world, "a-3"), settings)
+    await _answered(world, third)
+    world.ari.dtmf(third.channel, "4321#")
+    await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.code_locked_or_sos}")
+    world.ari.emit("StasisEnd", third.channel)
+    assert (await third.result()).outcome is Outcome.HUNG_UP
+    assert len([c for c in world.callbacks() if c["event"] == "code_rejected"]) == 3
 
 
 async def test_watchdog_while_the_prompt_plays_is_answered(make_world: WorldFactory) -> None:

@@ -73,7 +73,8 @@ async def test_busy_no_answer_wrong_codes_then_acknowledged(
         subjects = smtp_sink.subjects(f"c{index}@example.org")
         assert len(subjects) == 2, subjects
     # One "alert_status" per change of status, and the start and end of each attempt.
-    await until(lambda: len(callback_sink.events("a-1")) == 10, within=15)
+    # Issue 8: each wrong code on the phone is told too (code_rejected, with the day's count).
+    await until(lambda: len(callback_sink.events("a-1")) == 13, within=15)
     assert callback_sink.events("a-1") == [
         ("alert_status", "calling", None, None),
         ("attempt_started", "calling", "c0", None),
@@ -81,6 +82,7 @@ async def test_busy_no_answer_wrong_codes_then_acknowledged(
         ("attempt_started", "calling", "c1", None),
         ("attempt_ended", "calling", "c1", "no_answer"),
         ("attempt_started", "calling", "c2", None),
+        *[("code_rejected", "calling", "c2", None)] * 3,
         ("attempt_ended", "calling", "c2", "wrong_code"),
         ("attempt_started", "calling", "c3", None),
         ("alert_status", "acknowledged", "c3", "acknowledged"),
@@ -88,11 +90,14 @@ async def test_busy_no_answer_wrong_codes_then_acknowledged(
     ]
     assert callback_sink.refused == 0
     for payload in callback_sink.payloads:
-        assert sorted(payload) == [
-            "alert_id", "at", "attempt", "contact", "event", "site_id", "status"
-        ]  # fmt: skip
+        extra = ["wrong_codes"] if payload["event"] == "code_rejected" else []
+        assert sorted(payload) == sorted([
+            "alert_id", "at", "attempt", "contact", "event", "site_id", "status", *extra
+        ])  # fmt: skip
+    rejected = [p["wrong_codes"] for p in callback_sink.payloads if p["event"] == "code_rejected"]
+    assert rejected == [1, 2, 3]
     attempts = [p["attempt"] for p in callback_sink.payloads if p["event"] != "alert_status"]
-    assert [a["round"] for a in attempts] == [1] * 8
+    assert [a["round"] for a in attempts] == [1] * 11
     assert attempts[1]["cause"] == 17  # busy, as GET /alerts shows it
 
 

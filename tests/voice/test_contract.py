@@ -93,10 +93,11 @@ async def test_every_endpoint_and_callback_between_the_two_halves(
     alert_id = entry.runtime_data.callout.alert.alert_id
     assert alert_id is not None
     view = await client.async_get_alert(alert_id)
+    # Asterisk is away here: the alert is kept, queued (issue 8), not "calling".
     assert (view.site_id, view.kind, view.status, view.attempts) == (
         entry_id,
         "intrusion",
-        AlertStatus.CALLING,
+        AlertStatus.QUEUED,
         (),
     )
     await hass.services.async_call(
@@ -116,7 +117,7 @@ async def test_every_endpoint_and_callback_between_the_two_halves(
     bodies = [json.loads(row[0]) for row in rows]
     callbacks = [Callback.model_validate(body) for body in bodies]
     assert [(c.event, c.status) for c in callbacks] == [
-        (CallbackEvent.ALERT_STATUS, AlertStatus.CALLING),
+        (CallbackEvent.ALERT_STATUS, AlertStatus.QUEUED),  # Asterisk away (issue 8)
         (CallbackEvent.ALERT_STATUS, AlertStatus.CANCELLED),
     ]
 

@@ -16,5 +16,8 @@ def test_example_settings_load_with_secrets_from_the_environment() -> None:
     assert config.allowed_regions == ("FR",)
     assert config.calls.rounds == 2
     assert config.retention_days == 90
+    assert (config.calls.code_pause, config.calls.code_lock_after) == (3.0, 6)
+    assert config.calls.max_alert_age == 3600.0
+    assert (config.tls_cert, config.tls_key) == (None, None)
     assert config.dialer() is not None
     assert config.smtp is None

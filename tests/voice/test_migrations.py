@@ -112,6 +112,12 @@ def test_release_0_1_0_database_is_migrated_without_loss(release_db: Path, tmp_p
     store = Store(release_db)
     assert schema_version(store.conn) == DB_SCHEMA_VERSION
     after = _rows(release_db)
+    # Step 3 adds the alerts' ``reason`` (NULL for old rows) and the wrong_codes table (empty).
+    assert [row[16] for row in after["alerts"]] == [None] * len(before["alerts"])
+    after["alerts"] = [row[:16] for row in after["alerts"]]
+    conn = sqlite3.connect(release_db)
+    assert conn.execute("SELECT COUNT(*) FROM wrong_codes").fetchone() == (0,)
+    conn.close()
     # Every row and column unchanged, but for the contacts inside the site and the plans: step 2
     # drops the keypad code hashes, and a finished alert's phones and e-mails.
     sites_json = 1

@@ -27,7 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from .codes import split_hash
 from .emails import EmailError, normalise_email
-from .enums import AlertKind, AlertStatus, CallbackEvent, Formula, Language, Outcome
+from .enums import AlertKind, AlertStatus, CallbackEvent, Formula, Language, Outcome, Reason
 from .limits import (
     ALERT_ID_PATTERN,
     CONTACT_ID_PATTERN,
@@ -359,6 +359,9 @@ class AlertView(_Model):
     current_contact: PersonRef | None = None
     round: int = 1
     attempts: tuple[AttemptView, ...] = ()
+    reason: Reason | None = Field(
+        default=None, description="why the alert is queued or expired (null otherwise)"
+    )
 
 
 class Callback(_Model):
@@ -372,6 +375,13 @@ class Callback(_Model):
     at: str
     attempt: AttemptView | None = None
     cancelled_by: str | None = None
+    reason: Reason | None = Field(
+        default=None, description="with status queued or expired: what the server could not do"
+    )
+    wrong_codes: int | None = Field(
+        default=None,
+        description="code_rejected: the contact's wrong codes on the phone in the last 24 hours",
+    )
 
 
 class Health(_Model):
