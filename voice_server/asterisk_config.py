@@ -49,7 +49,7 @@ class AsteriskSettings:
     sip_port: int = 5060
     http_port: int = 8088
     rtp_start: int = 10000
-    rtp_end: int = 10999
+    rtp_end: int = 14999  # two ports a call: 2 500 calls at once (the avalanche bench: 1 000)
     language: str = "fr"
     module_dir: Path = DEFAULT_MODULE_DIR
     data_dir: Path = DEFAULT_DATA_DIR

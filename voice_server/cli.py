@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 PASSWORD_ENV = ARI_PASSWORD_ENV
 _INT_KEYS = ("sip_port", "http_port", "rtp_start", "rtp_end")
-_STR_KEYS = ("ari_user", "ari_password", "sip_address", "language")
+_STR_KEYS = ("ari_user", "ari_password", "sip_address", "language", "run_user")
+_LIST_KEYS = ("sip_peers",)
 _PATH_KEYS = ("module_dir", "data_dir")
 
 
@@ -80,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     render_cmd.add_argument("--sip-port", type=int, help="SIP UDP port (default: 5060)")
     render_cmd.add_argument("--http-port", type=int, help="ARI port on 127.0.0.1 (default: 8088)")
     render_cmd.add_argument("--rtp-start", type=int, help="first RTP port (default: 10000)")
-    render_cmd.add_argument("--rtp-end", type=int, help="last RTP port (default: 10999)")
+    render_cmd.add_argument("--rtp-end", type=int, help="last RTP port (default: 14999)")
     render_cmd.add_argument("--language", help="prompt language (default: fr)")
     render_cmd.add_argument("--module-dir", type=Path, help="Asterisk module folder")
     render_cmd.add_argument("--data-dir", type=Path, help="Asterisk data folder (sounds)")
@@ -94,7 +95,7 @@ def _load_config(path: Path | None) -> dict[str, Any]:
         table = tomllib.load(handle).get("asterisk", {})
     if not isinstance(table, dict):
         raise TypeError(f"{path}: [asterisk] must be a table")
-    unknown = set(table) - {*_INT_KEYS, *_STR_KEYS, *_PATH_KEYS}
+    unknown = set(table) - {*_INT_KEYS, *_STR_KEYS, *_PATH_KEYS, *_LIST_KEYS}
     if unknown:
         raise ValueError(f"{path}: unknown [asterisk] keys: {', '.join(sorted(unknown))}")
     return table
@@ -111,6 +112,11 @@ def _settings(args: argparse.Namespace, config: dict[str, Any]) -> AsteriskSetti
     for key in _PATH_KEYS:
         if key in values:
             values[key] = Path(values[key])
+    for key in _LIST_KEYS:
+        if key in values:
+            if not isinstance(values[key], list):
+                raise TypeError(f"[asterisk] {key} must be a list")
+            values[key] = tuple(str(item) for item in values[key])
     return AsteriskSettings(run_dir=args.out.resolve(), **values)
 
 

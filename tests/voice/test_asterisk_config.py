@@ -86,6 +86,24 @@ def test_cli_renders_from_config_file(
     assert "bindport = 28090" in (out / "etc/http.conf").read_text()
 
 
+def test_cli_reads_the_sip_peers_and_the_run_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "voice.toml"
+    config.write_text('[asterisk]\nsip_peers = ["192.0.2.10", "198.51.100.0/24"]\n')
+    monkeypatch.setenv(PASSWORD_ENV, SECRET)
+    out = tmp_path / "run"
+    assert main(["--config", str(config), "asterisk-config", "--out", str(out)]) == 0
+    pjsip = (out / "etc/pjsip.conf").read_text()
+    assert "permit = 192.0.2.10/255.255.255.255" in pjsip
+    assert "permit = 198.51.100.0/255.255.255.0" in pjsip
+    assert "rtpend = 14999" in (out / "etc/rtp.conf").read_text()
+    config.write_text('[asterisk]\nsip_peers = "192.0.2.10"\n')
+    with pytest.raises(SystemExit):
+        main(["--config", str(config), "asterisk-config", "--out", str(out)])
+    assert "sip_peers must be a list" in capsys.readouterr().err
+
+
 def test_cli_refuses_without_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
