@@ -159,9 +159,14 @@ def alert_message(
 class PromptCache:
     """Synthesised prompts on disk, keyed by content; concurrent requests share one synthesis."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, parallel: int | None = None) -> None:
         self.folder = folder
         self._pending: dict[str, asyncio.Task[Path]] = {}
+        # At most one espeak-ng/sox pair per core: an avalanche of alerts would otherwise start
+        # hundreds of processes at once and starve the event loop that places the calls.
+        self._slots = asyncio.Semaphore(parallel or os.cpu_count() or 1)
+        self.running = 0
+        self.most_running = 0
         self.syntheses = 0
 
     async def close(self) -> None:
@@ -219,6 +224,15 @@ class PromptCache:
         return deleted
 
     async def _synthesise(self, language: str, text: str, path: Path) -> Path:
+        async with self._slots:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+            try:
+                return await self._synthesise_now(language, text, path)
+            finally:
+                self.running -= 1
+
+    async def _synthesise_now(self, language: str, text: str, path: Path) -> Path:
         private_dir(self.folder)  # 0700 when created: the prompts name the alerts
         raw = path.with_name(f"{path.stem}.{os.getpid()}.raw.wav")
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.wav")

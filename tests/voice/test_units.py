@@ -257,6 +257,16 @@ def _prompt(folder: Path, language: str, text: str, *, age_days: float = 0.0) ->
     return path
 
 
+async def test_prompt_syntheses_run_at_most_one_per_slot(tmp_path: Path) -> None:
+    """Ten different prompts at once start at most two espeak-ng/sox pairs at a time."""
+    cache = PromptCache(tmp_path, parallel=2)
+    paths = await asyncio.gather(*(cache.get("fr", f"Alerte numéro {n}.") for n in range(10)))
+    assert len(set(paths)) == 10
+    assert all(path.stat().st_size > 44 for path in paths)
+    assert cache.syntheses == 10
+    assert cache.most_running == 2
+
+
 def test_prompt_cache_prunes_what_was_not_used_for_a_week(tmp_path: Path) -> None:
     cache = PromptCache(tmp_path)
     fixed = [_prompt(tmp_path, language, text, age_days=30) for language, text in fixed_texts()]
