@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from homeassistant.components import persistent_notification
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_NOTIFY_ENTITIES, DOMAIN
+from .notices import async_notify_owner
 from .texts import text
 
 if TYPE_CHECKING:
@@ -34,13 +33,4 @@ def alarm_text(
 async def async_notify(hass: HomeAssistant, entry: ConfigEntry, message: str) -> None:
     """Send ``message`` to the home's persistent notification and its notify entities."""
     title = text(hass, "notify_title", home=entry.title)
-    persistent_notification.async_create(
-        hass, message, title=title, notification_id=f"{DOMAIN}_{entry.entry_id}"
-    )
-    if targets := entry.data.get(CONF_NOTIFY_ENTITIES):
-        await hass.services.async_call(
-            "notify",
-            "send_message",
-            {"entity_id": targets, "title": title, "message": message},
-            blocking=False,
-        )
+    await async_notify_owner(hass, entry, None, title, message)

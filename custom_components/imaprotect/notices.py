@@ -12,11 +12,15 @@ from .const import CONF_NOTIFY_ENTITIES, DOMAIN
 
 
 async def async_notify_owner(
-    hass: HomeAssistant, entry: ConfigEntry, topic: str, title: str, message: str
+    hass: HomeAssistant, entry: ConfigEntry, topic: str | None, title: str, message: str
 ) -> None:
-    """Show ``message`` as a persistent notification (one per home and topic) and send it on."""
+    """Show ``message`` as a persistent notification (one per home and topic) and send it on.
+
+    ``topic`` None is the home's own notification (its alarms), replaced by the next one.
+    """
+    notification_id = f"{DOMAIN}_{entry.entry_id}" + (f"_{topic}" if topic else "")
     persistent_notification.async_create(
-        hass, message, title=title, notification_id=f"{DOMAIN}_{entry.entry_id}_{topic}"
+        hass, message, title=title, notification_id=notification_id
     )
     if targets := entry.data.get(CONF_NOTIFY_ENTITIES):
         await hass.services.async_call(
