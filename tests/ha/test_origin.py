@@ -16,17 +16,22 @@ from .test_logbook import line
 from .test_panel import attrs, state
 
 
-async def test_arming_without_a_code_names_the_logged_in_user(
-    hass: HomeAssistant, home: MockConfigEntry, hass_admin_user: MockUser
-) -> None:
-    armed = async_capture_events(hass, "imaprotect_armed")
+async def _arm_away_as(hass: HomeAssistant, user: MockUser) -> None:
+    """Arm total from the app, logged in as ``user``, with no code."""
     await hass.services.async_call(
         "alarm_control_panel",
         "alarm_arm_away",
         {"entity_id": PANEL},
         blocking=True,
-        context=Context(user_id=hass_admin_user.id),
+        context=Context(user_id=user.id),
     )
+
+
+async def test_arming_without_a_code_names_the_logged_in_user(
+    hass: HomeAssistant, home: MockConfigEntry, hass_admin_user: MockUser
+) -> None:
+    armed = async_capture_events(hass, "imaprotect_armed")
+    await _arm_away_as(hass, hass_admin_user)
     assert state(hass) == "arming"
     assert attrs(hass)["changed_by"] == "Mock User"
     [event] = armed
@@ -41,13 +46,7 @@ async def test_arming_without_a_code_names_the_logged_in_user(
 async def test_changed_by_keeps_the_user_after_a_restart(
     hass: HomeAssistant, home: MockConfigEntry, hass_admin_user: MockUser
 ) -> None:
-    await hass.services.async_call(
-        "alarm_control_panel",
-        "alarm_arm_away",
-        {"entity_id": PANEL},
-        blocking=True,
-        context=Context(user_id=hass_admin_user.id),
-    )
+    await _arm_away_as(hass, hass_admin_user)
     assert await hass.config_entries.async_reload(home.entry_id)
     await hass.async_block_till_done()
     assert attrs(hass)["changed_by"] == "Mock User"
@@ -171,12 +170,6 @@ async def test_only_the_latest_runs_are_remembered(
 async def test_diagnostics_do_not_name_the_user(
     hass: HomeAssistant, home: MockConfigEntry, hass_admin_user: MockUser
 ) -> None:
-    await hass.services.async_call(
-        "alarm_control_panel",
-        "alarm_arm_away",
-        {"entity_id": PANEL},
-        blocking=True,
-        context=Context(user_id=hass_admin_user.id),
-    )
+    await _arm_away_as(hass, hass_admin_user)
     diagnostics = await async_get_config_entry_diagnostics(hass, home)
     assert "Mock User" not in str(diagnostics)

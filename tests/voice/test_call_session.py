@@ -175,6 +175,14 @@ async def _answered(world: World, call: Running) -> None:
     await until(lambda: bool(world.ari.plays))
 
 
+async def _press_sos(world: World, call: Running) -> str:
+    """The contact presses 9: the station is dialled; its channel id."""
+    world.ari.dtmf(call.channel, "9")
+    await until(lambda: len(world.ari.originated) == 2)
+    channel: str = world.ari.originated[1][1]
+    return channel
+
+
 async def test_wrong_code_then_right_code_acknowledges(make_world: WorldFactory) -> None:
     world = make_world()
     alert = _alert(world)
@@ -264,9 +272,7 @@ async def test_a_late_event_of_the_station_leg_never_ends_the_call(
     world = make_world(station=_STATION)
     call = _call(world, _alert(world))
     await _answered(world, call)
-    world.ari.dtmf(call.channel, "9")
-    await until(lambda: len(world.ari.originated) == 2)
-    station_channel = world.ari.originated[1][1]
+    station_channel = await _press_sos(world, call)
     world.ari.emit("ChannelDestroyed", station_channel, cause=16)  # the station refuses
     await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.station_unreachable}")
     # Its StasisEnd and a second ChannelDestroyed come late, during code entry.
@@ -289,9 +295,7 @@ async def test_a_second_sos_ignores_the_first_station_legs_late_end(
     world = make_world(station=_STATION)
     call = _call(world, _alert(world))
     await _answered(world, call)
-    world.ari.dtmf(call.channel, "9")
-    await until(lambda: len(world.ari.originated) == 2)
-    first_station = world.ari.originated[1][1]
+    first_station = await _press_sos(world, call)
     world.ari.emit("ChannelDestroyed", first_station, cause=34)
     await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.station_unreachable}")
     world.ari.dtmf(call.channel, "9")  # tries again
@@ -482,9 +486,7 @@ async def test_sos_time_limit_hangs_up_both_legs(make_world: WorldFactory) -> No
     settings = CallSettings(ring_timeout=1.0, call_watchdog=0.5, sos_max_duration=0.1)
     call = _call(world, _alert(world), settings)
     await _answered(world, call)
-    world.ari.dtmf(call.channel, "9")
-    await until(lambda: len(world.ari.originated) == 2)
-    world.ari.emit("StasisStart", world.ari.originated[1][1])
+    world.ari.emit("StasisStart", await _press_sos(world, call))
     # The bridge outlives the call watchdog (rescheduled); the SOS limit ends it.
     assert await call.result() == CallResult(Outcome.SOS)
     assert {call.channel, world.ari.originated[1][1]} <= set(world.ari.hung_up)
@@ -510,9 +512,7 @@ async def test_station_leg_ends_before_the_bridge(
     world = make_world(station=_STATION)
     call = _call(world, _alert(world))
     await _answered(world, call)
-    world.ari.dtmf(call.channel, "9")
-    await until(lambda: len(world.ari.originated) == 2)
-    station_channel = world.ari.originated[1][1]
+    station_channel = await _press_sos(world, call)
     if outcome is None:  # the contact hangs up while the station rings
         world.ari.emit(event, call.channel)
         assert (await call.result()).outcome is Outcome.HUNG_UP
