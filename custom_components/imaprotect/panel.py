@@ -7,6 +7,7 @@ its deadlines, and turns what it reports into bus events, repairs and entity upd
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 import logging
 from typing import Any
@@ -86,6 +87,7 @@ from .texts import text
 _LOGGER = logging.getLogger(__name__)
 
 type ImaProtectConfigEntry = ConfigEntry[HomePanel]
+type EventListener = Callable[[Event, Context | None], None]
 
 READINGS_SAVE_DELAY = 10  # seconds
 ARMED_STATES = frozenset({PanelState.ARMED_TOTAL, PanelState.ARMED_PARTIAL})
@@ -131,6 +133,7 @@ class HomePanel:
         self._origin: dict[str, Any] = {}
         self.home_device_id: str | None = None
         self.callout = CallOut(hass, entry)
+        self._listeners: list[EventListener] = []
         self._stopped = False
 
     @property
@@ -444,7 +447,25 @@ class HomePanel:
             "imaprotect lockout notice",
         )
 
+    @callback
+    def async_add_listener(self, listener: EventListener) -> CALLBACK_TYPE:
+        """Hand every engine event, after the panel's own handling, to ``listener``.
+
+        Features that follow the panel (the journal, the station link, the offers) subscribe
+        here instead of growing ``_publish``; the returned callback unsubscribes.
+        """
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
     def _publish(self, event: Event, context: Context | None) -> None:
+        self._publish_own(event, context)
+        for listener in list(self._listeners):
+            try:
+                listener(event, context)
+            except Exception:  # one feature's bug must not stop the others hearing the alarm
+                _LOGGER.exception("An imaprotect event listener failed on %s", type(event).__name__)
+
+    def _publish_own(self, event: Event, context: Context | None) -> None:
         """Turn one engine event into the audit trail: bus event (logbook), entities, repairs.
 
         Events caused by a call carry its real ``origin`` (user, automation, script or system)
