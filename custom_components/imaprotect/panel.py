@@ -82,6 +82,7 @@ from .errors import translate_refusal
 from .home_config import HomeLayout, home_layout
 from .notices import async_notify_owner
 from .origin import async_origin, async_track_runs, async_user_name
+from .station_gateway import StationGateway
 from .texts import text
 
 _LOGGER = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class HomePanel:
         self.home_device_id: str | None = None
         self.callout = CallOut(hass, entry)
         self._listeners: list[EventListener] = []
+        self.station: StationGateway | None = None  # set by the station link when configured
         self._stopped = False
 
     @property
