@@ -964,7 +964,7 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
     )
     assert all(_leaf(ours, key).strip() for key in _keys(ours))
 
-    forms: dict[str, tuple[dict[str, Any], probatio.Schema, set[str]]] = {
+    forms: dict[str, tuple[dict[str, Any], Any, set[str]]] = {
         "home": (
             strings["config"],
             HOME_SCHEMA,
@@ -990,7 +990,10 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
         ),
         SUBENTRY_PERSON: (
             strings["config_subentries"][SUBENTRY_PERSON],
-            _person_schema(code_required=True),
+            {  # reconfiguring also offers to forget the duress code (issue 9)
+                "user": _person_schema(code_required=True),
+                "reconfigure": _person_schema(code_required=False, reconfiguring=True),
+            },
             {
                 "invalid_name",
                 "name_exists",
@@ -1005,13 +1008,18 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
                 "invalid_email",
                 "position_in_use",
                 "phone_required",
+                "invalid_duress_code",
+                "duress_same_as_code",
+                "duress_same_as_phone_code",
+                "duress_code_in_use",
             },
         ),
     }
-    for flow, schema, errors in forms.values():
-        fields, sections = _fields(schema)
+    for flow, schemas, errors in forms.values():
         assert set(flow["error"]) == errors
         for step in ("user", "reconfigure"):
+            schema = schemas[step] if isinstance(schemas, dict) else schemas
+            fields, sections = _fields(schema)
             texts = flow["step"][step]
             assert set(texts["data"]) == fields
             assert set(texts["data_description"]) == fields
