@@ -1,5 +1,8 @@
-"""The voice server's side of the offers, without Asterisk: calls that need no code (the call
-tree passes over who was informed), who an alert calls, its e-mail and message, the DB step."""
+"""The voice server's side of the offers, without Asterisk.
+
+Calls that need no code (the call tree passes over who was informed), who an alert calls, its
+e-mail and message, and the database step that keeps what an alert's calls ask.
+"""
 
 from __future__ import annotations
 
