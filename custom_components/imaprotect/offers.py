@@ -237,6 +237,8 @@ class HomeOffers:
             station = self.station()
             if station is not None:
                 await station.async_send(Report(decided.station, report.at, text=report.text))
+                if self._missing_told:  # the account came after the repair said it lacked
+                    self.station_changed()
             else:
                 if decided.station_required:
                     self._report_missing_station()
@@ -245,6 +247,14 @@ class HomeOffers:
             await to_contacts(_ACKNOWLEDGEMENT[decided.contacts])
 
     # ------------------------------------------------------------------ the station account
+
+    @callback
+    def station_changed(self) -> None:
+        """The station link was set, or its account changed: re-check what the formula needs.
+
+        The station link calls this after setting ``panel.station``.
+        """
+        self._check_station()
 
     @callback
     def _check_station(self) -> None:
