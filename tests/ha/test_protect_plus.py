@@ -1,6 +1,6 @@
 """PROTECT+ in Home Assistant: actions, entities, audit trail, store, and who may have it."""
 
-# ruff: noqa: RUF001 - the logbook says "2 × 24 h"
+# ruff: noqa: RUF001 - the logbook says "2 x 24 h" with a multiplication sign
 
 from datetime import timedelta
 
