@@ -93,10 +93,10 @@ async def setup_offer_home(
     hass: HomeAssistant,
     stand_in: StandIn | None,
     *,
-    station: RecordingStation | None = None,
+    gateway: RecordingStation | None = None,
     **settings: Any,
 ) -> MockConfigEntry:
-    """Set the home up (with the stand-in voice server if given) and attach ``station``."""
+    """Set the home up (with the stand-in voice server if given) and attach ``gateway``."""
     await async_process_ha_core_config(hass, {"internal_url": "http://127.0.0.1:8123"})
     set_sources(hass)
     if stand_in is not None:
@@ -105,9 +105,9 @@ async def setup_offer_home(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    if station is not None:
+    if gateway is not None:
         panel: HomePanel = entry.runtime_data
-        panel.station = station
+        panel.station = gateway
         panel.offers.station_changed()
     return entry
 

@@ -33,7 +33,7 @@ async def test_a_la_carte_calls_the_contacts_who_acknowledge_and_the_station_hea
     hass: HomeAssistant, stand_in: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
     station = RecordingStation()
-    await setup_offer_home(hass, stand_in, station=station)
+    await setup_offer_home(hass, stand_in, gateway=station)
     await armed_total(hass, freezer)
     await flip(hass, WINDOW, "on")
     await flip(hass, SMOKE, "on")
@@ -46,7 +46,7 @@ async def test_tout_inclus_sends_the_station_every_alarm_and_informs_the_contact
     hass: HomeAssistant, stand_in: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
     station = RecordingStation()
-    entry = await setup_offer_home(hass, stand_in, station=station, formula="tout_inclus")
+    entry = await setup_offer_home(hass, stand_in, gateway=station, formula="tout_inclus")
     await flip(hass, FLOOD, "on")  # disarmed: a flood is the station's at any time
     assert station.kinds == [ReportKind.WATER]
     assert station.reports[0].text == "Buanderie, Rez-de-chaussée"
@@ -72,7 +72,7 @@ async def test_without_a_station_account_the_station_s_alarms_go_to_the_contacts
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     entry = await setup_offer_home(
-        hass, stand_in, station=RecordingStation(configured=False), formula="tout_inclus"
+        hass, stand_in, gateway=RecordingStation(configured=False), formula="tout_inclus"
     )
     issue_id = f"station_account_missing_{entry.entry_id}"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
@@ -105,7 +105,7 @@ async def test_a_fault_is_a_trouble_report_where_the_station_handles_the_home(
     hass: HomeAssistant, stand_in: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
     station = RecordingStation()
-    await setup_offer_home(hass, stand_in, station=station, formula="tout_inclus")
+    await setup_offer_home(hass, stand_in, gateway=station, formula="tout_inclus")
     await flip(hass, HALL, "unavailable")
     await tick(hass, freezer, 301)
     assert station.kinds == [ReportKind.TROUBLE]
@@ -117,7 +117,7 @@ async def test_e_veille_faults_stay_repairs(
     hass: HomeAssistant, stand_in: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
     station = RecordingStation()
-    await setup_offer_home(hass, stand_in, station=station, formula="e_veille")
+    await setup_offer_home(hass, stand_in, gateway=station, formula="e_veille")
     await flip(hass, HALL, "unavailable")
     await tick(hass, freezer, 301)
     await flip(hass, HALL, "off")
@@ -131,7 +131,7 @@ async def test_protect_plus_gives_the_alarms_to_the_station_and_an_open_alarm_ke
     hass: HomeAssistant, stand_in: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
     station = RecordingStation()
-    await setup_offer_home(hass, stand_in, station=station)
+    await setup_offer_home(hass, stand_in, gateway=station)
     await action(hass, "start_protect_plus", slices=1)
     await tick(hass, freezer, 24 * 3600 - 60)  # a minute before PROTECT+ ends
     await armed_total(hass, freezer)  # 30 s of exit delay

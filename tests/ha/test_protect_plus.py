@@ -43,7 +43,7 @@ async def test_start_extend_stop_with_who_in_the_logbook(
 ) -> None:
     freezer.move_to("2026-12-20T09:00:00+00:00")
     await hass.config.async_set_time_zone("UTC")
-    await setup_offer_home(hass, None, station=RecordingStation())
+    await setup_offer_home(hass, None, gateway=RecordingStation())
     events = async_capture_events(hass, EVENT_PROTECT_PLUS)
     user = Context(user_id=hass_admin_user.id)
     assert _state(hass, ACTIVE) == "off"
@@ -76,7 +76,7 @@ async def test_a_booked_period_begins_then_expires_by_itself(
 ) -> None:
     freezer.move_to("2026-07-01T08:00:00+00:00")
     await hass.config.async_set_time_zone("UTC")
-    await setup_offer_home(hass, None, station=RecordingStation())
+    await setup_offer_home(hass, None, gateway=RecordingStation())
     events = async_capture_events(hass, EVENT_PROTECT_PLUS)
     await action(hass, "start_protect_plus", slices=1, start="2026-07-03 10:00:00")
     assert _state(hass, ACTIVE) == "off"
