@@ -150,3 +150,25 @@ async def test_protect_plus_gives_the_alarms_to_the_station_and_an_open_alarm_ke
     await flip(hass, WINDOW, "on")  # a new alarm: the contacts', who must acknowledge
     assert station.kinds == [ReportKind.BURGLARY, ReportKind.BURGLARY]
     assert _acknowledgements(stand_in)[-1] == ("intrusion", "required")
+
+
+class BrokenStation(RecordingStation):
+    """A station link with a bug: it raises, which the protocol says it never does."""
+
+    async def async_send(self, report: object) -> None:
+        raise RuntimeError("a bug in the station link")
+
+
+async def test_a_failing_station_link_never_loses_the_alarm(
+    hass: HomeAssistant,
+    stand_in: StandIn,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await setup_offer_home(hass, stand_in, gateway=BrokenStation(), formula="tout_inclus")
+    await flip(hass, SMOKE, "on")
+    await action(hass, "sos")
+    # Both fall back to the contacts, who must acknowledge.
+    assert _acknowledgements(stand_in) == [("smoke", "required"), ("sos", "required")]
+    assert "Routing an alarm of Maison failed" in caplog.text
+    assert "Routing a call for help of Maison failed" in caplog.text
