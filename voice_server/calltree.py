@@ -62,7 +62,7 @@ class Cursor:
     def after(self, contacts: int, done: frozenset[int] = frozenset()) -> Cursor:
         """The cursor once the current call is over: next contact, or next round's first.
 
-        Positions in ``done`` (callees already informed) are passed over, at most once round.
+        Positions in ``done`` (callees already informed) are passed over, at most one round on.
         """
         if contacts < 1:
             raise ValueError("a plan has at least one contact")
