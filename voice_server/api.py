@@ -139,6 +139,7 @@ def _alert_view(store: Store, alert: Alert) -> AlertView:
         round=attempts[-1].round if attempts else 1,
         attempts=tuple(a.public() for a in attempts),
         reason=alert.reason,
+        acknowledgement=alert.acknowledgement,
     )
 
 
@@ -187,6 +188,9 @@ async def post_alert(request: web.Request) -> web.Response:
         zone=body.zone,
         occurred_at=body.occurred_at,
         photos=body.photo_bytes(),
+        acknowledgement=body.acknowledgement,
+        skip_contacts=body.skip_contacts,
+        note=body.note,
     )
     try:
         alert, created = ctx.campaigns.create(site_id, alert_request)

@@ -18,9 +18,9 @@ import time
 from typing import TYPE_CHECKING
 
 from custom_components.imaprotect.contract.codes import verify_code
-from custom_components.imaprotect.contract.enums import AlertStatus, Outcome
-from voice_server.ari import CONNECTION_LOST, AriError
-from voice_server.call_media import CANCELLED, ERRORS_AWAY, RING_SLACK, CallMedia
+from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome
+from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
+from voice_server.call_media import CANCELLED, ERRORS_AWAY, PROMPT_SECONDS, RING_SLACK, CallMedia
 from voice_server.calltree import CallResult, outcome_for_cause, outcome_on_watchdog
 from voice_server.keypad import (
     Acknowledge,
@@ -217,6 +217,8 @@ class CallSession:
                 metrics.answer.observe(time.monotonic() - dialled)
                 self._tools.ledger.answered(self.attempt_id)
                 self._answered = True
+                if self.alert.informing:
+                    return await self._inform(message)
                 return await self._converse(message)
         except TimeoutError:
             # Ring timer or per-call watchdog: Asterisk should have ended the call by now.
@@ -234,7 +236,36 @@ class CallSession:
             detector=alert.detector,
             zone=alert.zone,
             occurred_at=datetime.fromisoformat(alert.occurred_at),
+            note=alert.note,
         )
+
+    async def _inform(self, message: asyncio.Task[str]) -> CallResult:
+        """A call that needs no code: the message, said twice with its closing, then goodbye.
+
+        Whoever answered was told (a voicemail too: the message is on it), so hanging up before
+        the end still counts as ``informed``; nothing typed is listened to.
+        """
+        media, words = self.media, self._words
+        agent = self.alert.kind is AlertKind.AGENT_REQUEST
+        closing = await media.media(words.agent_closing if agent else words.informed)
+        said = await message
+        playback = await media.play(said, closing, said, closing)
+        if playback is None:  # the line is already gone
+            return CallResult(Outcome.INFORMED)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(4 * PROMPT_SECONDS):
+                while True:
+                    event = await media.events.get(within=4 * PROMPT_SECONDS)
+                    if event.type == "PlaybackFinished" and event.playback_id == playback:
+                        break
+                    if event.type in CHANNEL_GONE and event.channel_id == media.channel_id:
+                        break
+                    if event.type == CONNECTION_LOST:
+                        return CallResult(Outcome.UNREACHABLE)
+                    if event.type == CANCELLED:
+                        await media.say_cancelled(event)
+                        return CallResult(Outcome.CANCELLED)
+        return CallResult(Outcome.INFORMED)
 
     def _code_locked(self) -> bool:
         """Whether the contact made too many wrong codes today (any call, any alert)."""

@@ -18,6 +18,11 @@ cursor ``Cursor.after`` gives. Decisions:
    (``acknowledged``, ``sos``), before the call itself has ended.
 6. A call the infrastructure failed (see outage.py) skips to the next contact of the same round
    (``Cursor.skip``) without spending the round.
+7. An alert whose calls need no code (``acknowledgement: none``: the station handles the alarm)
+   *informs*: a callee who answered heard the message (outcome ``informed``) and is not called
+   again; the cursor passes over them (``done``). Once every callee heard it the alert is
+   ``informed``; when the rounds run out it is ``informed`` if anyone heard it, else ``exhausted``
+   (the fallback then says nobody was reached).
 """
 
 from __future__ import annotations
@@ -54,20 +59,36 @@ class Cursor:
     round: int
     position: int
 
-    def after(self, contacts: int) -> Cursor:
-        """The cursor once the current call is over: next contact, or next round's first."""
-        if contacts < 1:
-            raise ValueError("a plan has at least one contact")
-        position = self.position + 1
-        if position >= contacts:
-            return Cursor(self.round + 1, 0)
-        return Cursor(self.round, position)
+    def after(self, contacts: int, done: frozenset[int] = frozenset()) -> Cursor:
+        """The cursor once the current call is over: next contact, or next round's first.
 
-    def skip(self, contacts: int) -> Cursor:
-        """The cursor once the current call failed for the network: next contact, same round."""
+        Positions in ``done`` (callees already informed) are passed over, at most one round on.
+        """
         if contacts < 1:
             raise ValueError("a plan has at least one contact")
-        return Cursor(self.round, (self.position + 1) % contacts)
+        cursor = self
+        for _ in range(contacts):
+            position = cursor.position + 1
+            if position >= contacts:
+                cursor = Cursor(cursor.round + 1, 0)
+            else:
+                cursor = Cursor(cursor.round, position)
+            if cursor.position not in done:
+                break
+        return cursor
+
+    def skip(self, contacts: int, done: frozenset[int] = frozenset()) -> Cursor:
+        """The cursor once the current call failed for the network: next contact, same round.
+
+        Positions in ``done`` are passed over; when every other one is done, it stays put.
+        """
+        if contacts < 1:
+            raise ValueError("a plan has at least one contact")
+        for step in range(1, contacts + 1):
+            position = (self.position + step) % contacts
+            if position not in done:
+                return Cursor(self.round, position)
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,17 +124,22 @@ def next_step(
     rounds: int,
     age: float = 0.0,
     max_age: float = math.inf,
+    informed: frozenset[int] | None = None,
 ) -> Step:
     """What the call tree does next for an alert in ``status`` whose cursor is ``cursor``.
 
     ``age`` is how long ago the server accepted the alert, in seconds; ``max_age`` its limit.
+    ``informed`` is None for an alert whose calls ask for a code; for one that informs, the
+    positions of the callees who already heard the message.
     """
     if status.terminal:
         return Stop(status)
     if age >= max_age:
         return Finish(AlertStatus.EXPIRED, Reason.TOO_OLD)
+    if informed is not None and contacts >= 1 and len(informed) >= contacts:
+        return Finish(AlertStatus.INFORMED)
     if contacts < 1 or cursor.round > rounds:
-        return Finish()
+        return Finish(AlertStatus.INFORMED if informed else AlertStatus.EXHAUSTED)
     return CallContact(cursor)
 
 

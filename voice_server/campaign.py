@@ -32,9 +32,16 @@ from typing import TYPE_CHECKING, Any
 import uuid
 
 from custom_components.imaprotect.contract.codes import verify_code
-from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome, Reason
+from custom_components.imaprotect.contract.enums import (
+    Acknowledgement,
+    AlertKind,
+    AlertStatus,
+    Outcome,
+    Reason,
+)
 from voice_server.call_media import cancelled_event, hangup_channel
 from voice_server.call_session import CallSession, CallTools
+from voice_server.callees import callees
 from voice_server.calltree import (
     CallContact,
     CallResult,
@@ -76,6 +83,9 @@ class AlertRequest:
     zone: str | None
     occurred_at: datetime
     photos: tuple[bytes, ...] = ()
+    acknowledgement: Acknowledgement = Acknowledgement.REQUIRED
+    skip_contacts: tuple[str, ...] = ()
+    note: str | None = None
 
 
 class Campaigns:
@@ -130,14 +140,15 @@ class Campaigns:
         site = self._store.get_site(site_id)
         if site is None:
             raise LookupError(site_id)
+        kind = AlertKind(request.kind)
         alert = Alert(
             alert_id=request.alert_id,
             site_id=site_id,
-            kind=AlertKind(request.kind),
+            kind=kind,
             detector=request.detector,
             zone=request.zone,
             occurred_at=request.occurred_at.isoformat(),
-            plan=site.without_callback(),
+            plan=callees(site.without_callback(), kind, request.skip_contacts),
             status=AlertStatus.CALLING if self._ready.is_set() else AlertStatus.QUEUED,
             created_at=now_iso(),
             next_round=1,
@@ -148,6 +159,10 @@ class Campaigns:
             cancelled_by=None,
             finished_at=None,
             reason=None if self._ready.is_set() else Reason.ASTERISK_UNAVAILABLE,
+            acknowledgement=(
+                Acknowledgement.NONE if kind is AlertKind.AGENT_REQUEST else request.acknowledgement
+            ),
+            note=request.note,
         )
         self._ledger.open(alert, request.photos)
         self._received[alert.alert_id] = received
@@ -231,6 +246,9 @@ class Campaigns:
                 rounds=settings.rounds,
                 age=age,
                 max_age=settings.max_alert_age,
+                informed=self._store.informed(self._store.conn, alert_id)
+                if alert.informing
+                else None,
             )
             left = settings.max_alert_age - age
             match step:

@@ -8,6 +8,7 @@ KIND_NAMES: dict[str, dict[str, str]] = {
         "tamper": "sabotage",
         "sos": "appel d'urgence",
         "fault": "défaut technique",
+        "agent_request": "demande d'intervention d'un agent de sécurité",
     },
     "en": {
         "intrusion": "intrusion",
@@ -16,5 +17,6 @@ KIND_NAMES: dict[str, dict[str, str]] = {
         "tamper": "tampering",
         "sos": "emergency call",
         "fault": "technical fault",
+        "agent_request": "request for a security agent",
     },
 }

@@ -71,7 +71,8 @@ class AlertLedger:
             self._callback(
                 conn, alert, CallbackEvent.ALERT_STATUS, alert.status, reason=alert.reason
             )
-            self._email(conn, alert, mailer.info_email(alert_facts(alert)), photos)
+            info = mailer.info_email(alert_facts(alert), informing=alert.informing)
+            self._email(conn, alert, info, photos)
         self._wake()
 
     def set_status(self, alert: Alert, status: AlertStatus, reason: Reason | None = None) -> bool:
@@ -160,7 +161,8 @@ class AlertLedger:
                 reason=reason,
             )
             facts = alert_facts(alert)
-            if status is AlertStatus.EXHAUSTED:
+            if status is AlertStatus.EXHAUSTED and not alert.informing:
+                # An alert that informs is the station's: its contacts were told so at once.
                 self._email(conn, alert, mailer.exhausted_email(facts))
             elif status is AlertStatus.EXPIRED:
                 self._email(conn, alert, mailer.expired_email(facts))

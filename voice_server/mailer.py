@@ -50,6 +50,12 @@ _TEXT = {
             "Vos contacts de confiance sont appelés l'un après l'autre. La première personne qui "
             "tape son code arrête l'alerte ; un e-mail de confirmation suivra."
         ),
+        "informed_subject": "[{site}] Alerte : {kind}",
+        "informed_body": (
+            "Une alerte s'est déclenchée à « {site} » : {kind}.\n\n{details}\n\n"
+            "La télésurveillance prend en charge l'alerte. Vous recevez un appel d'information "
+            "qui ne demande aucun code."
+        ),
         "ack_subject": "[{site}] Alerte acquittée par {by}",
         "ack_body": "Alerte acquittée par {by} {at}.\n\n{details}\n\nPlus personne ne sera appelé.",
         "escalated_subject": "[{site}] {by} a joint la télésurveillance",
@@ -81,6 +87,12 @@ _TEXT = {
             "An alert went off at “{site}”: {kind}.\n\n{details}\n\n"
             "Your trusted contacts are being called one after the other. The first person who "
             "types their code stops the alert; a confirmation email will follow."
+        ),
+        "informed_subject": "[{site}] Alert: {kind}",
+        "informed_body": (
+            "An alert went off at “{site}”: {kind}.\n\n{details}\n\n"
+            "The monitoring station is handling the alert. You will get an information call "
+            "that asks for no code."
         ),
         "ack_subject": "[{site}] Alert acknowledged by {by}",
         "ack_body": "Alert acknowledged by {by} {at}.\n\n{details}\n\nNobody else will be called.",
@@ -156,9 +168,12 @@ def _fill(facts: AlertFacts, key: str, **values: str) -> tuple[str, str]:
     return subject, body
 
 
-def info_email(facts: AlertFacts) -> tuple[str, str]:
-    """Sent at once when the alert starts: what happened, and that contacts are being called."""
-    return _fill(facts, "info")
+def info_email(facts: AlertFacts, *, informing: bool = False) -> tuple[str, str]:
+    """Sent at once when the alert starts: what happened, and that contacts are being called.
+
+    ``informing``: the station handles the alert, and the call that follows asks for no code.
+    """
+    return _fill(facts, "informed" if informing else "info")
 
 
 def ack_email(facts: AlertFacts, by: str, at: datetime) -> tuple[str, str]:

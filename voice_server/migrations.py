@@ -30,7 +30,7 @@ __all__ = ["DB_SCHEMA_VERSION", "SchemaError", "migrate", "schema_version"]
 _LOGGER = logging.getLogger(__name__)
 
 #: The schema version this code writes and reads; ``len(_STEPS)`` (checked by the tests).
-DB_SCHEMA_VERSION = 3
+DB_SCHEMA_VERSION = 4
 
 #: Tables of the voice server (sqlite_sequence: SQLite's own, for AUTOINCREMENT).
 _TABLES = frozenset(
@@ -195,8 +195,23 @@ def _step_3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _step_4(conn: sqlite3.Connection) -> None:
+    """Contract 4 (the offers): what an alert's calls ask (``acknowledgement``) and its ``note``.
+
+    Alerts of older databases all asked for a code: the default says so. Idempotent, like step 3,
+    and independent of it (it only adds columns to ``alerts``).
+    """
+    present = {row[1] for row in conn.execute("PRAGMA table_info(alerts)")}
+    if "acknowledgement" not in present:
+        conn.execute(
+            "ALTER TABLE alerts ADD COLUMN acknowledgement TEXT NOT NULL DEFAULT 'required'"
+        )
+    if "note" not in present:
+        conn.execute("ALTER TABLE alerts ADD COLUMN note TEXT")
+
+
 #: ``_STEPS[n]`` brings a database from version n to n + 1.
-_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2, _step_3)
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2, _step_3, _step_4)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

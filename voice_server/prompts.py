@@ -48,6 +48,8 @@ class Texts:
     cancelled_by: str
     code_locked: str
     code_locked_or_sos: str
+    informed: str  # the end of a call that needs no code (the station handles the alarm)
+    agent_closing: str  # the end of an agent request said to the station
 
 
 _TEXTS = {
@@ -73,6 +75,10 @@ _TEXTS = {
         code_locked_or_sos=(
             "Votre code est bloqué après trop d'erreurs. Pour joindre la télésurveillance, tapez 9."
         ),
+        informed=(
+            "La télésurveillance prend en charge cette alerte. Vous n'avez rien à taper. Au revoir."
+        ),
+        agent_closing="Merci d'envoyer un agent de sécurité sur place. Au revoir.",
     ),
     "en": Texts(
         enter_code="Type your personal code followed by the hash key.",
@@ -94,6 +100,10 @@ _TEXTS = {
         code_locked_or_sos=(
             "Your code is locked after too many errors. To reach the monitoring station, type 9."
         ),
+        informed=(
+            "The monitoring station is handling this alert. You need not type anything. Goodbye."
+        ),
+        agent_closing="Please send a security agent to the site. Goodbye.",
     ),
 }
 
@@ -119,6 +129,8 @@ def fixed_texts() -> list[tuple[str, str]]:
             words.cancelled,
             words.code_locked,
             words.code_locked_or_sos,
+            words.informed,
+            words.agent_closing,
         )
     ]
 
@@ -135,8 +147,12 @@ def alert_message(
     detector: str | None,
     zone: str | None,
     occurred_at: datetime,
+    note: str | None = None,
 ) -> str:
-    """What happened, where and when, said at the start of the call (local time of the alert)."""
+    """What happened, where and when, said at the start of the call (local time of the alert).
+
+    A ``note`` (an agent request's words) is said last.
+    """
     kind_text = KIND_NAMES.get(language, KIND_NAMES["fr"]).get(kind, kind)
     hour, minute = occurred_at.hour, occurred_at.minute
     if language == "en":
@@ -146,6 +162,8 @@ def alert_message(
         if zone:
             parts.append(f"Zone: {zone}.")
         parts.append(f"At {hour}:{minute:02d}.")
+        if note:
+            parts.append(f"Message: {note}.")
     else:
         parts = [f"Alerte à {site_name} : {kind_text}."]
         if detector:
@@ -153,6 +171,8 @@ def alert_message(
         if zone:
             parts.append(f"Zone : {zone}.")
         parts.append(f"À {hour} heures {minute:02d}." if minute else f"À {hour} heures.")
+        if note:
+            parts.append(f"Message : {note}.")
     return " ".join(parts)
 
 

@@ -31,7 +31,13 @@ from pathlib import Path
 import sqlite3
 from typing import Any
 
-from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome, Reason
+from custom_components.imaprotect.contract.enums import (
+    Acknowledgement,
+    AlertKind,
+    AlertStatus,
+    Outcome,
+    Reason,
+)
 from custom_components.imaprotect.contract.models import STORED, AttemptView, Contact, Site
 from voice_server import migrations, outbox
 from voice_server.calltree import Cursor
@@ -106,13 +112,21 @@ class Alert:
     cancelled_by: str | None
     finished_at: str | None
     reason: Reason | None = None  # why it is queued or expired
+    acknowledgement: Acknowledgement = Acknowledgement.REQUIRED  # what its calls ask
+    note: str | None = None  # said after the message (an agent request's words)
 
     def __post_init__(self) -> None:
         # Rows come back from SQLite as plain text: make kind and status their enums (same values).
         object.__setattr__(self, "kind", AlertKind(self.kind))
         object.__setattr__(self, "status", AlertStatus(self.status))
+        object.__setattr__(self, "acknowledgement", Acknowledgement(self.acknowledgement))
         if self.reason is not None:
             object.__setattr__(self, "reason", Reason(self.reason))
+
+    @property
+    def informing(self) -> bool:
+        """Whether its calls need no code: each callee is called until they heard the message."""
+        return self.acknowledgement is Acknowledgement.NONE
 
     @property
     def active(self) -> bool:
@@ -128,7 +142,7 @@ class Alert:
 _ALERT_COLUMNS = (
     "alert_id, site_id, kind, detector, zone, occurred_at, plan, status, created_at, next_round,"
     " next_position, acknowledged_by_id, acknowledged_by_name, acknowledged_at, cancelled_by,"
-    " finished_at, reason"
+    " finished_at, reason, acknowledgement, note"
 )
 _ATTEMPT_COLUMNS = (
     "id, alert_id, contact_id, contact_name, round, position, channel_id, started_at,"
@@ -275,13 +289,13 @@ class Store:
         """Add an alert (inside the caller's transaction); its plan without callback settings."""
         plan = alert.plan.without_callback().model_dump_json()
         conn.execute(
-            f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES ({', '.join('?' * 17)})",  # noqa: S608
+            f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES ({', '.join('?' * 19)})",  # noqa: S608
             (
                 alert.alert_id, alert.site_id, alert.kind, alert.detector, alert.zone,
                 alert.occurred_at, plan, alert.status, alert.created_at,
                 alert.next_round, alert.next_position, alert.acknowledged_by_id,
                 alert.acknowledged_by_name, alert.acknowledged_at, alert.cancelled_by,
-                alert.finished_at, alert.reason,
+                alert.finished_at, alert.reason, alert.acknowledgement, alert.note,
             ),
         )  # fmt: skip
 
@@ -352,7 +366,10 @@ class Store:
     def advance(
         conn: sqlite3.Connection, alert_id: str, contacts: int, *, spent: bool = True
     ) -> None:
-        """Move the alert's cursor on: ``Cursor.after``, or ``Cursor.skip`` when not ``spent``."""
+        """Move the alert's cursor on: ``Cursor.after``, or ``Cursor.skip`` when not ``spent``.
+
+        Callees already informed (an alert that needs no code) are passed over.
+        """
         row = conn.execute(
             "SELECT next_round, next_position FROM alerts WHERE alert_id = ?", (alert_id,)
         ).fetchone()
@@ -360,11 +377,21 @@ class Store:
             return
         next_round, next_position = row
         cursor = Cursor(round=next_round, position=next_position)
-        moved = cursor.after(contacts) if spent else cursor.skip(contacts)
+        done = Store.informed(conn, alert_id)
+        moved = cursor.after(contacts, done) if spent else cursor.skip(contacts, done)
         conn.execute(
             "UPDATE alerts SET next_round = ?, next_position = ? WHERE alert_id = ?",
             (moved.round, moved.position, alert_id),
         )
+
+    @staticmethod
+    def informed(conn: sqlite3.Connection, alert_id: str) -> frozenset[int]:
+        """Positions in the call order of the callees who heard an alert that needs no code."""
+        rows = conn.execute(
+            "SELECT DISTINCT position FROM attempts WHERE alert_id = ? AND outcome = ?",
+            (alert_id, Outcome.INFORMED),
+        ).fetchall()
+        return frozenset(int(row[0]) for row in rows)
 
     # --- attempts ---------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from homeassistant.helpers.typing import ConfigType
 from .callout import async_forget_site
 from .const import BADGE_TOGGLE, DOMAIN
 from .migration import async_migrate_entry as async_migrate_entry  # Home Assistant's hook
+from .offer_services import async_setup_offer_services
 from .panel import HomePanel, ImaProtectConfigEntry
 from .services import async_setup_services
 from .texts import async_load_texts
@@ -26,6 +27,7 @@ PLATFORMS = [
     Platform.EVENT,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.BUTTON,
 ]
 
 EVENT_TAG_SCANNED = "tag_scanned"
@@ -34,6 +36,7 @@ EVENT_TAG_SCANNED = "tag_scanned"
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and listen to Home Assistant's tag scans for every home."""
     async_setup_services(hass)
+    async_setup_offer_services(hass)
     await async_load_texts(hass)
 
     async def _async_tag_scanned(event: Event) -> None:

@@ -7,7 +7,8 @@ the low-battery flag, which only mirrors its source (the engine has no use for i
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import override
+from datetime import datetime
+from typing import Any, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -23,7 +24,9 @@ from .const import SUBENTRY_ZONE
 from .core import AlarmEngine, DetectorType
 from .entity import DetectorEntity, ImaProtectEntity, home_device, subentry_device
 from .home_config import DetectorWiring
+from .offers import HomeOffers
 from .panel import HomePanel, ImaProtectConfigEntry
+from .protect_plus import signal_protect_plus
 from .supervision import Supervisor, VoiceHealth, signal_voice_health
 
 PARALLEL_UPDATES = 0
@@ -58,6 +61,34 @@ class DetectorBinarySensorEntityDescription(BinarySensorEntityDescription):
     value_fn: Callable[[AlarmEngine, str, State | None], bool]
     source_fn: Callable[[DetectorWiring], str | None] | None = None
     device_class_fn: Callable[[DetectorType], BinarySensorDeviceClass] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """A home's binary sensor about its offer; made only where ``exists_fn`` says so."""
+
+    value_fn: Callable[[HomeOffers], bool]
+    attributes_fn: Callable[[HomeOffers], dict[str, Any]]
+    exists_fn: Callable[[HomeOffers], bool]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+OFFER_SENSORS: tuple[OfferBinarySensorEntityDescription, ...] = (
+    # On while the monitoring station handles the alerts (PROTECT+, A LA CARTE homes only).
+    OfferBinarySensorEntityDescription(
+        key="protect_plus",
+        translation_key="protect_plus",
+        value_fn=lambda offers: offers.protect_plus.active(),
+        attributes_fn=lambda offers: {
+            "start": _iso(offers.protect_plus.plus.start),
+            "end": _iso(offers.protect_plus.plus.end),
+        },
+        exists_fn=lambda offers: offers.protect_plus.offered,
+    ),
+)
 
 
 def _battery_flag(wiring: DetectorWiring) -> str | None:
@@ -130,6 +161,11 @@ async def async_setup_entry(
     panel = entry.runtime_data
     if (supervisor := panel.callout.supervisor) is not None:
         async_add_entities([VoiceServerBinarySensor(panel, supervisor)])
+    async_add_entities(
+        OfferBinarySensor(panel, description)
+        for description in OFFER_SENSORS
+        if description.exists_fn(panel.offers)
+    )
     for subentry in entry.get_subentries_of_type(SUBENTRY_ZONE):
         async_add_entities(
             [ZoneBinarySensor(panel, subentry, description) for description in ZONE_SENSORS],
@@ -222,3 +258,28 @@ class VoiceServerBinarySensor(ImaProtectEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         health = self._supervisor.health
         return None if health is None else health is VoiceHealth.OK
+
+
+class OfferBinarySensor(ImaProtectEntity, BinarySensorEntity):
+    """One of the home's binary sensors about its offer, following PROTECT+."""
+
+    entity_description: OfferBinarySensorEntityDescription
+
+    def __init__(self, panel: HomePanel, description: OfferBinarySensorEntityDescription) -> None:
+        super().__init__(panel, description.key, home_device(panel))
+        self.entity_description = description
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self._listen(signal_protect_plus(self.panel.entry.entry_id), self._async_panel_updated)
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        return self.entity_description.value_fn(self.panel.offers)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        return self.entity_description.attributes_fn(self.panel.offers)

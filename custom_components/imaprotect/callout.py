@@ -34,11 +34,17 @@ from .const import (
     EVENT_PHONE_CODE_REJECTED,
     STORAGE_VERSION,
 )
-from .contract.enums import TERMINAL_STATUSES, AlertKind, AlertStatus, CallbackEvent
+from .contract.enums import (
+    TERMINAL_STATUSES,
+    Acknowledgement,
+    AlertKind,
+    AlertStatus,
+    CallbackEvent,
+)
 from .contract.models import AlertIn, AlertView, Callback, Site
 from .contract.text import clean_name
-from .delivery import DeliveryQueue, OpenAlert
-from .fallback import alarm_text, async_notify
+from .delivery import PERSONAL_KINDS, DeliveryQueue, OpenAlert
+from .fallback import alarm_text, async_notify, async_notify_quietly
 from .instructions import contacts
 from .site_sync import SiteSync
 from .supervision import Supervisor
@@ -70,6 +76,12 @@ ALERT_STATUSES: tuple[str, ...] = tuple(
 """Every state of the home's *Alert* sensor."""
 FALLBACK_STATUSES = frozenset({AlertStatus.QUEUED, AlertStatus.EXHAUSTED, AlertStatus.EXPIRED})
 """Statuses that the fallback notifiers repeat: nobody is being, or was, reached by phone."""
+MAX_SILENT = 20
+"""Silent alerts remembered (more than the delivery queue keeps open)."""
+
+
+def _now() -> str:
+    return dt_util.utcnow().isoformat()
 
 
 def signal_alert(entry_id: str) -> str:
@@ -107,6 +119,9 @@ class CallOut:
 
     One alert per kind and alarm episode (an episode ends when the panel leaves the alarm or is
     disarmed): a burglar tripping five detectors makes one call campaign, a fire during it a second.
+    A person's alerts (SOS, duress, agent request) are each their own, and a disarm never stops
+    them (it may be forced). A silent alert (duress) never shows: not on the *Alert* sensor, not
+    in the logbook, not as a persistent notification; the notify entities alone are its fallback.
     """
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
@@ -122,6 +137,7 @@ class CallOut:
         )
         self.instructions = SiteSync(hass, entry, self._client)
         self._episode: set[str] = set()  # alert kinds already raised in this alarm
+        self._silent: list[str] = []  # ids of the silent alerts (duress), newest last
         self.queue: DeliveryQueue | None = None
         self.supervisor: Supervisor | None = None
         if self._client is not None:
@@ -141,6 +157,7 @@ class CallOut:
             known = {f.name for f in fields(Alert)}
             self.alert = Alert(**{k: v for k, v in stored.get("alert", {}).items() if k in known})
             self._episode = set(stored.get("episode", ()))
+            self._silent = [str(i) for i in stored.get("silent", ())]
             if self.queue is not None:
                 self.queue.load(stored)
             self._receiver.load(stored)
@@ -216,34 +233,49 @@ class CallOut:
             self.entry.async_create_task(self.hass, self.async_save(), "imaprotect save alert")
 
     async def async_raise(
-        self, kind: str, detector: str | None, zone: str | None, at: datetime
+        self,
+        kind: str,
+        detector: str | None,
+        zone: str | None,
+        at: datetime,
+        *,
+        acknowledgement: Acknowledgement = Acknowledgement.REQUIRED,
     ) -> None:
-        """Start an alert for this kind, unless this alarm already has one."""
+        """Start an alert for this kind, unless this alarm already has one.
+
+        ``acknowledgement`` none: the station handles it, the contacts are only informed.
+        """
         if kind in self._episode:
             return
         self._episode.add(kind)
+        await self.async_send_alert(
+            AlertIn(
+                alert_id=uuid.uuid4().hex,
+                kind=AlertKind(kind),
+                detector=clean_name(detector) or None if detector else None,
+                zone=clean_name(zone) or None if zone else None,
+                occurred_at=at,
+                acknowledgement=acknowledgement,
+            )
+        )
+
+    async def async_send_alert(self, body: AlertIn, *, silent: bool = False) -> None:
+        """Send one alert as it is (no episode): to the voice server, else to the notifiers."""
+        message = self._alarm_text(body)
+        notify = async_notify_quietly if silent else async_notify
         if self.queue is None or self.supervisor is None or not contacts(self.entry):
             await self.async_save()
-            await async_notify(
-                self.hass, self.entry, alarm_text(self.hass, kind, detector, zone, at)
-            )
+            await notify(self.hass, self.entry, message)
             return
-        alert_id = uuid.uuid4().hex
-        # Recorded before sending: the first callback may arrive before the answer.
-        await self._async_set(
-            Alert(alert_id, AlertStatus.CALLING, kind, None, dt_util.utcnow().isoformat())
-        )
-        body = AlertIn(
-            alert_id=alert_id,
-            kind=AlertKind(kind),
-            detector=clean_name(detector) or None if detector else None,
-            zone=clean_name(zone) or None if zone else None,
-            occurred_at=at,
-        )
-        if not self.supervisor.can_call:  # down or degraded: the phones may not ring
-            await async_notify(
-                self.hass, self.entry, alarm_text(self.hass, kind, detector, zone, at)
+        if silent:
+            self._silent = [*self._silent, body.alert_id][-MAX_SILENT:]
+            await self.async_save()
+        else:  # recorded before sending: the first callback may arrive before the answer
+            await self._async_set(
+                Alert(body.alert_id, AlertStatus.CALLING, body.kind, None, _now())
             )
+        if not self.supervisor.can_call:  # down or degraded: the phones may not ring
+            await notify(self.hass, self.entry, message)
         await self.queue.async_add(body, notified=not self.supervisor.can_call)
 
     async def async_cancel(self, by: str | None) -> None:
@@ -251,8 +283,11 @@ class CallOut:
         self.async_end_episode()
         if self.queue is None:
             return
-        if self.alert.alert_id is not None and self.alert.alert_id in self.queue.open:
-            await self._async_status(self.alert.alert_id, AlertStatus.CANCELLED, by)
+        current = self.queue.open.get(self.alert.alert_id or "")
+        if current is not None and (
+            current.body is None or current.body.kind not in PERSONAL_KINDS
+        ):
+            await self._async_status(self.alert.alert_id or "", AlertStatus.CANCELLED, by)
         await self.queue.async_cancel(clean_name(by or "") or None)
 
     # ------------------------------------------------------------------ the queue's hooks
@@ -266,10 +301,12 @@ class CallOut:
         """The alert could not be sent: the sensor says so, the notifiers say it once."""
         if item.body is None:
             return
+        silent = item.body.alert_id in self._silent
         await self._async_status(item.body.alert_id, LocalStatus.FAILED, None)
         if not item.notified:
             item.notified = True
-            await async_notify(self.hass, self.entry, self._alarm_text(item.body))
+            notify = async_notify_quietly if silent else async_notify
+            await notify(self.hass, self.entry, self._alarm_text(item.body))
 
     async def async_seen(self, view: AlertView) -> None:
         """What the server did while Home Assistant was away (the callbacks were lost)."""
@@ -283,6 +320,10 @@ class CallOut:
 
     def _alarm_text(self, body: AlertIn) -> str:
         return alarm_text(self.hass, body.kind, body.detector, body.zone, body.occurred_at)
+
+    def silent(self, alert_id: str) -> bool:
+        """Whether an alert must never show (a duress code's)."""
+        return alert_id in self._silent
 
     # ------------------------------------------------------------------ callbacks
 
@@ -304,7 +345,7 @@ class CallOut:
                 if status is AlertStatus.CANCELLED and self.alert.status == AlertStatus.CANCELLED:
                     who = self.alert.contact  # keep who disarmed at home
                 await self._async_report(alert_id, status, who)
-            case CallbackEvent.CODE_REJECTED:
+            case CallbackEvent.CODE_REJECTED if not self.silent(alert_id):
                 self._fire(
                     EVENT_PHONE_CODE_REJECTED,
                     {"alert_id": alert_id, "contact": name, "at": payload.at},
@@ -317,10 +358,16 @@ class CallOut:
     async def _async_report(self, alert_id: str, status: AlertStatus, who: str | None) -> None:
         """A status the server reported: on the sensor, and to the notifiers when nobody answers."""
         item = self.queue.open.get(alert_id) if self.queue is not None else None
-        if await self._async_status(alert_id, status, who) and status in FALLBACK_STATUSES:
-            body = item.body if item is not None else None
-            message = self._alarm_text(body) + " — " if body is not None else ""
-            await async_notify(self.hass, self.entry, message + text(self.hass, f"alert_{status}"))
+        body = item.body if item is not None else None
+        message = self._alarm_text(body) + " — " if body is not None else ""
+        message += text(self.hass, f"alert_{status}")
+        if self.silent(alert_id):
+            if status in FALLBACK_STATUSES and (item is None or not item.notified):
+                if item is not None:
+                    item.notified = True
+                await async_notify_quietly(self.hass, self.entry, message)
+        elif await self._async_status(alert_id, status, who) and status in FALLBACK_STATUSES:
+            await async_notify(self.hass, self.entry, message)
         if status.terminal and self.queue is not None:
             self.queue.finished(alert_id)
 
@@ -359,6 +406,7 @@ class CallOut:
         data: dict[str, Any] = {
             "alert": asdict(self.alert),
             "episode": sorted(self._episode),
+            "silent": self._silent,
             "deliveries": self._receiver.stored(),
         }
         if self.queue is not None:

@@ -57,6 +57,9 @@ from .const import (
     CONF_CODE_ARM_REQUIRED,
     CONF_CODE_HASH,
     CONF_DETECTOR_TYPE,
+    CONF_DURESS_CLEAR,
+    CONF_DURESS_CODE,
+    CONF_DURESS_CODE_HASH,
     CONF_EMAIL,
     CONF_ENTRY_DELAY,
     CONF_ENTRY_ROUTE,
@@ -211,9 +214,19 @@ def _detector_schema(zones: Iterable[ConfigSubentry]) -> probatio.Schema:
     )
 
 
-def _person_schema(*, code_required: bool) -> probatio.Schema:
-    """Build the person form; the code is optional once one is known (stored or just typed)."""
+def _person_schema(*, code_required: bool, reconfiguring: bool = False) -> probatio.Schema:
+    """Build the person form; the code is optional once one is known (stored or just typed).
+
+    Reconfiguring also offers to forget the duress code (an empty field keeps it).
+    """
     code_marker = probatio.Required if code_required else probatio.Optional
+    duress: dict[Any, Any] = {
+        probatio.Optional(CONF_DURESS_CODE): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="new-password")
+        ),
+    }
+    if reconfiguring:
+        duress[probatio.Optional(CONF_DURESS_CLEAR, default=False)] = BooleanSelector()
     return probatio.Schema(
         {
             probatio.Required(CONF_NAME): TextSelector(),
@@ -237,6 +250,7 @@ def _person_schema(*, code_required: bool) -> probatio.Schema:
             ),
             probatio.Required(CONF_MAY_ARM, default=True): BooleanSelector(),
             probatio.Required(CONF_MAY_DISARM, default=True): BooleanSelector(),
+            **duress,
         }
     )
 
@@ -305,6 +319,32 @@ async def _async_voice_error(hass: HomeAssistant, url: str, token: str) -> str |
 def _code_in_use(code: str, hashes: list[str]) -> bool:
     """Whether ``code`` matches any of ``hashes`` (slow on purpose: run in the executor)."""
     return any(verify_code(code, encoded) for encoded in hashes)
+
+
+def _codes_of(people: Iterable[ConfigSubentry]) -> list[str]:
+    """Every keypad code's and duress code's hash of these people: codes the keypad takes."""
+    return [
+        encoded
+        for person in people
+        for key in (CONF_CODE_HASH, CONF_DURESS_CODE_HASH)
+        if (encoded := person.data.get(key))
+    ]
+
+
+def _duress_error(duress: str, own: dict[str, str | None], others: list[str]) -> str | None:
+    """Why a duress code is refused: the person's own code or phone code, or anyone's code.
+
+    ``own`` maps each of the person's codes (``code``, ``phone_code``) to its clear value when
+    typed in this form, else to its stored hash; slow on purpose: run in the executor.
+    """
+    for key, error in (
+        (CONF_CODE, "duress_same_as_code"),
+        (CONF_PHONE_CODE, "duress_same_as_phone_code"),
+    ):
+        typed, stored = own.get(key), own.get(f"{key}_hash")
+        if duress == typed or (not typed and stored and verify_code(duress, stored)):
+            return error
+    return "duress_code_in_use" if _code_in_use(duress, others) else None
 
 
 class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -611,6 +651,8 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
     """Hash of a valid code typed in this flow, kept while the form comes back for other errors."""
     _pending_phone_code_hash: str | None = None
     """Likewise for the phone code."""
+    _pending_duress_hash: str | None = None
+    """Likewise for the duress code."""
 
     def _phone_regions(self) -> tuple[str, ...]:
         """The regions the home's voice server dials (as it said on connect), else France."""
@@ -623,7 +665,8 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
     @override
     def _schema(self) -> probatio.Schema:
         return _person_schema(
-            code_required=not self._reconfiguring and self._pending_code_hash is None
+            code_required=not self._reconfiguring and self._pending_code_hash is None,
+            reconfiguring=self._reconfiguring,
         )
 
     @override
@@ -631,6 +674,7 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
         data = _without_none(subentry.data)
         data.pop(CONF_CODE_HASH, None)
         data.pop(CONF_PHONE_CODE_HASH, None)
+        data.pop(CONF_DURESS_CODE_HASH, None)
         # Only hashes are stored: a registered badge shows as its hint, kept while it stays.
         data[CONF_BADGES] = [badge.label for badge in person_badges(subentry)]
         return {CONF_NAME: subentry.title, **data}
@@ -638,7 +682,8 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
     @override
     def _suggested_after_error(self, user_input: dict[str, Any]) -> dict[str, Any]:
         # Never send a clear code back to the browser: a valid one is kept as a hash instead.
-        return {k: v for k, v in user_input.items() if k not in (CONF_CODE, CONF_PHONE_CODE)}
+        secret = (CONF_CODE, CONF_PHONE_CODE, CONF_DURESS_CODE)
+        return {k: v for k, v in user_input.items() if k not in secret}
 
     async def _async_code_hash(self, code: str, errors: dict[str, str]) -> str | None:
         """Validate the code typed, or fall back to the one already known."""
@@ -654,11 +699,7 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
         if not is_valid_code(code):
             errors[CONF_CODE] = "invalid_code"
             return None
-        hashes = [
-            encoded
-            for other in self._siblings(SUBENTRY_PERSON)
-            if (encoded := other.data.get(CONF_CODE_HASH))
-        ]
+        hashes = _codes_of(self._siblings(SUBENTRY_PERSON))  # their duress codes too
         if await self.hass.async_add_executor_job(_code_in_use, code, hashes):
             errors[CONF_CODE] = "code_in_use"
             return None
@@ -693,6 +734,50 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
             hash_code, phone_code
         )
         return self._pending_phone_code_hash
+
+    async def _async_duress_hash(
+        self, user_input: Mapping[str, Any], own: dict[str, str | None], errors: dict[str, str]
+    ) -> str | None:
+        """Validate the duress code typed, keep the one known, or forget it when asked.
+
+        It must differ from the person's code and phone code and from everyone else's codes
+        and duress codes: the keypad must tell whose it is, and the phone code's hash leaves
+        Home Assistant (reversed, it must not disarm). A new keypad code is checked against the
+        stored duress code the same way, so changing either cannot make them equal.
+        """
+        duress = str(user_input.get(CONF_DURESS_CODE) or "")
+        stored: str | None = None
+        if self._reconfiguring and not user_input.get(CONF_DURESS_CLEAR):
+            stored = self._get_reconfigure_subentry().data.get(CONF_DURESS_CODE_HASH)
+        if not duress:
+            pending = self._pending_duress_hash
+            kept = pending if pending is not None else stored
+            for key, clash in (
+                (CONF_CODE, "duress_same_as_code"),
+                (CONF_PHONE_CODE, "duress_same_as_phone_code"),
+            ):
+                typed = own.get(key)
+                if not kept or not typed:
+                    continue
+                if await self.hass.async_add_executor_job(verify_code, typed, kept):
+                    errors[key] = clash
+                    # Forget the refused code's hash: sent back empty, it must not slip through.
+                    if key == CONF_CODE:
+                        self._pending_code_hash = None
+                    else:
+                        self._pending_phone_code_hash = None
+            return kept
+        self._pending_duress_hash = None
+        if not is_valid_code(duress):
+            errors[CONF_DURESS_CODE] = "invalid_duress_code"
+            return None
+        others = _codes_of(self._siblings(SUBENTRY_PERSON))
+        refused = await self.hass.async_add_executor_job(_duress_error, duress, own, others)
+        if refused is not None:
+            errors[CONF_DURESS_CODE] = refused
+            return None
+        self._pending_duress_hash = await self.hass.async_add_executor_job(hash_code, duress)
+        return self._pending_duress_hash
 
     def _badges(self, typed: Iterable[Any]) -> dict[str, StoredBadge]:
         """The person's badges from the form, by digest, first one wins.
@@ -729,9 +814,15 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
 
         code = str(user_input.get(CONF_CODE) or "")
         code_hash = await self._async_code_hash(code, errors)
-        phone_code_hash = await self._async_phone_code_hash(
-            str(user_input.get(CONF_PHONE_CODE) or ""), code, code_hash, errors
-        )
+        phone_code = str(user_input.get(CONF_PHONE_CODE) or "")
+        phone_code_hash = await self._async_phone_code_hash(phone_code, code, code_hash, errors)
+        own = {
+            CONF_CODE: code or None,
+            CONF_CODE_HASH: code_hash,
+            CONF_PHONE_CODE: phone_code or None,
+            CONF_PHONE_CODE_HASH: phone_code_hash,
+        }
+        duress_hash = await self._async_duress_hash(user_input, own, errors)
 
         badges = self._badges(user_input.get(CONF_BADGES) or [])
         taken = {badge.digest for other in others for badge in person_badges(other)}
@@ -773,4 +864,6 @@ class PersonSubentryFlow(_ImaProtectSubentryFlow):
             CONF_MAY_ARM: bool(user_input[CONF_MAY_ARM]),
             CONF_MAY_DISARM: bool(user_input[CONF_MAY_DISARM]),
         }
+        if duress_hash is not None:  # only then: a person without one stores as before
+            data[CONF_DURESS_CODE_HASH] = duress_hash
         return name, data, errors

@@ -94,3 +94,22 @@ EVENT_PHONE_CODE_REJECTED: Final = "imaprotect_phone_code_rejected"  # typed on 
 
 STORAGE_VERSION: Final = 1
 SUPERVISION_WINDOW: Final = timedelta(minutes=5)
+
+# The offers (issue 9): PROTECT+, SOS, duress codes, the security agent.
+CONF_DURESS_CODE: Final = "duress_code"  # form field only, never stored
+CONF_DURESS_CODE_HASH: Final = "duress_code_hash"  # works as the person's code, calls for help
+CONF_DURESS_CLEAR: Final = "duress_clear"  # form field only: forget the duress code
+
+ATTR_SLICES: Final = "slices"
+ATTR_START: Final = "start"
+ATTR_SIREN: Final = "siren"
+ATTR_MESSAGE: Final = "message"
+
+SERVICE_START_PROTECT_PLUS: Final = "start_protect_plus"
+SERVICE_EXTEND_PROTECT_PLUS: Final = "extend_protect_plus"
+SERVICE_STOP_PROTECT_PLUS: Final = "stop_protect_plus"
+SERVICE_SOS: Final = "sos"
+SERVICE_REQUEST_AGENT: Final = "request_agent"
+
+EVENT_PROTECT_PLUS: Final = "imaprotect_protect_plus"  # started, extended, stopped, began, expired
+EVENT_AGENT_REQUESTED: Final = "imaprotect_agent_requested"

@@ -14,7 +14,8 @@ and lost, the server's view is not; a 404 means the server lost the alert, which
 A disarm turns every open alert into a cancel, kept and retried the same way. An alert that was
 not yet delivered leaves the queue in the same step: a disarmed alarm never rings anybody, however
 late the voice server comes back. The cancel is still sent (a 404 is fine): a POST whose answer
-was lost may have reached the server.
+was lost may have reached the server. A person's alerts (an SOS, a duress code's, an agent
+request) are not the alarm's: a disarm, which may be forced, leaves them to their callees.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from pydantic import ValidationError
 
+from .contract.enums import AlertKind
 from .contract.models import AlertIn, AlertView
 from .voice_client import VoiceClient, VoiceServerError, VoiceServerRejectedError
 
@@ -43,6 +45,8 @@ RETRY_DELAYS: tuple[float, ...] = (5, 15, 30, 60)
 """Seconds before each new try; the last one repeats until the voice server has everything."""
 MAX_OPEN = 10
 """Delivered alerts remembered for cancelling and for their callbacks (undelivered ones all are)."""
+PERSONAL_KINDS = frozenset({AlertKind.SOS, AlertKind.AGENT_REQUEST})
+"""Alerts a person asked for: a disarm does not cancel them."""
 
 
 @dataclass(slots=True)
@@ -162,9 +166,11 @@ class DeliveryQueue:
         await self.async_drain()
 
     async def async_cancel(self, by: str | None) -> None:
-        """Disarmed: each open alert becomes a cancel; an undelivered one leaves the queue."""
+        """Disarmed: each open alarm alert becomes a cancel; an undelivered one leaves the queue."""
         async with self._lock:
-            for alert_id in list(self.open):
+            for alert_id, item in list(self.open.items()):
+                if item.body is not None and item.body.kind in PERSONAL_KINDS:
+                    continue
                 del self.open[alert_id]
                 self.cancels[alert_id] = by
             await self._hooks.async_save()

@@ -11,6 +11,7 @@ from .const import (
     CONF_BADGES,
     CONF_CALLBACK_SECRET,
     CONF_CODE_HASH,
+    CONF_DURESS_CODE_HASH,
     CONF_EMAIL,
     CONF_PHONE,
     CONF_PHONE_CODE_HASH,
@@ -25,6 +26,7 @@ TO_REDACT = {
     CONF_BADGE_KEY,
     CONF_CODE_HASH,
     CONF_PHONE_CODE_HASH,
+    CONF_DURESS_CODE_HASH,
     CONF_BADGES,
     CONF_PHONE,
     CONF_EMAIL,
@@ -38,6 +40,7 @@ TO_REDACT = {
     "disabled_badge_digests",
     "person_name",
     "operator",  # an HA user's name, like a person's
+    "by",  # who granted PROTECT+: a person's or user's name
 }
 
 
@@ -67,6 +70,11 @@ async def async_get_config_entry_diagnostics(
             "code_locked_until": _iso(engine.locked_until(panel.now())),
         },
         "alert": async_redact_data(asdict(panel.callout.alert), TO_REDACT),
+        "offer": {
+            "handler": panel.offers.handler().value,
+            "station_account": panel.offers.station() is not None,
+            "protect_plus": async_redact_data(panel.offers.protect_plus.plus.snapshot(), TO_REDACT),
+        },
     }
 
 

@@ -26,7 +26,7 @@ async def async_setup_entry(
 
 
 class HomeAlarmEvent(ImaProtectEntity, EventEntity):
-    """Every alarm of the home: intrusion, smoke, flood, tamper, fault."""
+    """Every alarm of the home: intrusion, smoke, flood, tamper, fault, SOS."""
 
     _attr_translation_key = "alarm"
     _attr_event_types = [
@@ -35,6 +35,7 @@ class HomeAlarmEvent(ImaProtectEntity, EventEntity):
         AlarmKind.FLOOD.value,
         AlarmKind.TAMPER.value,
         AlarmKind.FAULT.value,
+        AlarmKind.SOS.value,
     ]
 
     def __init__(self, panel: HomePanel) -> None:

@@ -12,6 +12,7 @@ from .const import (
     CONF_CODE_ARM_REQUIRED,
     CONF_CODE_HASH,
     CONF_DETECTOR_TYPE,
+    CONF_DURESS_CODE_HASH,
     CONF_ENTRY_DELAY,
     CONF_ENTRY_ROUTE,
     CONF_EXIT_DELAY,
@@ -99,6 +100,7 @@ def _person(subentry: ConfigSubentry) -> Person:
         badges=tuple(badge.digest for badge in person_badges(subentry)),
         may_arm=bool(subentry.data.get(CONF_MAY_ARM, True)),
         may_disarm=bool(subentry.data.get(CONF_MAY_DISARM, True)),
+        duress_hash=subentry.data.get(CONF_DURESS_CODE_HASH),
     )
 
 

@@ -9,6 +9,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     DOMAIN,
+    EVENT_AGENT_REQUESTED,
     EVENT_ALARM,
     EVENT_ALERT,
     EVENT_ARM_REFUSED,
@@ -21,6 +22,7 @@ from .const import (
     EVENT_FAULT,
     EVENT_LOCKED_OUT,
     EVENT_PHONE_CODE_REJECTED,
+    EVENT_PROTECT_PLUS,
 )
 from .texts import text as _text
 
@@ -37,6 +39,8 @@ EVENTS = (
     EVENT_FAULT,
     EVENT_ALERT,
     EVENT_PHONE_CODE_REJECTED,
+    EVENT_PROTECT_PLUS,
+    EVENT_AGENT_REQUESTED,
 )
 
 
@@ -49,6 +53,27 @@ def _time(data: Mapping[str, Any]) -> str:
     if (at := dt_util.parse_datetime(str(data.get("at") or ""))) is None:
         return ""
     return dt_util.as_local(at).strftime("%H:%M")
+
+
+def _when(data: Mapping[str, Any], key: str) -> str:
+    """The local day and time of an ISO timestamp in the event (``24/12 18:00``), or nothing."""
+    if (at := dt_util.parse_datetime(str(data.get(key) or ""))) is None:
+        return ""
+    return dt_util.as_local(at).strftime("%d/%m %H:%M")
+
+
+def _protect_plus(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    action = data.get("action")
+    if action in ("started", "stopped") and data.get("booked"):
+        action = f"{action}_booked"
+    return _text(
+        hass,
+        f"protect_plus_{action}",
+        by=data.get("by") or _text(hass, "someone"),
+        slices=data.get("slices"),
+        start=_when(data, "start"),
+        end=_when(data, "end"),
+    )
 
 
 def _via(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
@@ -89,6 +114,8 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
             )
         case "imaprotect_badge_rejected":
             return _text(hass, f"badge_{data.get('reason')}", badge=data.get("badge"))
+        case "imaprotect_alarm" if data.get("kind") == "sos":
+            return _text(hass, "sos", person=person, method=how)
         case "imaprotect_alarm" if not data.get("detector"):
             return _text(hass, "alarm_manual")
         case "imaprotect_alarm":
@@ -100,6 +127,11 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
             )
         case "imaprotect_phone_code_rejected":
             return _text(hass, "phone_code_rejected", contact=data.get("contact") or person)
+        case "imaprotect_protect_plus":
+            return _protect_plus(hass, data)
+        case "imaprotect_agent_requested":
+            key = "agent_requested_paid" if data.get("paid") else "agent_requested"
+            return _text(hass, key, person=person, method=how)
         case "imaprotect_alert":
             return _text(
                 hass, f"alert_{data.get('status')}", contact=data.get("contact"), time=_time(data)

@@ -58,7 +58,6 @@ from .core import (
     AlarmCleared,
     AlarmEngine,
     AlarmError,
-    AlarmKind,
     AlarmRaised,
     ArmMode,
     ArmRefused,
@@ -76,11 +75,12 @@ from .core import (
     Person,
     Reading,
     StateChanged,
-    match_code,
+    identify_code,
 )
 from .errors import translate_refusal
 from .home_config import HomeLayout, home_layout
 from .notices import async_notify_owner
+from .offers import HomeOffers
 from .origin import async_origin, async_track_runs, async_user_name
 from .station_gateway import StationGateway
 from .texts import text
@@ -137,6 +137,7 @@ class HomePanel:
         self._listeners: list[EventListener] = []
         self.station: StationGateway | None = None  # set by the station link when configured
         self._stopped = False
+        self.offers = HomeOffers(hass, entry, self)  # routes the alarms: listens from here on
 
     @property
     def title(self) -> str:
@@ -151,6 +152,7 @@ class HomePanel:
         """
         async_track_runs(self.hass)
         await self.callout.async_start()
+        await self.offers.async_start()  # PROTECT+ decides where a caught-up alarm goes
         stored = await self._store.async_load()
         now = dt_util.utcnow()
         if stored is not None:
@@ -219,6 +221,7 @@ class HomePanel:
         """Stop watching and save; the next start resumes from here."""
         self._stopped = True
         await self.callout.async_stop()
+        await self.offers.async_stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -256,15 +259,21 @@ class HomePanel:
         """Identify the person behind a code; the slow hashes run off the event loop.
 
         One check at a time, so the lockout counts every attempt in order; the engine itself is
-        only touched on the event loop.
+        only touched on the event loop. A duress code gives its person like their own code does
+        (the engine reports it, and the offers call for help without a sign here).
         """
         async with self._code_lock:
             try:
                 self.engine.check_code_lock(self.now())
-                person = await self.hass.async_add_executor_job(
-                    match_code, self.layout.config.people, code
+                found = await self.hass.async_add_executor_job(
+                    identify_code, self.layout.config.people, code
                 )
-                return self.engine.record_code_attempt(person, self.now(), method)
+                return self.engine.record_code_attempt(
+                    found.person if found else None,
+                    self.now(),
+                    method,
+                    duress=found is not None and found.duress,
+                )
             finally:
                 await self._async_commit()
 
@@ -298,6 +307,16 @@ class HomePanel:
         self._context = context
         try:
             self.engine.trigger(actor, dt_util.utcnow())
+        finally:
+            await self._async_commit()
+
+    async def async_sos(
+        self, actor: Actor, *, siren: bool = False, context: Context | None = None
+    ) -> None:
+        """Someone asks for help (at any time); with ``siren`` the panel triggers too."""
+        self._context = context
+        try:
+            self.engine.sos(actor, dt_util.utcnow(), siren=siren)
         finally:
             await self._async_commit()
 
@@ -531,23 +550,15 @@ class HomePanel:
                     self._base() | {"badge": hint, "reason": reason},
                     context,
                 )
-            case AlarmRaised(kind=kind, detector_id=detector_id, zone_id=zone_id):
-                data = self._base() | {
+            case AlarmRaised(kind=kind, detector_id=detector_id, zone_id=zone_id, actor=actor):
+                data = self._base(actor) | {
                     "kind": kind.value,
                     "detector": self._name(detector_id),
                     "zone": self._zone_name(zone_id),
                 }
                 self._fire(EVENT_ALARM, data, context)
                 async_dispatcher_send(self.hass, signal_alarm(entry_id), kind.value, data)
-                # Tamper while disarmed (a battery change) is recorded, nobody is phoned.
-                if kind is not AlarmKind.TAMPER or self.engine.state is PanelState.TRIGGERED:
-                    self.entry.async_create_task(
-                        self.hass,
-                        self.callout.async_raise(
-                            kind.value, data["detector"], data["zone"], event.at
-                        ),
-                        "imaprotect raise alert",
-                    )
+                # Who is called, and whether the station is told, is the offers' (a listener).
             case AlarmCleared():
                 pass
             case FaultRaised(detector_id=detector_id):

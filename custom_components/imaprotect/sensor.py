@@ -1,8 +1,16 @@
 """The home's call-out status, and detector battery levels mirrored from their entities."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, override
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant
@@ -10,9 +18,31 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .callout import ALERT_STATUSES, signal_alert
 from .entity import DetectorEntity, ImaProtectEntity, home_device
+from .offers import HomeOffers
 from .panel import HomePanel, ImaProtectConfigEntry
+from .protect_plus import signal_protect_plus
 
 PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferSensorEntityDescription(SensorEntityDescription):
+    """A home's sensor about its offer; made only where ``exists_fn`` says so."""
+
+    value_fn: Callable[[HomeOffers], datetime | None]
+    exists_fn: Callable[[HomeOffers], bool]
+
+
+OFFER_SENSORS: tuple[OfferSensorEntityDescription, ...] = (
+    # When PROTECT+ ends (the running or booked period), unknown without one.
+    OfferSensorEntityDescription(
+        key="protect_plus_end",
+        translation_key="protect_plus_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda offers: offers.protect_plus.plus.end,
+        exists_fn=lambda offers: offers.protect_plus.offered,
+    ),
+)
 
 
 async def async_setup_entry(
@@ -23,6 +53,11 @@ async def async_setup_entry(
     """Add the alert sensor, and a battery sensor to each detector with a numeric battery."""
     panel = entry.runtime_data
     async_add_entities([AlertSensor(panel)])
+    async_add_entities(
+        OfferSensor(panel, description)
+        for description in OFFER_SENSORS
+        if description.exists_fn(panel.offers)
+    )
     for wiring in panel.layout.wiring:
         if wiring.battery is not None and wiring.battery.startswith("sensor."):
             subentry = entry.subentries[wiring.detector_id]
@@ -80,3 +115,23 @@ class AlertSensor(ImaProtectEntity, SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any]:
         alert = self.panel.callout.alert
         return {"kind": alert.kind, "contact": alert.contact, "changed_at": alert.changed_at}
+
+
+class OfferSensor(ImaProtectEntity, SensorEntity):
+    """One of the home's sensors about its offer, following PROTECT+."""
+
+    entity_description: OfferSensorEntityDescription
+
+    def __init__(self, panel: HomePanel, description: OfferSensorEntityDescription) -> None:
+        super().__init__(panel, description.key, home_device(panel))
+        self.entity_description = description
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self._listen(signal_protect_plus(self.panel.entry.entry_id), self._async_panel_updated)
+
+    @property
+    @override
+    def native_value(self) -> datetime | None:
+        return self.entity_description.value_fn(self.panel.offers)

@@ -964,7 +964,7 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
     )
     assert all(_leaf(ours, key).strip() for key in _keys(ours))
 
-    forms: dict[str, tuple[dict[str, Any], probatio.Schema, set[str]]] = {
+    forms: dict[str, tuple[dict[str, Any], Any, set[str]]] = {
         "home": (
             strings["config"],
             HOME_SCHEMA,
@@ -990,7 +990,10 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
         ),
         SUBENTRY_PERSON: (
             strings["config_subentries"][SUBENTRY_PERSON],
-            _person_schema(code_required=True),
+            {  # reconfiguring also offers to forget the duress code (issue 9)
+                "user": _person_schema(code_required=True),
+                "reconfigure": _person_schema(code_required=False, reconfiguring=True),
+            },
             {
                 "invalid_name",
                 "name_exists",
@@ -1005,13 +1008,18 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
                 "invalid_email",
                 "position_in_use",
                 "phone_required",
+                "invalid_duress_code",
+                "duress_same_as_code",
+                "duress_same_as_phone_code",
+                "duress_code_in_use",
             },
         ),
     }
-    for flow, schema, errors in forms.values():
-        fields, sections = _fields(schema)
+    for flow, schemas, errors in forms.values():
         assert set(flow["error"]) == errors
         for step in ("user", "reconfigure"):
+            schema = schemas[step] if isinstance(schemas, dict) else schemas
+            fields, sections = _fields(schema)
             texts = flow["step"][step]
             assert set(texts["data"]) == fields
             assert set(texts["data_description"]) == fields
@@ -1056,3 +1064,94 @@ async def test_create_home_with_badge_readers(hass: HomeAssistant) -> None:
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_READER_DEVICES] == ["reader_1", "reader_2"]
+
+
+# --- Duress codes (issue 9) ------------------------------------------------------------------
+
+DURESS = "75318642"  # also a valid phone code: the clash is the duress one
+
+
+async def test_a_duress_code_is_stored_as_a_hash_only(
+    hass: HomeAssistant, furnished_home: MockConfigEntry
+) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_PERSON)
+    result = await _configure_subentry(hass, result, PERSON_INPUT | {"duress_code": DURESS})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    person = _only_new(furnished_home, SUBENTRY_PERSON, {PERSON_ALICE})
+    assert verify_code(DURESS, person.data["duress_code_hash"])
+    assert not verify_code(NEW_CODE, person.data["duress_code_hash"])
+    _assert_no_clear_code(dict(person.data), DURESS)
+
+
+@pytest.mark.parametrize(
+    ("duress", "error"),
+    [
+        ("12", "invalid_duress_code"),
+        ("12ab", "invalid_duress_code"),
+        (NEW_CODE, "duress_same_as_code"),  # the person's own code, typed
+        ("135792", "duress_same_as_phone_code"),  # the person's own phone code, typed
+        (ALICE_CODE, "duress_code_in_use"),  # someone else's code
+    ],
+)
+async def test_a_duress_code_must_differ_from_every_code(
+    hass: HomeAssistant, furnished_home: MockConfigEntry, duress: str, error: str
+) -> None:
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_PERSON)
+    result = await _configure_subentry(hass, result, PERSON_INPUT | {"duress_code": duress})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"duress_code": error}
+    assert "duress_code" not in _suggested(result)  # never sent back to the browser
+    # The other fields were kept: a valid duress code now goes through.
+    result = await _configure_subentry(hass, result, PERSON_INPUT | {"duress_code": DURESS})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def _give_alice_a_duress_code(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    base = {CONF_NAME: "Alice", CONF_PHONE: "+33612345678", CONF_CALL_POSITION: 1.0}
+    base |= {CONF_MAY_ARM: True, CONF_MAY_DISARM: True, CONF_BADGES: ["…B2C3"]}
+    result = await entry.start_subentry_reconfigure_flow(hass, PERSON_ALICE)
+    assert "duress_clear" in {marker.schema for marker in result["data_schema"].schema}
+    result = await _configure_subentry(hass, result, base | {"duress_code": DURESS})
+    assert result["reason"] == "reconfigure_successful"
+    return base
+
+
+async def test_reconfiguring_keeps_or_forgets_the_duress_code(
+    hass: HomeAssistant, furnished_home: MockConfigEntry, alice_hash: str
+) -> None:
+    base = await _give_alice_a_duress_code(hass, furnished_home)
+    stored = furnished_home.subentries[PERSON_ALICE].data["duress_code_hash"]
+    assert verify_code(DURESS, stored)
+    assert furnished_home.subentries[PERSON_ALICE].data[CONF_CODE_HASH] == alice_hash
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, PERSON_ALICE)
+    assert "duress_code_hash" not in _suggested(result)
+    result = await _configure_subentry(hass, result, base)  # empty: kept
+    assert result["reason"] == "reconfigure_successful"
+    assert furnished_home.subentries[PERSON_ALICE].data["duress_code_hash"] == stored
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, PERSON_ALICE)
+    result = await _configure_subentry(hass, result, base | {"duress_clear": True})
+    assert result["reason"] == "reconfigure_successful"
+    assert "duress_code_hash" not in furnished_home.subentries[PERSON_ALICE].data
+
+
+async def test_a_stored_duress_code_blocks_the_same_keypad_or_phone_code(
+    hass: HomeAssistant, furnished_home: MockConfigEntry
+) -> None:
+    base = await _give_alice_a_duress_code(hass, furnished_home)
+    for field, value, error in (
+        (CONF_CODE, DURESS, "duress_same_as_code"),
+        ("phone_code", DURESS, "duress_same_as_phone_code"),
+    ):
+        result = await furnished_home.start_subentry_reconfigure_flow(hass, PERSON_ALICE)
+        result = await _configure_subentry(hass, result, base | {field: value})
+        assert result["errors"] == {field: error}
+        # Sent back with the field empty, the refused code does not slip through.
+        result = await _configure_subentry(hass, result, base)
+        assert result["reason"] == "reconfigure_successful"
+        data = furnished_home.subentries[PERSON_ALICE].data
+        assert not verify_code(DURESS, data[CONF_CODE_HASH])
+        assert not verify_code(DURESS, data[CONF_PHONE_CODE_HASH])
+    # Someone else may not take Alice's duress code as their keypad code either.
+    result = await _start_subentry(hass, furnished_home, SUBENTRY_PERSON)
+    result = await _configure_subentry(hass, result, PERSON_INPUT | {CONF_CODE: DURESS})
+    assert result["errors"] == {CONF_CODE: "code_in_use"}

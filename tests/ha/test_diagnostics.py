@@ -2,13 +2,15 @@
 
 import json
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
+from pytest_homeassistant_custom_component.common import MockUser
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from .conftest import MARIE_BADGE, PAUL_BADGE, home_entry, set_sources
+from .offers_kit import action, setup_offer_home
 
 TOKEN = "voice-token-must-not-leak-0123"
 SECRET = "callback-secret-must-not-leak-0123456789"
@@ -57,3 +59,25 @@ async def test_diagnostics_are_redacted(
     assert marie["data"]["code_hash"] == "**REDACTED**"
     assert marie["data"]["phone"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["voice_token"] == "**REDACTED**"
+
+
+async def test_diagnostics_redact_the_duress_code_and_protect_plus_names(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_admin_user: MockUser,
+    socket_enabled: None,
+) -> None:
+    await setup_offer_home(hass, None)
+    await action(hass, "start_protect_plus", Context(user_id=hass_admin_user.id), slices=2)
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, hass.config_entries.async_entries("imaprotect")[0]
+    )
+    marie = next(s for s in diagnostics["subentries"] if s["title"] == "Marie")
+    assert marie["data"]["duress_code_hash"] == "**REDACTED**"
+    offer = diagnostics["offer"]
+    assert (offer["handler"], offer["station_account"]) == ("station", False)
+    assert offer["protect_plus"]["history"][0]["by"] == "**REDACTED**"
+    assert offer["protect_plus"]["history"][0]["slices"] == 2
+    text = json.dumps(diagnostics)
+    assert "pbkdf2" not in text
+    assert "Mock User" not in text

@@ -84,3 +84,41 @@ async def test_logbook_lines_in_french(hass: HomeAssistant) -> None:
     assert (
         line(hass, "imaprotect_locked_out") == "Saisie des codes et badges bloquée après 5 échecs"
     )
+
+
+async def test_the_offers_logbook_lines_in_french(hass: HomeAssistant) -> None:
+    from .conftest import home_entry, set_sources
+
+    hass.config.language = "fr"
+    await hass.config.async_set_time_zone("UTC")
+    set_sources(hass)
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert line(hass, "imaprotect_alarm", kind="sos", person=None, user="Paul", method="app") == (
+        "SOS par Paul depuis l'application"
+    )
+    assert (
+        line(
+            hass,
+            "imaprotect_protect_plus",
+            action="started",
+            by="Marie",
+            slices=3,
+            end="2026-08-04T10:00:00+00:00",
+        )
+        == "PROTECT+ démarré par Marie : 3 × 24 h, jusqu'au 04/08 10:00"  # noqa: RUF001
+    )
+    assert line(hass, "imaprotect_protect_plus", action="stopped", booked=True, by=None) == (
+        "PROTECT+ réservé annulé par quelqu'un"
+    )
+    assert line(hass, "imaprotect_protect_plus", action="expired", end="x") == (
+        "PROTECT+ terminé : les alertes vont de nouveau aux contacts"
+    )
+    assert line(hass, "imaprotect_agent_requested", person="Marie", method="keypad", paid=True) == (
+        "Agent de sécurité demandé par Marie au clavier (facturé en sus)"
+    )
+    assert line(hass, "imaprotect_alert", status="informed", contact=None) == (
+        "Contacts informés par téléphone : la télésurveillance traite l'alerte"
+    )

@@ -30,6 +30,7 @@ async def test_home_loads_with_its_entities(
     assert {e.domain for e in entities} == {
         "alarm_control_panel",
         "binary_sensor",
+        "button",  # SOS and the security agent (issue 9)
         "event",
         "sensor",
         "switch",

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 __all__ = [
     "TERMINAL_STATUSES",
+    "Acknowledgement",
     "AlertKind",
     "AlertStatus",
     "CallbackEvent",
@@ -28,6 +29,7 @@ class AlertKind(StrEnum):
     TAMPER = "tamper"
     FAULT = "fault"
     SOS = "sos"
+    AGENT_REQUEST = "agent_request"  # the homeowner asks for a security agent: said to the station
 
 
 class Formula(StrEnum):
@@ -55,6 +57,7 @@ class AlertStatus(StrEnum):
     EXHAUSTED = "exhausted"
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # nobody could be called before the alert's maximum age (see Reason)
+    INFORMED = "informed"  # acknowledgement none: the callees heard the message (the station acts)
 
     @property
     def terminal(self) -> bool:
@@ -83,6 +86,7 @@ class Outcome(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     SOS = "sos"
     CANCELLED = "cancelled"
+    INFORMED = "informed"  # a call that needs no code: answered, the message was said
 
 
 class CallbackEvent(StrEnum):
@@ -102,3 +106,15 @@ class Reason(StrEnum):
         "trunk_unavailable"  # calls fail for infrastructure causes (Q.850 0, 3, 27…)
     )
     TOO_OLD = "too_old"  # older than the server's maximum alert age
+
+
+class Acknowledgement(StrEnum):
+    """What an alert's calls ask of the person who answers.
+
+    ``required``: they type their phone code, and the first one who does takes the alert (INFO
+    Alertes). ``none``: the station handles the alarm, so the call says the message and ends, and
+    each callee is called until they heard it (TOUT INCLUS, PROTECT+, an agent request).
+    """
+
+    REQUIRED = "required"
+    NONE = "none"

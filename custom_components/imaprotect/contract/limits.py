@@ -11,6 +11,7 @@ __all__ = [
     "MAX_CONTACTS",
     "MAX_EMAIL",
     "MAX_NAME",
+    "MAX_NOTE",
     "MAX_PHONE",
     "MAX_PHOTOS",
     "MAX_PHOTO_BYTES",
@@ -22,16 +23,20 @@ __all__ = [
     "SITE_ID_PATTERN",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The wire format's version. 1 was the hand-written contract (no ``/api/v1/info``); 2 adds the
 handshake and the shared models; 3 the ``queued`` and ``expired`` statuses with their reason, the
 ``code_rejected`` callback and a contact's own phone code (``ack_code_hash``, no longer the keypad
-code's hash). Raise it with every change of a model, enum or rule below."""
-MIN_SUPPORTED_SCHEMA_VERSION = 3
+code's hash); 4 the offers: an alert's ``acknowledgement`` (``none``: calls that need no code, the
+``informed`` status and outcome), ``skip_contacts`` (duress), ``note`` and the ``agent_request``
+kind. Raise it with every change of a model, enum or rule below."""
+MIN_SUPPORTED_SCHEMA_VERSION = 4
 """The oldest client schema the server still serves."""
 
 MAX_NAME = 100
 """Home, person, detector and zone names, in characters (what a prompt can say)."""
+MAX_NOTE = 200
+"""An alert's note (an agent request's words), in characters: said on the call after the message."""
 MAX_CONTACTS = 20
 """Contacts of one site, in call order."""
 MAX_CALL_POSITION = MAX_CONTACTS

@@ -27,11 +27,21 @@ from pydantic_core import PydanticCustomError
 
 from .codes import split_hash
 from .emails import EmailError, normalise_email
-from .enums import AlertKind, AlertStatus, CallbackEvent, Formula, Language, Outcome, Reason
+from .enums import (
+    Acknowledgement,
+    AlertKind,
+    AlertStatus,
+    CallbackEvent,
+    Formula,
+    Language,
+    Outcome,
+    Reason,
+)
 from .limits import (
     ALERT_ID_PATTERN,
     CONTACT_ID_PATTERN,
     MAX_CONTACTS,
+    MAX_NOTE,
     MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     MAX_URL,
@@ -94,6 +104,17 @@ def _pattern(pattern: Any) -> Any:
 
 Name = Annotated[str, AfterValidator(_name), Field(json_schema_extra={"maxLength": 100})]
 """A name said on the phone: one printable line of 1 to 100 characters (see ``text``)."""
+
+
+def _note(value: str) -> str:
+    try:
+        return check_name(value, MAX_NOTE)
+    except ValueError as err:
+        raise PydanticCustomError("invalid_value", str(err)) from None
+
+
+Note = Annotated[str, AfterValidator(_note), Field(json_schema_extra={"maxLength": MAX_NOTE})]
+"""A sentence said on the phone after the alert's message: one printable line, 1 to 200 chars."""
 ContactId = Annotated[
     str, _pattern(CONTACT_ID_PATTERN), Field(pattern=f"^{CONTACT_ID_PATTERN.pattern}$")
 ]
@@ -305,6 +326,21 @@ class AlertIn(_Model):
     zone: Name | None = None
     occurred_at: AwareDatetime
     photos: tuple[Photo, ...] = Field(default=(), max_length=MAX_PHOTOS, repr=False)
+    acknowledgement: Acknowledgement = Field(
+        default=Acknowledgement.REQUIRED,
+        description="required: the first callee who types their phone code takes the alert;"
+        " none: each callee is called until they heard the message, no code asked (the station"
+        " handles the alarm)",
+    )
+    skip_contacts: tuple[ContactId, ...] = Field(
+        default=(),
+        max_length=MAX_CONTACTS,
+        description="contacts of the site neither called nor e-mailed for this alert"
+        " (the person who gave a duress code)",
+    )
+    note: Note | None = Field(
+        default=None, description="said after the message (the words of an agent request)"
+    )
 
     def photo_bytes(self) -> tuple[bytes, ...]:
         """The photos decoded."""
@@ -362,6 +398,7 @@ class AlertView(_Model):
     reason: Reason | None = Field(
         default=None, description="why the alert is queued or expired (null otherwise)"
     )
+    acknowledgement: Acknowledgement = Acknowledgement.REQUIRED
 
 
 class Callback(_Model):

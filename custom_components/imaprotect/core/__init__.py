@@ -12,7 +12,7 @@ from custom_components.imaprotect.contract.codes import (
 )
 
 from .badges import badge_digest, badge_hint
-from .codes import match_code
+from .codes import CodeMatch, identify_code, match_code
 from .engine import (
     AlarmEngine,
     AlarmError,
@@ -29,6 +29,7 @@ from .events import (
     BadgeRejected,
     Bypassed,
     CodeRejected,
+    DuressUsed,
     Event,
     FaultCleared,
     FaultRaised,
@@ -73,9 +74,11 @@ __all__ = [
     "Bypassed",
     "CodeHash",
     "CodeLockout",
+    "CodeMatch",
     "CodeRejected",
     "Detector",
     "DetectorType",
+    "DuressUsed",
     "Event",
     "FaultCleared",
     "FaultRaised",
@@ -95,6 +98,7 @@ __all__ = [
     "badge_digest",
     "badge_hint",
     "hash_code",
+    "identify_code",
     "is_valid_code",
     "match_code",
     "split_hash",

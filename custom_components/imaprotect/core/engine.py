@@ -46,6 +46,11 @@ Choices where the specification is silent (an installer's view, EN 50131 in mind
 * Unavailable is never an intrusion, at the end of the exit delay either: a detector unavailable
   then is not an exit fault whatever its last known reading, and it counts again from its next
   known reading (coming back ON after a last known OFF is an opening, as when armed).
+* An SOS (a person asking for help) is an alarm at any time, disarmed too: silent, it changes
+  nothing on the panel and is only reported (``AlarmRaised`` of kind SOS with who pressed it);
+  with the siren, it also triggers the panel like a panic.
+* A duress code works exactly as its person's code (same person, same rights, same lockout
+  reset); the only difference is a ``DuressUsed`` event, for the caller to act on silently.
 * Unknown detector, zone or person ids raise KeyError (a configuration mismatch is a bug).
 """
 
@@ -61,6 +66,7 @@ from .events import (
     BadgeRejected,
     Bypassed,
     CodeRejected,
+    DuressUsed,
     Event,
     FaultCleared,
     FaultRaised,
@@ -323,11 +329,19 @@ class AlarmEngine:
         if until is not None:
             raise LockedOutError(until)
 
-    def record_code_attempt(self, person: Person | None, now: datetime, method: Method) -> Person:
-        """Count a checked code: a match resets the failures, a miss counts towards the lockout."""
+    def record_code_attempt(
+        self, person: Person | None, now: datetime, method: Method, *, duress: bool = False
+    ) -> Person:
+        """Count a checked code: a match resets the failures, a miss counts towards the lockout.
+
+        ``duress``: the match was the person's duress code; it counts as their code, and a
+        ``DuressUsed`` event is reported.
+        """
         _require_aware(now)
         if person is not None:
             self._lockout.record_success()
+            if duress:
+                self._events.append(DuressUsed(at=now, person_id=person.id, method=method))
             return person
         lock_end = self._lockout.record_failure(now)
         failures = self._lockout.failures
@@ -500,6 +514,18 @@ class AlarmEngine:
         self._enter_triggered(now, actor)
         self._events.append(
             AlarmRaised(at=now, kind=AlarmKind.INTRUSION, detector_id=None, zone_id=None)
+        )
+
+    def sos(self, actor: Actor, now: datetime, *, siren: bool = False) -> None:
+        """Someone asks for help: an SOS alarm at any time; with ``siren``, the panel triggers.
+
+        Repeated presses are each reported (each may be the one that gets through).
+        """
+        self.tick(now)
+        if siren and self._state is not PanelState.TRIGGERED:
+            self._enter_triggered(now, actor)
+        self._events.append(
+            AlarmRaised(at=now, kind=AlarmKind.SOS, detector_id=None, zone_id=None, actor=actor)
         )
 
     def detector_changed(self, detector_id: str, reading: Reading, now: datetime) -> None:

@@ -83,12 +83,26 @@ class BadgeRejected:
 
 @dataclass(frozen=True, slots=True)
 class AlarmRaised:
-    """An alarm condition: intrusion, smoke, flood or tamper."""
+    """An alarm condition: intrusion, smoke, flood, tamper, or an SOS (``actor`` pressed it)."""
 
     at: datetime
     kind: AlarmKind
     detector_id: str | None
     zone_id: str | None
+    actor: Actor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DuressUsed:
+    """A person gave their duress code: it works as their code, and help is called silently.
+
+    Nothing the panel shows may differ from the person's own code, so the Home Assistant layer
+    never makes this a visible event.
+    """
+
+    at: datetime
+    person_id: str
+    method: Method
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,4 +140,5 @@ Event = (
     | AlarmCleared
     | FaultRaised
     | FaultCleared
+    | DuressUsed
 )

@@ -120,7 +120,8 @@ class Person:
 
     ``code_hash`` is an encoded PBKDF2 hash (see ``codes.hash_code``) or None for no code;
     ``badges`` are the keyed digests of the person's badge ids (``badges.badge_digest`` with
-    the home's ``HomeConfig.badge_key``). Neither appears in the repr.
+    the home's ``HomeConfig.badge_key``); ``duress_hash`` the hash of their duress code, which
+    works as their code and silently calls for help. None of them appears in the repr.
     """
 
     id: str
@@ -129,6 +130,7 @@ class Person:
     badges: tuple[str, ...] = field(repr=False)
     may_arm: bool
     may_disarm: bool
+    duress_hash: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
