@@ -22,7 +22,7 @@ from custom_components.imaprotect.contract.phones import (
     normalise_phone,
     normalise_station,
 )
-from voice_server.sip_trunk import SipTrunk, is_host
+from voice_server.sip_trunk import SipTrunk, is_host, trunk_problems
 
 __all__ = ["AddonOptions", "OptionsError", "Route", "SmtpOptions", "parse_options"]
 
@@ -173,7 +173,9 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             self.fail(key, "a list of groups of options")
             return []
-        return [_Reader(item, f"{self.name(key)}.{n}.", self.problems) for n, item in enumerate(value)]
+        return [
+            _Reader(item, f"{self.name(key)}.{n}.", self.problems) for n, item in enumerate(value)
+        ]
 
     def ipv4(self, key: str, *, any_address: bool = False) -> str | None:
         """An IPv4 address of this machine; ``any_address``: 0.0.0.0 (every one) too."""
@@ -184,11 +186,7 @@ class _Reader:
             address = ipaddress.IPv4Address(value)
         except ValueError:
             address = None
-        if (
-            address is None
-            or address.is_multicast
-            or (address.is_unspecified and not any_address)
-        ):
+        if address is None or address.is_multicast or (address.is_unspecified and not any_address):
             self.fail(key, "an IPv4 address of this machine, such as 192.168.1.10")
             return None
         return str(address)
@@ -202,24 +200,27 @@ def _trunk(options: _Reader) -> SipTrunk | None:
     host = section.text("host", expected="the provider's host name")
     if host is None:
         return None  # no trunk: only the routes' SIP phones can be called
-    values = {
+    values: dict[str, Any] = {
         "host": host,
         "port": section.integer("port", 5060, 1, 65535),
         "register": section.boolean("register", default=True),
         "domain": section.text("domain"),
         "public_address": section.text("public_address"),
     }
+    required = []
     for key in ("username", "password", "from_number"):
-        if (value := section.text(key, secret=key == "password")) is None:
+        values[key] = section.text(key, secret=key == "password")
+        if values[key] is None:
             section.fail(key, "required with a trunk host")
-        values[key] = value
-    if any(values[key] is None for key in ("username", "password", "from_number")):
+            required.append(key)
+            values[key] = "x" * 3  # a placeholder, so that the other settings are still checked
+    before = len(options.problems)
+    for name, expected in trunk_problems(values):
+        if name not in required:
+            section.fail(name, expected)
+    if required or len(options.problems) > before:
         return None
-    try:
-        return SipTrunk(**values)  # type: ignore[arg-type]
-    except ValueError as err:  # its messages name the setting, never the value
-        options.problems.append(f"sip_trunk.{str(err).removeprefix('trunk ')}")
-        return None
+    return SipTrunk(**values)
 
 
 def _smtp(options: _Reader) -> SmtpOptions | None:
@@ -298,7 +299,7 @@ def _certificates(options: _Reader) -> tuple[str | None, str | None]:
     for key in ("certfile", "keyfile"):
         name = options.text(key)
         if name is None or not _FILE_NAME.fullmatch(name):
-            options.fail(key, "a file name in /ssl, such as fullchain.pem (needed with ssl)")
+            options.fail(key, "a file name in /ssl, without folder (needed with ssl)")
         names.append(name)
     return names[0], names[1]
 

@@ -47,7 +47,7 @@ def resolve_ipv4(host: str) -> tuple[str, ...]:
     """The IPv4 addresses DNS (or /etc/hosts) gives ``host``; none when it does not resolve."""
     try:
         infos = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_DGRAM)
-    except (socket.gaierror, UnicodeError):
+    except socket.gaierror, UnicodeError:
         return ()
     return tuple(sorted({str(info[4][0]) for info in infos}))
 

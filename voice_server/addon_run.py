@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Sequence
+import contextlib
 from dataclasses import dataclass, field
 import json
 import logging
@@ -109,7 +110,7 @@ class Supervisor:
             env=env,
         )
 
-    async def cli(self, command: str, timeout: float = 10.0) -> bool:
+    async def cli(self, command: str, within: float = 10.0) -> bool:
         """Run one Asterisk CLI command over its control socket; whether it succeeded."""
         process = await asyncio.create_subprocess_exec(
             self._asterisk_bin, "-C", self._config, "-rx", command,
@@ -118,7 +119,7 @@ class Supervisor:
             stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            return await asyncio.wait_for(process.wait(), timeout) == 0
+            return await asyncio.wait_for(process.wait(), within) == 0
         except TimeoutError:
             process.kill()
             await process.wait()
@@ -154,10 +155,8 @@ class Supervisor:
                 backoff = _FIRST_BACKOFF
             _LOGGER.error("%s exited with status %s: restarting in %.0f s", child.name, status,
                           backoff)  # fmt: skip
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), backoff)
-            except TimeoutError:
-                pass
             backoff = min(backoff * 2, _MAX_BACKOFF)
 
     async def _rotate(self, every: float) -> None:
@@ -177,7 +176,10 @@ class Supervisor:
             loop.add_signal_handler(sig, self.stopping.set)
         asterisk = asyncio.create_task(self._keep(self.asterisk))
         await asyncio.wait(
-            [asyncio.create_task(self._asterisk_up.wait()), asyncio.create_task(self.stopping.wait())],
+            [
+                asyncio.create_task(self._asterisk_up.wait()),
+                asyncio.create_task(self.stopping.wait()),
+            ],
             return_when=asyncio.FIRST_COMPLETED,
         )
         tasks = [asterisk, asyncio.create_task(self._rotate(rotate_every))]
@@ -208,7 +210,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--module-dir", type=Path, help="Asterisk's modules (found by default)")
     parser.add_argument("--sounds-dir", type=Path, default=DEFAULT_DATA_DIR, help="its sounds")
-    parser.add_argument("--rotate-every", type=float, default=_ROTATE_SECONDS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--rotate-every", type=float, default=_ROTATE_SECONDS, help=argparse.SUPPRESS
+    )
     return parser
 
 
@@ -221,7 +225,9 @@ def _fail(problems: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2: the options or the folder cannot be used)."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     run_user = (args.run_user or None) if os.geteuid() == 0 else None
     for name in [k for k in os.environ if k.startswith("IMAPROTECT_")]:
         del os.environ[name]  # settings come from the options file only
@@ -240,9 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" (line {err.lineno})" if isinstance(err, json.JSONDecodeError) else ""
         return _fail([f"{layout.options}: not a JSON object{where}"])
     try:
-        rendered = render_addon(
-            parse_options(raw), layout, ari_password=secrets.token_urlsafe(24)
-        )
+        rendered = render_addon(parse_options(raw), layout, ari_password=secrets.token_urlsafe(24))
     except OptionsError as err:
         return _fail(err.problems)
     supervisor = Supervisor(rendered, asterisk=args.asterisk, run_user=run_user)

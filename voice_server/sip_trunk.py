@@ -16,7 +16,7 @@ import ipaddress
 import re
 from typing import Any
 
-__all__ = ["TRUNK_PASSWORD_ENV", "SipTrunk", "is_host", "pjsip_sections"]
+__all__ = ["TRUNK_PASSWORD_ENV", "SipTrunk", "is_host", "pjsip_sections", "trunk_problems"]
 
 TRUNK_PASSWORD_ENV = "IMAPROTECT_TRUNK_PASSWORD"  # noqa: S105 - a variable name, not a secret
 
@@ -39,6 +39,51 @@ def is_host(value: str) -> bool:
     return _HOST.fullmatch(value) is not None
 
 
+def _password_ok(password: str) -> bool:
+    return (
+        0 < len(password) <= _MAX_PASSWORD
+        and set(password) <= _PASSWORD_CHARS
+        and password == password.strip()
+    )
+
+
+def _public_ok(value: str | None) -> bool:
+    """None, or an address a router could have outside (not this machine's, not a LAN's)."""
+    if value is None:
+        return True
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        return False
+    return not (
+        address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or any(address in ipaddress.IPv4Network(net) for net in _LOCAL_NETS)
+    )
+
+
+def trunk_problems(trunk: SipTrunk | Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every (setting, what it expects) that is wrong; ``trunk`` may be its values, unchecked."""
+    values = trunk if isinstance(trunk, Mapping) else {k: getattr(trunk, k) for k in _KEYS}
+    checks = (
+        ("host", is_host(values["host"]), "a host name or an IPv4 address"),
+        ("domain", values.get("domain") is None or is_host(values["domain"]),
+         "a host name or an IPv4 address"),
+        ("port", 1 <= values.get("port", 5060) <= 65535, "1-65535"),
+        ("username", _USER.fullmatch(values["username"]) is not None,
+         "1-64 letters, digits or . _ ~ + -"),
+        ("password", _password_ok(values["password"]),
+         "1-128 printable ASCII characters, none of ; and \\, no space at either end"),
+        ("from_number", _NUMBER.fullmatch(values["from_number"]) is not None,
+         "3-20 digits, optionally after +"),
+        ("public_address", _public_ok(values.get("public_address")),
+         "the router's public IPv4 address"),
+    )  # fmt: skip
+    return [(name, expected) for name, ok, expected in checks if not ok]
+
+
 @dataclass(frozen=True, slots=True)
 class SipTrunk:
     """One SIP provider account, dialled through the ``trunk`` endpoint."""
@@ -57,32 +102,9 @@ class SipTrunk:
     public_address: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("host", "domain"):
-            value = getattr(self, name)
-            if value is not None and not is_host(value):
-                raise ValueError(f"trunk {name}: a host name or an IPv4 address")
-        if not 1 <= self.port <= 65535:
-            raise ValueError("trunk port: 1-65535")
-        if not _USER.fullmatch(self.username):
-            raise ValueError("trunk username: 1-64 letters, digits or . _ ~ + -")
-        if (
-            not 0 < len(self.password) <= _MAX_PASSWORD
-            or not set(self.password) <= _PASSWORD_CHARS
-            or self.password != self.password.strip()
-        ):
-            raise ValueError(
-                "trunk password: 1-128 printable ASCII characters, none of ; and \\, "
-                "no space at either end"
-            )
-        if not _NUMBER.fullmatch(self.from_number):
-            raise ValueError("trunk from_number: 3-20 digits, optionally after +")
-        if self.public_address is not None:
-            try:
-                address = ipaddress.IPv4Address(self.public_address)
-            except ValueError:
-                raise ValueError("trunk public_address: one IPv4 address") from None
-            if not address.is_global:
-                raise ValueError("trunk public_address: the router's public IPv4 address")
+        if problems := trunk_problems(self):
+            field_name, expected = problems[0]
+            raise ValueError(f"trunk {field_name}: {expected}")
 
     @property
     def address(self) -> ipaddress.IPv4Address | None:
@@ -94,7 +116,7 @@ class SipTrunk:
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], environ: Mapping[str, str]) -> SipTrunk:
-        """The ``[asterisk.trunk]`` table; the password may come from ``$IMAPROTECT_TRUNK_PASSWORD``."""
+        """The ``[asterisk.trunk]`` table; ``$IMAPROTECT_TRUNK_PASSWORD`` overrides its password."""
         unknown = set(table) - _KEYS
         if unknown:
             raise ValueError(f"unknown [asterisk.trunk] keys: {', '.join(sorted(unknown))}")
@@ -103,13 +125,13 @@ class SipTrunk:
             values["password"] = password
         for key in ("host", "username", "password", "from_number"):
             if not isinstance(values.get(key), str):
-                raise ValueError(f"[asterisk.trunk] {key} is required (a string)")
+                raise TypeError(f"[asterisk.trunk] {key} is required (a string)")
         for key, kind in (("port", int), ("register", bool)):
             if key in values and type(values[key]) is not kind:
-                raise ValueError(f"[asterisk.trunk] {key} must be {kind.__name__}")
+                raise TypeError(f"[asterisk.trunk] {key} must be {kind.__name__}")
         for key in ("domain", "public_address"):
             if key in values and not isinstance(values[key], str):
-                raise ValueError(f"[asterisk.trunk] {key} must be a string")
+                raise TypeError(f"[asterisk.trunk] {key} must be a string")
         return cls(**values)
 
 
