@@ -83,8 +83,8 @@ def start_sipp(
 
     ``digits`` fills the scenario's @PCAP@ (and is refused for a scenario that sends no DTMF);
     ``delay_ms`` is its ``<pause/>``; ``extra`` adds SIPp options (``-aa`` answers OPTIONS, as
-    a SIP provider answers Asterisk's qualify). If SIPp does not come up it is stopped and ``NotReachedError``
-    raised.
+    a SIP provider answers Asterisk's qualify). If SIPp does not come up it is stopped and
+    ``NotReachedError`` raised.
     """
     log_dir.mkdir(parents=True)
     script = (SCENARIOS / f"{scenario}.xml").read_text()

@@ -34,7 +34,7 @@ from voice_server.addon_options import OptionsError, parse_options
 from voice_server.addon_render import AddonLayout, Rendered, detect_module_dir, render_addon
 from voice_server.asterisk_config import DEFAULT_DATA_DIR
 
-__all__ = ["main"]
+__all__ = ["EXIT_BAD_OPTIONS", "build_parser", "main"]
 
 _LOGGER = logging.getLogger("imaprotect.addon")
 ASTERISK = Path("/usr/sbin/asterisk")
@@ -45,6 +45,8 @@ _MAX_BACKOFF = 30.0
 _STEADY_SECONDS = 60.0
 _STOP_GRACE = 10.0
 _ROTATE_SECONDS = 24 * 3600.0
+#: The options (or their file) cannot be used: starting again would not help (systemd is told).
+EXIT_BAD_OPTIONS = 2
 
 
 @dataclass(slots=True)
@@ -192,7 +194,8 @@ class Supervisor:
         await asyncio.gather(*tasks)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (the deployment tests check the systemd unit's against it)."""
     parser = argparse.ArgumentParser(
         prog="imaprotect-addon",
         description=(
@@ -219,12 +222,12 @@ def _parser() -> argparse.ArgumentParser:
 def _fail(problems: Sequence[str]) -> int:
     lines = "".join(f"  - {problem}\n" for problem in problems)
     sys.stderr.write(f"imaprotect-addon: the options cannot be used:\n{lines}")
-    return 2
+    return EXIT_BAD_OPTIONS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2: the options or the folder cannot be used)."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

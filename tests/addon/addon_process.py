@@ -78,7 +78,7 @@ class AddonProcess:
         if rotate_every is not None:
             command += ["--rotate-every", str(rotate_every)]
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
+            self.process = subprocess.Popen(
                 command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env
             )
 
