@@ -1,27 +1,16 @@
-"""Fixtures of the add-on's tests: the options samples, free ports, sockets for the real runs."""
+"""Fixtures of the add-on's tests, and where the options samples are.
+
+The fixtures are the voice tests': sockets on 127.0.0.1, free ports, no Home Assistant instance.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from testkit.ports import PortPool
+from tests.voice.conftest import (  # noqa: F401 - fixtures, registered by being imported here
+    _voice_sockets,
+    auto_enable_custom_integrations,
+    port_pool,
+)
 
 SAMPLES = Path(__file__).parent / "samples"
-
-
-@pytest.fixture(autouse=True)
-def _addon_sockets(socket_enabled: None) -> None:
-    """Let the add-on's tests reach their own Asterisk and voice server on 127.0.0.1."""
-
-
-@pytest.fixture
-def auto_enable_custom_integrations() -> None:
-    """Override the repository-wide fixture: these tests need no Home Assistant instance."""
-
-
-@pytest.fixture(scope="session")
-def port_pool() -> PortPool:
-    """Free loopback ports for Asterisk, SIPp and the voice server."""
-    return PortPool()
