@@ -64,11 +64,12 @@ class Child:
     async def start(self) -> None:
         """Start it once more (as ``user`` when given: its uid, primary group, no other group)."""
         account = pwd.getpwnam(self.user) if self.user is not None else None
+        env = {**self.env, "HOME": account.pw_dir, "USER": account.pw_name} if account else self.env
         self.process = await asyncio.create_subprocess_exec(
             *self.command,
             stdin=asyncio.subprocess.DEVNULL,
             cwd=self.cwd,
-            env=self.env,
+            env=env,
             user=account.pw_uid if account else None,
             group=account.pw_gid if account else None,
             extra_groups=[] if account else None,

@@ -162,7 +162,12 @@ async def test_as_root_both_run_as_asterisk_and_come_back_after_a_crash(
         "host": "127.0.0.1", "port": port_pool.take(), "username": LINE,
         "password": TRUNK_SECRET, "from_number": LINE, "register": True,
     }  # fmt: skip
-    raw = options(port_pool, sip_trunk=trunk)
+    phone = start_sipp(
+        "uas_dtmf", log_dir=folder / "phone", pool=port_pool, digits="4321#", delay_ms=300
+    )
+    # The contact's phone is a SIP phone of the network (a route), the trunk registers nowhere.
+    route = {"number": NUMBERS[0], "sip_uri": f"sip:desk@127.0.0.1:{phone.port}"}
+    raw = options(port_pool, sip_trunk=trunk, routes=[route])
     addon = AddonProcess.write(folder, raw)
     addons.append(addon)
     addon.start(run_user="asterisk")
@@ -170,6 +175,16 @@ async def test_as_root_both_run_as_asterisk_and_come_back_after_a_crash(
     async with aiohttp.ClientSession() as session:
         voice = api(addon, raw, session)
         await voice.wait_healthy(30, alive=addon.running)
+        # The prompts the voice server writes (its folder is 0700) are played by Asterisk: the
+        # same user. The contact hears the message and acknowledges.
+        await voice.put_site("home", site_body([contact(0)]))
+        assert (await voice.post_alert("home", alert_body("a-1")))[0] == 201
+        alert = await voice.wait_alert("a-1", finished, within=30)
+        phone.stop()
+        assert outcomes(alert) == [("c0", "acknowledged")]
+        played = (addon.data / "asterisk" / "log" / "messages.log").read_text()
+        assert "does not exist" not in played
+        assert "Permission denied" not in played
         first = addon.wait_children("asterisk", "voice")
         assert {name: uid_of(pid) for name, pid in first.items()} == {
             "asterisk": asterisk_uid, "voice": asterisk_uid,
