@@ -83,6 +83,13 @@ def uid_of(pid: int) -> int:
     return int(match.group(1))
 
 
+async def alert_contact_0(voice: VoiceApi) -> dict[str, Any]:
+    """A home whose one contact is NUMBERS[0] (code 4321), its alert, once it has finished."""
+    await voice.put_site("home", site_body([contact(0)]))
+    assert (await voice.post_alert("home", alert_body("a-1")))[0] == 201
+    return await voice.wait_alert("a-1", finished, within=30)
+
+
 def running(pids: Iterable[int]) -> list[int]:
     """Those of ``pids`` still running."""
     return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
@@ -125,9 +132,7 @@ async def test_the_rendered_trunk_calls_a_contact_who_acknowledges(
         async with aiohttp.ClientSession() as session:
             voice = api(addon, raw, session)
             await voice.wait_healthy(30, alive=addon.running)
-            await voice.put_site("home", site_body([contact(0)]))
-            assert (await voice.post_alert("home", alert_body("a-1")))[0] == 201
-            alert = await voice.wait_alert("a-1", finished, within=30)
+            alert = await alert_contact_0(voice)
         assert alert["status"] == "acknowledged"
         assert outcomes(alert) == [("c0", "acknowledged")]
     finally:
@@ -177,9 +182,7 @@ async def test_as_root_both_run_as_asterisk_and_come_back_after_a_crash(
         await voice.wait_healthy(30, alive=addon.running)
         # The prompts the voice server writes (its folder is 0700) are played by Asterisk: the
         # same user. The contact hears the message and acknowledges.
-        await voice.put_site("home", site_body([contact(0)]))
-        assert (await voice.post_alert("home", alert_body("a-1")))[0] == 201
-        alert = await voice.wait_alert("a-1", finished, within=30)
+        alert = await alert_contact_0(voice)
         phone.stop()
         assert outcomes(alert) == [("c0", "acknowledged")]
         played = (addon.data / "asterisk" / "log" / "messages.log").read_text()
