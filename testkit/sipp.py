@@ -77,12 +77,14 @@ def start_sipp(
     digits: str = "",
     delay_ms: int = 0,
     prefix: Sequence[str] = (),
+    extra: Sequence[str] = (),
 ) -> SippPhone:
     """Run ``scenarios/<scenario>.xml`` behind ``prefix`` and wait until its SIP port is bound.
 
     ``digits`` fills the scenario's @PCAP@ (and is refused for a scenario that sends no DTMF);
-    ``delay_ms`` is its ``<pause/>``. If SIPp does not come up it is stopped and ``NotReachedError``
-    raised.
+    ``delay_ms`` is its ``<pause/>``; ``extra`` adds SIPp options (``-aa`` answers OPTIONS, as
+    a SIP provider answers Asterisk's qualify). If SIPp does not come up it is stopped and
+    ``NotReachedError`` raised.
     """
     log_dir.mkdir(parents=True)
     script = (SCENARIOS / f"{scenario}.xml").read_text()
@@ -101,7 +103,7 @@ def start_sipp(
         "-mi", LOOPBACK, "-mp", str(media_port), "-cp", str(control_port),
         "-d", str(delay_ms), "-nostdin", "-buff_size", str(_BUFFER_BYTES),
         "-trace_err", "-error_file", str(log_dir / "errors.log"),
-        "-trace_msg", "-message_file", str(log_dir / "messages.log"),
+        "-trace_msg", "-message_file", str(log_dir / "messages.log"), *extra,
     ]  # fmt: skip
     with (log_dir / "screen.log").open("wb") as screen:
         process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments

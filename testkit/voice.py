@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-import json
 import os
 from pathlib import Path
 import subprocess
@@ -30,6 +29,7 @@ from testkit.processes import kill_process, stop_process
 from testkit.voice_api import VoiceApi
 from voice_server.config import CallSettings, VoiceConfig
 from voice_server.outbox import SmtpSettings
+from voice_server.toml_out import toml_document
 
 SENDER = "alarme@example.org"
 _STOP_GRACE = 10.0
@@ -78,20 +78,6 @@ def voice_config(
     )
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
-
-
-def _toml_table(name: str, values: Mapping[str, object]) -> str:
-    lines = [f"[{name}]"]
-    lines += [f"{json.dumps(key)} = {_toml_value(value)}" for key, value in values.items()]
-    return "\n".join(lines) + "\n"
-
-
 @dataclass(slots=True)
 class VoiceProcess:
     """``python -m voice_server --config FILE`` as a real process, with its own database."""
@@ -117,16 +103,13 @@ class VoiceProcess:
         """Write the TOML settings into ``folder`` (created); ``voice`` adds ``[voice]`` keys."""
         folder.mkdir(parents=True)
         config = folder / "voice.toml"
-        text = _toml_table(
-            "asterisk",
-            {
+        tables: dict[str, Mapping[str, object]] = {
+            "asterisk": {
                 "ari_user": ARI_USER,
                 "ari_password": ARI_PASSWORD,
                 "http_port": asterisk.settings.http_port,
             },
-        ) + _toml_table(
-            "voice",
-            {
+            "voice": {
                 "token": TOKEN,
                 "database": folder / "voice.db",
                 "prompts_dir": prompts,
@@ -136,11 +119,11 @@ class VoiceProcess:
                 "reconnect_max": 0.5,
                 **voice,
             },
-        )
-        text += _toml_table("voice.routes", routes)
+            "voice.routes": routes,
+        }
         if smtp_port is not None:
-            text += _toml_table("smtp", {"host": LOOPBACK, "port": smtp_port, "sender": SENDER})
-        config.write_text(text)
+            tables["smtp"] = {"host": LOOPBACK, "port": smtp_port, "sender": SENDER}
+        config.write_text(toml_document(tables))
         return cls(config, folder / "voice.log", port)
 
     @property

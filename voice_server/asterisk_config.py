@@ -17,6 +17,8 @@ import pwd
 import re
 import stat
 
+from voice_server.sip_trunk import SipTrunk, pjsip_sections
+
 __all__ = ["AsteriskPaths", "AsteriskSettings", "render"]
 
 DEFAULT_MODULE_DIR = Path("/usr/lib/x86_64-linux-gnu/asterisk/modules")
@@ -60,6 +62,9 @@ class AsteriskSettings:
     #: Addresses or IPv4 networks allowed to send SIP requests besides 127.0.0.1 (the pjsip ACL):
     #: the trunk's, the monitoring-station gateway's, every LAN phone dialled through ``direct``.
     sip_peers: tuple[str, ...] = ()
+    #: The SIP provider account contacts are dialled through (``PJSIP/{number}@trunk``); its
+    #: host, when an IPv4 address, is let through the SIP ACL like a peer.
+    trunk: SipTrunk | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.run_dir.is_absolute():
@@ -169,10 +174,19 @@ def _values(settings: AsteriskSettings) -> dict[str, str]:
         "RUN_AS": _run_as(settings.run_user),
         "SIP_PEERS_PERMIT": "\n".join(
             f"permit = {ipaddress.ip_network(peer, strict=False).with_netmask}"
-            for peer in settings.sip_peers
+            for peer in _peers(settings)
         )
         or "; no sip_peers: this machine only",
+        "TRUNK": pjsip_sections(settings.trunk),
     }
+
+
+def _peers(settings: AsteriskSettings) -> tuple[str, ...]:
+    """The configured peers, then the trunk's address when it is one and not listed yet."""
+    address = settings.trunk.address if settings.trunk is not None else None
+    if address is None or str(address) in settings.sip_peers:
+        return settings.sip_peers
+    return (*settings.sip_peers, str(address))
 
 
 def _run_as(user: str | None) -> str:

@@ -18,7 +18,7 @@ import sys
 import tomllib
 from typing import TYPE_CHECKING, Any
 
-from voice_server.asterisk_config import AsteriskSettings, render
+from voice_server.asterisk_config import AsteriskPaths, AsteriskSettings, render
 from voice_server.config import (
     ARI_PASSWORD_ENV,
     ENV_PREFIX,
@@ -28,6 +28,7 @@ from voice_server.config import (
 )
 from voice_server.migrations import SchemaError
 from voice_server.private import DatabaseInUseError
+from voice_server.sip_trunk import TRUNK_PASSWORD_ENV, SipTrunk
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,6 +38,7 @@ _INT_KEYS = ("sip_port", "http_port", "rtp_start", "rtp_end")
 _STR_KEYS = ("ari_user", "ari_password", "sip_address", "language", "run_user")
 _LIST_KEYS = ("sip_peers",)
 _PATH_KEYS = ("module_dir", "data_dir")
+_TABLE_KEYS = ("trunk",)  # [asterisk.trunk]: the SIP provider (voice_server.sip_trunk)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog=(
             f"Environment: {ENV_PREFIX}<KEY> overrides [voice] keys (TOKEN, DATABASE, PORT, "
             f"LISTEN, RING_TIMEOUT, ...), {SMTP_ENV_PREFIX}<KEY> the [smtp] keys, "
-            f"{ARI_PASSWORD_ENV} the ARI password. Without COMMAND, runs the server."
+            f"{ARI_PASSWORD_ENV} the ARI password, {TRUNK_PASSWORD_ENV} the SIP trunk's. "
+            "Without COMMAND, runs the server."
         ),
     )
     parser.add_argument(
@@ -95,7 +98,7 @@ def _load_config(path: Path | None) -> dict[str, Any]:
         table = tomllib.load(handle).get("asterisk", {})
     if not isinstance(table, dict):
         raise TypeError(f"{path}: [asterisk] must be a table")
-    unknown = set(table) - {*_INT_KEYS, *_STR_KEYS, *_PATH_KEYS, *_LIST_KEYS}
+    unknown = set(table) - {*_INT_KEYS, *_STR_KEYS, *_PATH_KEYS, *_LIST_KEYS, *_TABLE_KEYS}
     if unknown:
         raise ValueError(f"{path}: unknown [asterisk] keys: {', '.join(sorted(unknown))}")
     return table
@@ -117,7 +120,16 @@ def _settings(args: argparse.Namespace, config: dict[str, Any]) -> AsteriskSetti
             if not isinstance(values[key], list):
                 raise TypeError(f"[asterisk] {key} must be a list")
             values[key] = tuple(str(item) for item in values[key])
+    if "trunk" in values:
+        if not isinstance(values["trunk"], dict):
+            raise TypeError("[asterisk] trunk must be a table ([asterisk.trunk])")
+        values["trunk"] = SipTrunk.from_table(values["trunk"], os.environ)
     return AsteriskSettings(run_dir=args.out.resolve(), **values)
+
+
+def render_asterisk(config: Path, out: Path) -> AsteriskPaths:
+    """What ``--config CONFIG asterisk-config --out OUT`` does, for the add-on's start."""
+    return render(_settings(argparse.Namespace(out=out), _load_config(config)))
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
