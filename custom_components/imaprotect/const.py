@@ -94,3 +94,12 @@ EVENT_PHONE_CODE_REJECTED: Final = "imaprotect_phone_code_rejected"  # typed on 
 
 STORAGE_VERSION: Final = 1
 SUPERVISION_WINDOW: Final = timedelta(minutes=5)
+
+# The journal (issue 10): its bus event for a badge switched off, its action and fields.
+EVENT_BADGE_DISABLED: Final = "imaprotect_badge_disabled"
+SERVICE_GET_JOURNAL: Final = "get_journal"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+ATTR_KINDS: Final = "kinds"
+ATTR_LIMIT: Final = "limit"
+JOURNAL_STORAGE_VERSION: Final = 1

@@ -13,6 +13,7 @@ from .const import (
     EVENT_ALERT,
     EVENT_ARM_REFUSED,
     EVENT_ARMED,
+    EVENT_BADGE_DISABLED,
     EVENT_BADGE_ENABLED,
     EVENT_BADGE_REJECTED,
     EVENT_BYPASSED,
@@ -37,6 +38,7 @@ EVENTS = (
     EVENT_FAULT,
     EVENT_ALERT,
     EVENT_PHONE_CODE_REJECTED,
+    EVENT_BADGE_DISABLED,
 )
 
 
@@ -83,6 +85,14 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
             return _text(
                 hass,
                 "badge_enabled",
+                badge=data.get("badge"),
+                person=data.get("person") or _text(hass, "someone"),
+                user=data.get("user") or _text(hass, "someone"),
+            )
+        case "imaprotect_badge_disabled":
+            return _text(
+                hass,
+                "badge_turned_off",
                 badge=data.get("badge"),
                 person=data.get("person") or _text(hass, "someone"),
                 user=data.get("user") or _text(hass, "someone"),

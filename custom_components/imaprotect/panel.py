@@ -44,6 +44,7 @@ from .const import (
     EVENT_ALARM,
     EVENT_ARM_REFUSED,
     EVENT_ARMED,
+    EVENT_BADGE_DISABLED,
     EVENT_BADGE_ENABLED,
     EVENT_BADGE_REJECTED,
     EVENT_BYPASSED,
@@ -80,6 +81,7 @@ from .core import (
 )
 from .errors import translate_refusal
 from .home_config import HomeLayout, home_layout
+from .journal import HomeJournal
 from .notices import async_notify_owner
 from .origin import async_origin, async_track_runs, async_user_name
 from .station_gateway import StationGateway
@@ -136,6 +138,7 @@ class HomePanel:
         self.callout = CallOut(hass, entry)
         self._listeners: list[EventListener] = []
         self.station: StationGateway | None = None  # set by the station link when configured
+        self.journal = HomeJournal(hass, entry)  # other features record here too
         self._stopped = False
 
     @property
@@ -150,6 +153,7 @@ class HomePanel:
         Home Assistant was down) must reach it.
         """
         async_track_runs(self.hass)
+        await self.journal.async_start(self)  # first: an alarm caught up on below is journalled
         await self.callout.async_start()
         stored = await self._store.async_load()
         now = dt_util.utcnow()
@@ -226,6 +230,7 @@ class HomePanel:
             self._timer()
             self._timer = None
         await self._store.async_save(self._stored())
+        await self.journal.async_stop()
 
     # ------------------------------------------------------------------ inputs
 
@@ -355,12 +360,13 @@ class HomePanel:
         """Disable a lost badge, or enable it again.
 
         Enabling a badge gives back a way in, so it is recorded with who did it (the user
-        behind ``context``) as an ``imaprotect_badge_enabled`` event for the logbook.
+        behind ``context``) as an ``imaprotect_badge_enabled`` event for the logbook; disabling
+        it is recorded the same way (``imaprotect_badge_disabled``), for the journal.
         """
         was_disabled = self.badge_disabled(badge.digest)
         self.engine.set_badge_disabled(badge.digest, disabled)
         await self._async_commit()
-        if was_disabled and not disabled:
+        if was_disabled != disabled:
             holder = next(
                 (p.name for p in self.layout.config.people if badge.digest in p.badges), None
             )
@@ -370,7 +376,8 @@ class HomePanel:
                 "user": await async_user_name(self.hass, context),
                 "origin": await async_origin(self.hass, context),
             }
-            self.hass.bus.async_fire(EVENT_BADGE_ENABLED, data, context=context)
+            event_type = EVENT_BADGE_DISABLED if disabled else EVENT_BADGE_ENABLED
+            self.hass.bus.async_fire(event_type, data, context=context)
 
     def badge_disabled(self, digest: str) -> bool:
         """Whether a badge (by its digest) is disabled."""
