@@ -152,7 +152,9 @@ class HomeJournal:
         home stopped, nothing is kept (the next start reads the store): None.
         """
         if self._stopped:
-            _LOGGER.warning("A %s entry came after %s stopped: not journalled", kind, self.title)
+            _LOGGER.warning(
+                "A journal entry (%s) came after %s stopped: not kept", kind, self.title
+            )
             return None
         entry = self.journal.record(kind, at, who=who, details=details)
         if kind in PROMPT_KINDS:

@@ -257,11 +257,14 @@ class HomePanel:
         self.engine.tick(dt_util.utcnow())
         self.entry.async_create_task(self.hass, self._async_commit(), "imaprotect commit")
 
-    async def async_authenticate_code(self, code: str, method: Method) -> Person:
+    async def async_authenticate_code(
+        self, code: str, method: Method, context: Context | None = None
+    ) -> Person:
         """Identify the person behind a code; the slow hashes run off the event loop.
 
         One check at a time, so the lockout counts every attempt in order; the engine itself is
-        only touched on the event loop.
+        only touched on the event loop. ``context`` is the call's: a wrong code is recorded
+        with its real origin (the logged-in user who typed it).
         """
         async with self._code_lock:
             try:
@@ -271,6 +274,7 @@ class HomePanel:
                 )
                 return self.engine.record_code_attempt(person, self.now(), method)
             finally:
+                self._context = context
                 await self._async_commit()
 
     async def async_authenticate_badge(self, badge_id: str) -> Person:
