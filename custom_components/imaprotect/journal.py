@@ -194,9 +194,9 @@ class HomeJournal:
         if note is None:
             return
         self._pending.append((note, context))
-        if self._worker is None or self._worker.done():
+        if self._worker is None or self._worker.done():  # one worker for the whole batch
             self._worker = self.entry.async_create_task(
-                self.hass, self._async_drain(), "imaprotect journal"
+                self.hass, self._async_drain(), "imaprotect journal", eager_start=False
             )
 
     async def _async_drain(self) -> None:

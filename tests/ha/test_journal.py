@@ -120,7 +120,10 @@ async def test_an_alarm_is_saved_at_once_the_rest_a_little_later(
     freezer: FrozenDateTimeFactory,
     hass_storage: dict[str, Any],
 ) -> None:
-    await armed_total(hass, freezer)  # the exit delay outlasts the save delay
+    await call(hass, "alarm_arm_away")
+    await hass.async_block_till_done()
+    await tick(hass, freezer, 31)  # the exit delay outlasts the save delay
+    assert state(hass) == "armed_away"
     assert stored_kinds(hass_storage, home) == ["armed"]
     await flip(hass, WINDOW, "on")
     assert state(hass) == "triggered"
