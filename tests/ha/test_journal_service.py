@@ -1,6 +1,7 @@
 """``imaprotect.get_journal``: filtered by time and kind, newest first, bad input refused."""
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -9,6 +10,7 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import yaml
 
 from custom_components.imaprotect.core.journal import EntryKind, Who
 from custom_components.imaprotect.panel import HomePanel
@@ -16,6 +18,7 @@ from custom_components.imaprotect.panel import HomePanel
 from .conftest import PANEL
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=dt_util.UTC)
+SERVICES = Path(__file__).parents[2] / "custom_components" / "imaprotect" / "services.yaml"
 
 
 async def get_journal(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -129,3 +132,9 @@ async def test_an_unknown_kind_error_lists_the_known_ones_in_french(
     message = template.format(**(err.value.translation_placeholders or {}))
     assert message.startswith("Type d'événement du journal inconnu : duress. Types connus : armed")
     assert message.endswith("badge_disabled.")
+
+
+def test_every_kind_is_offered_by_the_action() -> None:
+    """A kind added to ``EntryKind`` must be offered (and so translated: test_integration_rules)."""
+    fields = yaml.safe_load(SERVICES.read_text())["get_journal"]["fields"]
+    assert fields["kinds"]["selector"]["select"]["options"] == [k.value for k in EntryKind]
