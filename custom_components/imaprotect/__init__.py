@@ -11,6 +11,9 @@ from homeassistant.helpers.typing import ConfigType
 
 from .callout import async_forget_site
 from .const import BADGE_TOGGLE, DOMAIN
+from .journal import async_remove_journal
+from .journal_export import JournalCsvView
+from .journal_service import async_setup_journal_service
 from .migration import async_migrate_entry as async_migrate_entry  # Home Assistant's hook
 from .offer_services import async_setup_offer_services
 from .panel import HomePanel, ImaProtectConfigEntry
@@ -37,6 +40,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and listen to Home Assistant's tag scans for every home."""
     async_setup_services(hass)
     async_setup_offer_services(hass)
+    async_setup_journal_service(hass)
+    hass.http.register_view(JournalCsvView())
     await async_load_texts(hass)
 
     async def _async_tag_scanned(event: Event) -> None:
@@ -103,6 +108,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) 
 async def async_remove_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -> None:
     """The home is deleted: the voice server forgets it and its contacts' numbers."""
     await async_forget_site(hass, entry)
+    await async_remove_journal(hass, entry)
 
 
 async def async_remove_config_entry_device(

@@ -103,7 +103,7 @@ class HomeAlarmPanel(ImaProtectEntity, AlarmControlPanelEntity):
         if not code:
             return Actor(method=method, operator=await async_user_name(self.hass, self._context))
         try:
-            person = await self.panel.async_authenticate_code(code, method)
+            person = await self.panel.async_authenticate_code(code, method, self._context)
         except AlarmError as err:
             raise translate_refusal(err, self.panel.layout) from None
         return Actor(method=method, person_id=person.id, person_name=person.name)

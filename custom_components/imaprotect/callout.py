@@ -10,6 +10,7 @@ an alert ``queued``, ``exhausted`` or ``expired``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 import logging
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import uuid
 
 from homeassistant.components import webhook
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
+
+type CallbackListener = Callable[[Callback], None]
 
 
 class LocalStatus(StrEnum):
@@ -144,6 +147,7 @@ class CallOut:
             self.queue = DeliveryQueue(hass, entry, self._client, self)
             self.supervisor = Supervisor(hass, entry, self._client, self.queue.async_retry_now)
         self._receiver = CallbackReceiver(entry.data.get(CONF_CALLBACK_SECRET, ""), self)
+        self._listeners: list[CallbackListener] = []
 
     @property
     def site_id(self) -> str:
@@ -333,8 +337,19 @@ class CallOut:
             self.queue is not None and self.queue.knows(alert_id)
         )
 
+    @callback
+    def async_add_listener(self, listener: CallbackListener) -> CALLBACK_TYPE:
+        """Hand every genuine, new callback to ``listener`` (the journal keeps each call's end)."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
     async def async_apply(self, payload: Callback) -> None:
         """A genuine, new callback from the voice server."""
+        for listener in list(self._listeners):
+            try:
+                listener(payload)
+            except Exception:  # a follower's bug must not lose the alert's status
+                _LOGGER.exception("An imaprotect callback listener failed")
         alert_id, status = payload.alert_id, payload.status
         name = payload.contact.name if payload.contact is not None else None
         match payload.event:

@@ -113,3 +113,10 @@ SERVICE_REQUEST_AGENT: Final = "request_agent"
 
 EVENT_PROTECT_PLUS: Final = "imaprotect_protect_plus"  # started, extended, stopped, began, expired
 EVENT_AGENT_REQUESTED: Final = "imaprotect_agent_requested"
+# The journal (issue 10): its bus event for a badge switched off, its action and fields.
+EVENT_BADGE_DISABLED: Final = "imaprotect_badge_disabled"
+SERVICE_GET_JOURNAL: Final = "get_journal"
+ATTR_END: Final = "end"
+ATTR_KINDS: Final = "kinds"
+ATTR_LIMIT: Final = "limit"
+JOURNAL_STORAGE_VERSION: Final = 1

@@ -20,6 +20,7 @@ from .const import (
     CONF_VOICE_URL,
     CONF_WEBHOOK_ID,
 )
+from .journal_export import csv_path
 from .panel import ImaProtectConfigEntry
 
 TO_REDACT = {
@@ -75,6 +76,22 @@ async def async_get_config_entry_diagnostics(
             "station_account": panel.offers.station() is not None,
             "protect_plus": async_redact_data(panel.offers.protect_plus.plus.snapshot(), TO_REDACT),
         },
+        "journal": _journal(entry),
+    }
+
+
+def _journal(entry: ImaProtectConfigEntry) -> dict[str, Any]:
+    """How much the journal holds, and where it downloads from; no entry (they name people)."""
+    entries = entry.runtime_data.journal.journal.entries
+    kinds: dict[str, int] = {}
+    for journalled in entries:
+        kinds[journalled.kind.value] = kinds.get(journalled.kind.value, 0) + 1
+    return {
+        "entries": len(entries),
+        "oldest": entries[0].at.isoformat() if entries else None,
+        "newest": entries[-1].at.isoformat() if entries else None,
+        "kinds": dict(sorted(kinds.items())),
+        "csv_path": csv_path(entry.entry_id),
     }
 
 

@@ -14,6 +14,7 @@ from .const import (
     EVENT_ALERT,
     EVENT_ARM_REFUSED,
     EVENT_ARMED,
+    EVENT_BADGE_DISABLED,
     EVENT_BADGE_ENABLED,
     EVENT_BADGE_REJECTED,
     EVENT_BYPASSED,
@@ -41,6 +42,7 @@ EVENTS = (
     EVENT_PHONE_CODE_REJECTED,
     EVENT_PROTECT_PLUS,
     EVENT_AGENT_REQUESTED,
+    EVENT_BADGE_DISABLED,
 )
 
 
@@ -108,6 +110,14 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
             return _text(
                 hass,
                 "badge_enabled",
+                badge=data.get("badge"),
+                person=data.get("person") or _text(hass, "someone"),
+                user=data.get("user") or _text(hass, "someone"),
+            )
+        case "imaprotect_badge_disabled":
+            return _text(
+                hass,
+                "badge_turned_off",
                 badge=data.get("badge"),
                 person=data.get("person") or _text(hass, "someone"),
                 user=data.get("user") or _text(hass, "someone"),

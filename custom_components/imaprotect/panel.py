@@ -44,6 +44,7 @@ from .const import (
     EVENT_ALARM,
     EVENT_ARM_REFUSED,
     EVENT_ARMED,
+    EVENT_BADGE_DISABLED,
     EVENT_BADGE_ENABLED,
     EVENT_BADGE_REJECTED,
     EVENT_BYPASSED,
@@ -79,6 +80,7 @@ from .core import (
 )
 from .errors import translate_refusal
 from .home_config import HomeLayout, home_layout
+from .journal import HomeJournal
 from .notices import async_notify_owner
 from .offers import HomeOffers
 from .origin import async_origin, async_track_runs, async_user_name
@@ -136,6 +138,7 @@ class HomePanel:
         self.callout = CallOut(hass, entry)
         self._listeners: list[EventListener] = []
         self.station: StationGateway | None = None  # set by the station link when configured
+        self.journal = HomeJournal(hass, entry)  # other features record here too
         self._stopped = False
         self.offers = HomeOffers(hass, entry, self)  # routes the alarms: listens from here on
 
@@ -151,6 +154,7 @@ class HomePanel:
         Home Assistant was down) must reach it.
         """
         async_track_runs(self.hass)
+        await self.journal.async_start(self)  # first: an alarm caught up on below is journalled
         await self.callout.async_start()
         await self.offers.async_start()  # PROTECT+ decides where a caught-up alarm goes
         stored = await self._store.async_load()
@@ -229,6 +233,7 @@ class HomePanel:
             self._timer()
             self._timer = None
         await self._store.async_save(self._stored())
+        await self.journal.async_stop()
 
     # ------------------------------------------------------------------ inputs
 
@@ -255,12 +260,15 @@ class HomePanel:
         self.engine.tick(dt_util.utcnow())
         self.entry.async_create_task(self.hass, self._async_commit(), "imaprotect commit")
 
-    async def async_authenticate_code(self, code: str, method: Method) -> Person:
+    async def async_authenticate_code(
+        self, code: str, method: Method, context: Context | None = None
+    ) -> Person:
         """Identify the person behind a code; the slow hashes run off the event loop.
 
         One check at a time, so the lockout counts every attempt in order; the engine itself is
         only touched on the event loop. A duress code gives its person like their own code does
-        (the engine reports it, and the offers call for help without a sign here).
+        (the engine reports it, and the offers call for help without a sign here). ``context``
+        is the call's: a wrong code is recorded with its real origin (the logged-in user).
         """
         async with self._code_lock:
             try:
@@ -275,6 +283,7 @@ class HomePanel:
                     duress=found is not None and found.duress,
                 )
             finally:
+                self._context = context
                 await self._async_commit()
 
     async def async_authenticate_badge(self, badge_id: str) -> Person:
@@ -374,12 +383,13 @@ class HomePanel:
         """Disable a lost badge, or enable it again.
 
         Enabling a badge gives back a way in, so it is recorded with who did it (the user
-        behind ``context``) as an ``imaprotect_badge_enabled`` event for the logbook.
+        behind ``context``) as an ``imaprotect_badge_enabled`` event for the logbook; disabling
+        it is recorded the same way (``imaprotect_badge_disabled``), for the journal.
         """
         was_disabled = self.badge_disabled(badge.digest)
         self.engine.set_badge_disabled(badge.digest, disabled)
         await self._async_commit()
-        if was_disabled and not disabled:
+        if was_disabled != disabled:
             holder = next(
                 (p.name for p in self.layout.config.people if badge.digest in p.badges), None
             )
@@ -389,7 +399,8 @@ class HomePanel:
                 "user": await async_user_name(self.hass, context),
                 "origin": await async_origin(self.hass, context),
             }
-            self.hass.bus.async_fire(EVENT_BADGE_ENABLED, data, context=context)
+            event_type = EVENT_BADGE_DISABLED if disabled else EVENT_BADGE_ENABLED
+            self.hass.bus.async_fire(event_type, data, context=context)
 
     def badge_disabled(self, digest: str) -> bool:
         """Whether a badge (by its digest) is disabled."""
