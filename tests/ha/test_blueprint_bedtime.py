@@ -138,7 +138,9 @@ async def test_turning_the_switch_off_or_a_boolean_restored_on_does_not_arm(
         hass, "input_boolean", {"input_boolean": {"bedtime": {"initial": True}}}
     )
     await hass.async_block_till_done()
-    await hass.services.async_call("input_boolean", "turn_off", {"entity_id": SWITCH}, blocking=True)
+    await hass.services.async_call(
+        "input_boolean", "turn_off", {"entity_id": SWITCH}, blocking=True
+    )
     await hass.async_block_till_done()
     assert hass.states.get(PANEL).state == "disarmed"  # type: ignore[union-attr]
     assert pushed == []
@@ -162,7 +164,10 @@ async def test_an_open_window_is_named_on_the_phone_and_in_home_assistant(
 async def test_a_home_armed_total_stays_total(hass: HomeAssistant) -> None:
     pushed = await bedtime(hass)
     await hass.services.async_call(
-        "imaprotect", "arm", {"entity_id": PANEL, "mode": "total", "code": MARIE_CODE}, blocking=True
+        "imaprotect",
+        "arm",
+        {"entity_id": PANEL, "mode": "total", "code": MARIE_CODE},
+        blocking=True,
     )
     await hass.services.async_call("scene", "turn_on", {"entity_id": SCENE}, blocking=True)
     await hass.async_block_till_done()
