@@ -102,7 +102,7 @@ def test_hacs_manifest() -> None:
     hacs = json.loads((ROOT / "hacs.json").read_text())
     assert set(hacs) <= {
         "name", "content_in_root", "zip_release", "filename", "hide_default_branch", "country",
-        "homeassistant", "persistent_directory", "render_readme",
+        "homeassistant", "hacs", "persistent_directory", "render_readme",
     }  # fmt: skip
     assert hacs["name"] == MANIFEST["name"]
     # The oldest release a user may run is one the tests cover.
