@@ -10,7 +10,11 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceCall
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_mock_service,
+)
 
 from .blueprint_harness import PHONE_NOTIFY, add_phone, async_use_blueprints, sos_calls
 from .conftest import DOOR, FLOOD, MARIE_CODE, PANEL, SMOKE
@@ -81,6 +85,7 @@ async def test_no_button_disarms_and_sos_calls_for_help(
     hass: HomeAssistant, home: MockConfigEntry
 ) -> None:
     calls = sos_calls(hass)
+    alarms = async_capture_events(hass, "imaprotect_alarm")
     pushed = await notifications(hass)
     hass.states.async_set(SMOKE, "on")
     await hass.async_block_till_done()
@@ -89,16 +94,19 @@ async def test_no_button_disarms_and_sos_calls_for_help(
         hass.bus.async_fire("mobile_app_notification_action", {"action": button["action"]})
         await hass.async_block_till_done()
         assert hass.states.get(PANEL).state == "triggered"  # type: ignore[union-attr]
+    await hass.async_block_till_done()  # the SOS's own alarm, queued behind the press
     sos = buttons(pushed[0])["Call SOS"]
     assert sos["authenticationRequired"] is True
     if calls is not None:  # stand-in until imaprotect.sos is merged: it was called for the home
         assert [c.data for c in calls] == [{"entity_id": PANEL}]
+    else:  # the real one: an SOS alarm of the home, pushed in turn
+        assert [e.data["kind"] for e in alarms] == ["smoke", "sos"]
+        assert pushed[-1].data["title"] == "Maison: SOS", [c.data for c in pushed]
     assert sos["action"] == f"IMAPROTECT_SOS_{home.entry_id}"
     # Another home's SOS button is not this home's.
     hass.bus.async_fire("mobile_app_notification_action", {"action": "IMAPROTECT_SOS_other"})
     await hass.async_block_till_done()
-    if calls is not None:
-        assert len(calls) == 1
+    assert len(calls if calls is not None else [e for e in alarms if e.data["kind"] == "sos"]) == 1
     await disarm(hass)
 
 

@@ -190,7 +190,8 @@ async def test_emergency_raises_an_sos(hass: HomeAssistant, mqtt_mock: MqttMockH
         assert sent(mqtt_mock) == [{"arm_mode": {"mode": "in_alarm"}}]
     else:
         assert [c.data for c in calls] == [{"entity_id": PANEL, "siren": True}]
-        assert sent(mqtt_mock) == []  # an emergency has no transaction to answer
+        # No transaction to answer; the panel's state is shown (the stand-in leaves it as is).
+        assert sent(mqtt_mock) == [{"arm_mode": {"mode": "disarm"}}]
 
 
 @pytest.mark.usefixtures("keypad")
