@@ -66,8 +66,8 @@ def _when(data: Mapping[str, Any], key: str) -> str:
 
 def _protect_plus(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
     action = data.get("action")
-    if action in ("started", "stopped") and data.get("booked"):
-        action = f"{action}_booked"
+    if data.get("booked"):  # a later period booked, or a booked one cancelled
+        action = {"started": "started_booked", "stopped": "stopped_booked"}.get(str(action), action)
     return _text(
         hass,
         f"protect_plus_{action}",

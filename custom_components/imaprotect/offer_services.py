@@ -6,8 +6,7 @@ each hands the call to the home's offers with the call's context, which names wh
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.components.alarm_control_panel import DOMAIN as ALARM_DOMAIN
 from homeassistant.core import HomeAssistant, ServiceCall, callback
@@ -73,29 +72,40 @@ async def _request_agent(entity: Entity, call: ServiceCall) -> None:
 @callback
 def async_setup_offer_services(hass: HomeAssistant) -> None:
     """Register the offers' entity actions once for all homes."""
-    actions: tuple[tuple[str, dict[Any, Any], Callable[[Entity, ServiceCall], Any]], ...] = (
-        (
-            SERVICE_START_PROTECT_PLUS,
-            {
-                probatio.Required(ATTR_SLICES): SLICES,
-                probatio.Optional(ATTR_START): cv.datetime,
-            },
-            _start,
-        ),
-        (SERVICE_EXTEND_PROTECT_PLUS, {probatio.Required(ATTR_SLICES): SLICES}, _extend),
-        (SERVICE_STOP_PROTECT_PLUS, {}, _stop),
-        (SERVICE_SOS, {probatio.Optional(ATTR_SIREN, default=False): cv.boolean}, _sos),
-        (
-            SERVICE_REQUEST_AGENT,
-            {
-                probatio.Optional(ATTR_MESSAGE): probatio.All(
-                    cv.string, probatio.Length(max=MAX_NOTE)
-                )
-            },
-            _request_agent,
-        ),
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_START_PROTECT_PLUS,
+        entity_domain=ALARM_DOMAIN,
+        schema={probatio.Required(ATTR_SLICES): SLICES, probatio.Optional(ATTR_START): cv.datetime},
+        func=_start,
     )
-    for name, schema, func in actions:
-        service.async_register_platform_entity_service(
-            hass, DOMAIN, name, entity_domain=ALARM_DOMAIN, schema=schema, func=func
-        )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_EXTEND_PROTECT_PLUS,
+        entity_domain=ALARM_DOMAIN,
+        schema={probatio.Required(ATTR_SLICES): SLICES},
+        func=_extend,
+    )
+    service.async_register_platform_entity_service(
+        hass, DOMAIN, SERVICE_STOP_PROTECT_PLUS, entity_domain=ALARM_DOMAIN, schema={}, func=_stop
+    )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_SOS,
+        entity_domain=ALARM_DOMAIN,
+        schema={probatio.Optional(ATTR_SIREN, default=False): cv.boolean},
+        func=_sos,
+    )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_REQUEST_AGENT,
+        entity_domain=ALARM_DOMAIN,
+        schema={
+            probatio.Optional(ATTR_MESSAGE): probatio.All(cv.string, probatio.Length(max=MAX_NOTE))
+        },
+        func=_request_agent,
+    )

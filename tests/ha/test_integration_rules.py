@@ -128,6 +128,10 @@ def _literals() -> set[str]:
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 found.add(node.value)
+    # A selector's translation_key in services.yaml names its strings too.
+    found |= set(
+        re.findall(r"translation_key:\s*(\w+)", (INTEGRATION / "services.yaml").read_text())
+    )
     return found
 
 
