@@ -1,9 +1,11 @@
 """The demo's SIP account, so that a real softphone can register and be called by the voice server.
 
-Appended to the rendered ``pjsip.conf`` of the demo's Asterisk only (the shipped configuration
-takes no registrations): one endpoint ``softphone`` with a digest password, an AOR that keeps the
-last registration, and ``identify_by = auth_username``, so requests are matched to it only after
-they passed the challenge, never by the user a From header claims. The voice server dials it as
+Added to the rendered configuration of the demo's Asterisk only (the shipped one takes no
+registrations): one endpoint ``softphone`` with a digest password, an AOR that keeps the last
+registration, and ``identify_by = auth_username``, so requests are matched to it only by the
+username of a digest answer, never by the user a From header claims. That needs two modules the
+shipped ``modules.conf`` leaves out: the registrar, and the user identifiers (which only ever
+match endpoints that ask for them: every other endpoint keeps ``identify_by = ip``). The voice server dials it as
 ``PJSIP/softphone``; unregistered, that call fails at once and the next contact is phoned.
 """
 
@@ -20,6 +22,11 @@ __all__ = ["ACCOUNT", "DIAL", "SoftphoneAccount", "new_password"]
 ACCOUNT = "softphone"
 DIAL = f"PJSIP/{ACCOUNT}"
 _ALPHABET = string.ascii_letters + string.digits
+_MODULES = (
+    "\n; scripts/demo: the softphone account (testkit/demo/softphone.py)\n"
+    "load = res_pjsip_registrar.so\n"
+    "load = res_pjsip_endpoint_identifier_user.so  ; identify_by = auth_username\n"
+)
 
 
 def new_password() -> str:
@@ -52,6 +59,8 @@ class SoftphoneAccount:
         )
 
     def add_to(self, paths: AsteriskPaths) -> None:
-        """Append the account to the rendered pjsip.conf (written 0600 by the renderer)."""
+        """Append the account to the rendered pjsip.conf and its modules to modules.conf."""
         with (paths.etc / "pjsip.conf").open("a", encoding="utf-8") as conf:
             conf.write(self.section())
+        with (paths.etc / "modules.conf").open("a", encoding="utf-8") as conf:
+            conf.write(_MODULES)
