@@ -5,8 +5,9 @@ registrations): one endpoint ``softphone`` with a digest password, an AOR that k
 registration, and ``identify_by = auth_username``, so requests are matched to it only by the
 username of a digest answer, never by the user a From header claims. That needs two modules the
 shipped ``modules.conf`` leaves out: the registrar, and the user identifiers (which only ever
-match endpoints that ask for them: every other endpoint keeps ``identify_by = ip``). The voice server dials it as
-``PJSIP/softphone``; unregistered, that call fails at once and the next contact is phoned.
+match endpoints that ask for them: every other endpoint keeps ``identify_by = ip``). The voice
+server dials it as ``PJSIP/softphone``; unregistered, that call fails at once and the next
+contact is phoned.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The demo's SIP account (testkit/demo/softphone.py) on a real Asterisk, with SIPp as the softphone.
+"""The demo's SIP account (testkit/demo/softphone.py) on a real Asterisk, SIPp as the softphone.
 
 A softphone that registers with the printed password is called through ``PJSIP/softphone``; with a
 wrong password the registration is refused and nothing reaches it; unregistered, the call fails
