@@ -23,10 +23,12 @@ from testkit.demo.check import CheckFailedError, Steps, run_check, say
 from testkit.demo.home import HOME_FILE, SIMULATED, SOFTPHONE, load_home
 from testkit.demo.stack import OWNER, Demo, DemoOptions, start_demo
 from testkit.layout import REPO
+from testkit.ports import LOOPBACK
 
 #: The checks' delays (seconds): the story is the same, it just waits less.
 CHECK_EXIT_DELAY = 3
 CHECK_ENTRY_DELAY = 5
+_ORDINALS = {1: "first", 2: "second", 3: "third"}
 
 
 def _banner(demo: Demo, ready_in: float) -> str:
@@ -38,19 +40,22 @@ def _banner(demo: Demo, ready_in: float) -> str:
             SOFTPHONE: "your softphone (the SIP account below)",
             SIMULATED: "the simulated phone, which answers and types the phone code",
         }[person.line]
-        order = f"called {person.call_position}." if person.call_position else "not called"
+        position = person.call_position
+        order = f"phoned {_ORDINALS.get(position, f'{position}th')}" if position else ""
         people.append(
-            f"    {person.name:<8} keypad code {person.code}, phone code {person.phone_code},"
-            f" {order} on {line}"
+            f"    {person.name:<8} keypad code {person.code}, phone code {person.phone_code}"
+            + (f"; {order}, on {line}" if order else "; not phoned")
         )
     door = next(d for d in home.detectors if d.entry_route)
     arming = next(p for p in home.people if p.may_arm)
     account = demo.softphone
+    lan = demo.options.lan
+    lan_url = f"\n    on the LAN: {demo.dashboard_url.replace(LOOPBACK, lan, 1)}" if lan else ""
     logs = "\n".join(f"    {name}: {path}" for name, path in demo.logs().items())
     return f"""
 imaprotect demo — ready in {ready_in:.0f} s, on {where}
 
-  Home Assistant {demo.ha_version}: {demo.dashboard_url}
+  Home Assistant {demo.ha_version}: {demo.dashboard_url}{lan_url}
     log in as {OWNER["username"]} / {demo.password}   (kept in {run / "owner-password"})
   The home « {home.name} »: {", ".join(z.name for z in home.zones)}; \
 {len(home.detectors)} simulated detectors; the people:

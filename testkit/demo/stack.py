@@ -63,7 +63,7 @@ LANGUAGE = {
     "time_zone": "local",
     "first_weekday": "language",
 }
-_FRESH = ("ha", "asterisk", "voice", "phones", "mail")
+_FRESH = ("ha", "asterisk", "voice", "phones", "mail", "browser")
 
 
 @dataclass(frozen=True, slots=True)
