@@ -50,7 +50,7 @@ window.__ui = {
     return r.width > 0 && r.height > 0;
   },
   text(el) { return (el.textContent || '').replace(/\s+/g, ' ').trim(); },
-  deepText(el) {
+  texts(root, attributes) {
     const parts = [];
     const walk = (node) => {
       for (const child of node.childNodes) {
@@ -58,13 +58,18 @@ window.__ui = {
         else if (child.nodeType === Node.ELEMENT_NODE) {
           if (child.shadowRoot) walk(child.shadowRoot);
           walk(child);
+          for (const attr of attributes || []) {
+            const v = child.getAttribute(attr);
+            if (v) parts.push(v);
+          }
         }
       }
     };
-    if (el.shadowRoot) walk(el.shadowRoot);
-    walk(el);
-    return parts.join(' ').replace(/\s+/g, ' ').trim();
+    if (root.shadowRoot) walk(root.shadowRoot);
+    walk(root);
+    return parts;
   },
+  deepText(el) { return this.texts(el).join(' ').replace(/\s+/g, ' ').trim(); },
   clickText(text, scope) {
     const els = (scope === 'dialog' ? this.inDialog() : this.all()).filter(
       (e) => this.visible(e) && this.text(e) === text);
@@ -79,22 +84,8 @@ window.__ui = {
     input.dispatchEvent(new Event('change', {bubbles: true, composed: true}));
   },
   pageText() {
-    const parts = [];
-    const walk = (node) => {
-      for (const child of node.childNodes) {
-        if (child.nodeType === Node.TEXT_NODE) parts.push(child.textContent);
-        else if (child.nodeType === Node.ELEMENT_NODE) {
-          if (child.shadowRoot) walk(child.shadowRoot);
-          walk(child);
-          for (const attr of ['label', 'helper', 'placeholder', 'title', 'aria-label']) {
-            const v = child.getAttribute(attr);
-            if (v) parts.push(v);
-          }
-        }
-      }
-    };
-    walk(document);
-    return parts.map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean).join('\n');
+    return this.texts(document, ['label', 'helper', 'placeholder', 'title', 'aria-label'])
+      .map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean).join('\n');
   },
 };
 true;

@@ -123,6 +123,20 @@ class Browser:
         await self.cdp.screenshot(path)
         self.notes.append(f"{path.name}: {what}")
 
+    async def keypad(self, entity: str, code: str, action: str) -> None:
+        """Type ``code`` on the alarm panel card's keypad, then press its ``action`` button."""
+        answer = await self.js(
+            f"window.__demo.keypad({json.dumps(entity)}, {json.dumps(code)}, {json.dumps(action)})"
+        )
+        if answer != "ok":
+            raise RuntimeError(f"keypad: {answer}")
+
+    async def toggle(self, entity: str) -> None:
+        """Click the switch of ``entity``'s row."""
+        answer = await self.js(f"window.__demo.toggle({json.dumps(entity)})")
+        if answer != "ok":
+            raise RuntimeError(f"toggle of {entity}: {answer}")
+
     async def tile_reads(self, entity: str, words: str, limit: float = _WAIT) -> None:
         """Until the entity's tile shows ``words`` as its state."""
         await self.wait(
@@ -181,20 +195,14 @@ async def _story(demo: Demo, steps: Steps, browser: Browser) -> None:
         await browser.shot("dashboard", "the home's dashboard, disarmed")
 
     with steps.step(f"arm from the alarm panel card's keypad with {arming.name}'s code"):
-        answer = await browser.js(
-            f"window.__demo.keypad({panel_js}, {json.dumps(arming.code)}, 'arm_away')"
-        )
-        if answer != "ok":
-            raise RuntimeError(f"keypad: {answer}")
+        await browser.keypad(panel, arming.code, "arm_away")
         await browser.tile_reads(panel, STATE_WORDS["arming"])
         await browser.shot("arming", "the exit delay")
         await browser.tile_reads(panel, STATE_WORDS["armed_away"])
         await browser.shot("armed-total", "armed total")
 
     with steps.step(f"flip « {door.switch} » on the dashboard: the entry delay"):
-        answer = await browser.js(f"window.__demo.toggle({json.dumps(door.switch_entity)})")
-        if answer != "ok":
-            raise RuntimeError(f"toggle: {answer}")
+        await browser.toggle(door.switch_entity)
         await browser.tile_reads(panel, STATE_WORDS["pending"])
         await browser.shot("entry-delay", "the entry delay")
 
@@ -205,11 +213,7 @@ async def _story(demo: Demo, steps: Steps, browser: Browser) -> None:
         await browser.shot("acknowledged", f"the alert acknowledged by {answering.name}")
 
     with steps.step(f"disarm from the keypad with {arming.name}'s code"):
-        await browser.js(f"window.__demo.toggle({json.dumps(door.switch_entity)})")
-        answer = await browser.js(
-            f"window.__demo.keypad({panel_js}, {json.dumps(arming.code)}, 'disarm')"
-        )
-        if answer != "ok":
-            raise RuntimeError(f"keypad: {answer}")
+        await browser.toggle(door.switch_entity)
+        await browser.keypad(panel, arming.code, "disarm")
         await browser.tile_reads(panel, STATE_WORDS["disarmed"])
         await browser.shot("disarmed", "disarmed")

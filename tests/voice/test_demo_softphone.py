@@ -9,6 +9,7 @@ a call claiming to come from the account is challenged, as any unknown caller.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from testkit.asterisk import AsteriskInstance, asterisk_settings, launch_asterisk, stop_asterisk
 from testkit.demo.softphone import ACCOUNT, DIAL, SoftphoneAccount, new_password
 from testkit.polling import until_sync
-from testkit.sipp import call_once, invites_seen, register_once
+from testkit.sipp import SippPhone, call_once, invites_seen, register_once
 from voice_server.ari import AriError
 
 if TYPE_CHECKING:
@@ -27,16 +28,29 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.voice
 
 
+@dataclass(frozen=True, slots=True)
+class Rig:
+    """The demo's Asterisk, its account, and the SIPp that answers for the softphone."""
+
+    asterisk: AsteriskInstance
+    account: SoftphoneAccount
+    phone: SippPhone
+
+
 @pytest.fixture
-def demo_asterisk(
-    asterisk: AsteriskInstance, tmp_path_factory: pytest.TempPathFactory, port_pool: PortPool
-) -> Iterator[tuple[AsteriskInstance, SoftphoneAccount]]:
+def rig(
+    asterisk: AsteriskInstance,
+    tmp_path_factory: pytest.TempPathFactory,
+    port_pool: PortPool,
+    sipp_phone: SippFactory,
+) -> Iterator[Rig]:
     """An Asterisk of its own with the demo's account (``asterisk`` only skips without one)."""
     settings = asterisk_settings(tmp_path_factory.mktemp("demo-asterisk"), port_pool)
     account = SoftphoneAccount(new_password(), settings.sip_address, settings.sip_port)
     instance = launch_asterisk(settings, after_render=account.add_to)
     try:
-        yield instance, account
+        phone = sipp_phone("uas_answer_hangup", delay_ms=300, name=ACCOUNT)
+        yield Rig(instance, account, phone)
     finally:
         stop_asterisk(instance)
 
@@ -66,13 +80,9 @@ async def _originate(instance: AsteriskInstance) -> None:
 
 
 async def test_a_softphone_registered_with_the_password_is_called(
-    demo_asterisk: tuple[AsteriskInstance, SoftphoneAccount],
-    sipp_phone: SippFactory,
-    port_pool: PortPool,
-    tmp_path: Path,
+    rig: Rig, port_pool: PortPool, tmp_path: Path
 ) -> None:
-    instance, account = demo_asterisk
-    phone = sipp_phone("uas_answer_hangup", delay_ms=300, name=ACCOUNT)
+    instance, account, phone = rig.asterisk, rig.account, rig.phone
 
     assert _register(account, account.password, phone.port, tmp_path / "register", port_pool)
     contacts = instance.cli("pjsip show contacts").stdout
@@ -83,13 +93,9 @@ async def test_a_softphone_registered_with_the_password_is_called(
 
 
 async def test_a_wrong_password_is_refused_and_nothing_rings(
-    demo_asterisk: tuple[AsteriskInstance, SoftphoneAccount],
-    sipp_phone: SippFactory,
-    port_pool: PortPool,
-    tmp_path: Path,
+    rig: Rig, port_pool: PortPool, tmp_path: Path
 ) -> None:
-    instance, account = demo_asterisk
-    phone = sipp_phone("uas_answer_hangup", delay_ms=300, name=ACCOUNT)
+    instance, account, phone = rig.asterisk, rig.account, rig.phone
 
     assert not _register(account, "not-the-password", phone.port, tmp_path / "reg", port_pool)
     assert f"{ACCOUNT}/sip:" not in instance.cli("pjsip show contacts").stdout
@@ -101,9 +107,9 @@ async def test_a_wrong_password_is_refused_and_nothing_rings(
 
 
 def test_a_call_claiming_to_be_the_softphone_is_challenged(
-    demo_asterisk: tuple[AsteriskInstance, SoftphoneAccount], port_pool: PortPool, tmp_path: Path
+    rig: Rig, port_pool: PortPool, tmp_path: Path
 ) -> None:
-    _, account = demo_asterisk
+    account = rig.account
     status = call_once(
         (account.address, account.port),
         log_dir=tmp_path / "caller",
