@@ -107,6 +107,8 @@ class Browser:
         self.out = out
         self.notes: list[str] = []
         self.shots = 0
+        self.seen = ""
+        """What the cards read when the last wait ended, for the next screenshot's note."""
 
     async def js(self, expression: str) -> object:
         """Evaluate with this test's helpers defined."""
@@ -121,7 +123,7 @@ class Browser:
         self.shots += 1
         path = self.out / f"{self.shots:02d}-{name}.png"
         await self.cdp.screenshot(path)
-        self.notes.append(f"{path.name}: {what}")
+        self.notes.append(f"{path.name}: {what}{self.seen}")
 
     async def keypad(self, entity: str, code: str, action: str) -> None:
         """Type ``code`` on the alarm panel card's keypad, then press its ``action`` button."""
@@ -144,9 +146,10 @@ class Browser:
             f"the tile of {entity} to read « {words} »",
             limit,
         )
+        self.seen = f"; the tile reads « {words} »"
         chip = await self.js(f"window.__demo.panelChip({json.dumps(entity)})")
         if chip is not None:
-            self.notes.append(f"  alarm panel card's chip (Home Assistant's own words): {chip}")
+            self.seen += f", the alarm panel card's chip « {chip} » (Home Assistant's words)"
 
 
 async def run_browser(demo: Demo, steps: Steps, cdp_port: int, out: Path) -> None:
