@@ -135,12 +135,17 @@ def lan_address() -> str:
         return address
 
 
-def lan_network(address: str) -> str:
-    """The local network holding ``address``, from the kernel's routes (else its /24)."""
+def lan_network(address: str, routes: str | None = None) -> str:
+    """The local network holding ``address``, from the kernel's routes (else its /24).
+
+    ``routes``: a ``/proc/net/route`` table (read from there by default).
+    """
+    if routes is None:
+        table = Path("/proc/net/route")
+        routes = table.read_text() if table.exists() else ""
     ip = ipaddress.IPv4Address(address)
     best: ipaddress.IPv4Network | None = None
-    routes = Path("/proc/net/route")
-    for line in routes.read_text().splitlines()[1:] if routes.exists() else ():
+    for line in routes.splitlines()[1:]:
         fields = line.split()
         dest, mask = (ipaddress.IPv4Address(bytes.fromhex(v)[::-1]) for v in fields[1:8:6])
         if int(mask) == 0:
