@@ -8,7 +8,7 @@ loaded), not through a network probe, for the reason given in ``testkit.ports``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 import logging
 from pathlib import Path
@@ -86,13 +86,21 @@ def asterisk_settings(
     )
 
 
-def launch_asterisk(settings: AsteriskSettings, *, prefix: Sequence[str] = ()) -> AsteriskInstance:
+def launch_asterisk(
+    settings: AsteriskSettings,
+    *,
+    prefix: Sequence[str] = (),
+    after_render: Callable[[AsteriskPaths], None] | None = None,
+) -> AsteriskInstance:
     """Render the configuration, start Asterisk (behind ``prefix``) and wait until fully booted.
 
+    ``after_render`` may add to the rendered files first (the demo's softphone account).
     It runs in its own session, so a Ctrl-C meant for the test run reaches the runner, which
     then stops Asterisk in order. If it does not boot it is stopped and ``NotReachedError`` raised.
     """
     paths = render(settings)
+    if after_render is not None:
+        after_render(paths)
     started = time.monotonic()
     with (paths.log / "console.log").open("ab") as console:
         process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments

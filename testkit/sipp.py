@@ -191,6 +191,38 @@ def received_requests(trace: Path) -> list[tuple[float, str, str, str | None]]:
     return requests
 
 
+def _run_uac(
+    scenario: str,
+    script: str,
+    target: tuple[str, int],
+    *,
+    log_dir: Path,
+    pool: PortPool,
+    source: str,
+    extra: Sequence[str] = (),
+) -> int:
+    """Run one UAC scenario (``script``, placeholders filled) once against ``target``.
+
+    Returns SIPp's exit status (0: the scenario ran to its end); its trace is ``messages.log``.
+    """
+    log_dir.mkdir(parents=True)
+    scenario_file = log_dir / f"{scenario}.xml"
+    scenario_file.write_text(script)
+    port, media_port, control_port = pool.take(), pool.take(4), pool.take()
+    command = [
+        str(SIPP), "-sf", str(scenario_file), f"{target[0]}:{target[1]}", *extra,
+        "-i", source, "-p", str(port), "-bind_local", "-m", "1", "-timeout", "10",
+        "-mi", source, "-mp", str(media_port), "-cp", str(control_port), "-nostdin",
+        "-trace_msg", "-message_file", str(log_dir / "messages.log"),
+    ]  # fmt: skip
+    with (log_dir / "screen.log").open("wb") as screen:
+        done = subprocess.run(  # noqa: S603 - fixed binary, our own arguments
+            command, stdin=subprocess.DEVNULL, stdout=screen, stderr=subprocess.STDOUT,
+            timeout=30, check=False,
+        )  # fmt: skip
+    return done.returncode
+
+
 def call_once(
     target: tuple[str, int],
     *,
@@ -206,22 +238,11 @@ def call_once(
     request). ``source`` may be another loopback address (127.0.0.2): still this machine, but not
     the address Asterisk's SIP ACL lets in.
     """
-    log_dir.mkdir(parents=True)
     script = (SCENARIOS / "uac_invite.xml").read_text().replace("@FROM_USER@", from_user)
-    scenario_file = log_dir / "uac_invite.xml"
-    scenario_file.write_text(script)
-    port, media_port, control_port = pool.take(), pool.take(4), pool.take()
-    command = [
-        str(SIPP), "-sf", str(scenario_file), f"{target[0]}:{target[1]}", "-s", to_user,
-        "-i", source, "-p", str(port), "-bind_local", "-m", "1", "-timeout", "10",
-        "-mi", source, "-mp", str(media_port), "-cp", str(control_port), "-nostdin",
-        "-trace_msg", "-message_file", str(log_dir / "messages.log"),
-    ]  # fmt: skip
-    with (log_dir / "screen.log").open("wb") as screen:
-        subprocess.run(  # noqa: S603 - fixed binary, our own arguments
-            command, stdin=subprocess.DEVNULL, stdout=screen, stderr=subprocess.STDOUT,
-            timeout=30, check=False,
-        )  # fmt: skip
+    _run_uac(
+        "uac_invite", script, target, log_dir=log_dir, pool=pool, source=source,
+        extra=("-s", to_user),
+    )  # fmt: skip
     trace = log_dir / "messages.log"
     received = False
     for line in trace.read_text(errors="replace").splitlines() if trace.exists() else ():
@@ -230,3 +251,27 @@ def call_once(
         elif received and line.startswith("SIP/2.0 ") and not line.startswith("SIP/2.0 1"):
             return int(line.split()[1])
     return None
+
+
+def register_once(
+    target: tuple[str, int],
+    *,
+    user: str,
+    password: str,
+    contact_port: int,
+    log_dir: Path,
+    pool: PortPool,
+) -> bool:
+    """Register ``user`` with ``password`` at ``target`` (``scenarios/uac_register``).
+
+    Calls for ``user`` then go to ``127.0.0.1:contact_port``. Whether the registrar took it (200).
+    """
+    script = (SCENARIOS / "uac_register.xml").read_text()
+    for name, value in {
+        "USER": user,
+        "PASSWORD": password,
+        "CONTACT_PORT": str(contact_port),
+    }.items():
+        script = script.replace(f"@{name}@", value)
+    status = _run_uac("uac_register", script, target, log_dir=log_dir, pool=pool, source=LOOPBACK)
+    return status == 0

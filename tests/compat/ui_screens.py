@@ -8,7 +8,7 @@ template binary sensors for detectors to mirror), completes onboarding through t
 drives a headless Chromium, already started by the caller, over the Chrome DevTools Protocol to
 screenshot the dialogs into ``--out``. Home Assistant is stopped at the end, whatever happens.
 
-    python tests/compat/ui_screens.py --cdp-port PORT [--out DIR] [--keep-config]
+    python -m tests.compat.ui_screens --cdp-port PORT [--out DIR] [--keep-config]
 
 Each screenshot is named after the dialog it shows; ``ui-screens.txt`` beside them lists what
 was taken, what could not be and why, and every untranslated key seen in the page text.
@@ -16,29 +16,31 @@ was taken, what could not be and why, and every untranslated key seen in the pag
 
 import argparse
 import asyncio
-import base64
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 import json
-import os
 import pathlib
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from typing import Any
 
 import aiohttp
+
+from testkit.cdp import STEP_TIMEOUT, Cdp, close_browser, open_page
+from testkit.ha_process import (
+    HaClient,
+    prepare_config,
+    start_home_assistant,
+    stop_home_assistant,
+)
+from testkit.ports import PortPool
 
 DOMAIN = "imaprotect"
 REPO = pathlib.Path(__file__).resolve().parents[2]
 HOME = "Maison"
 USER = {"name": "Camille Martin", "username": "camille", "password": "ui-screens-only"}
-START_TIMEOUT = 180.0
-STEP_TIMEOUT = 30.0
 WIDTH, HEIGHT = 1280, 1800
 
 CONFIGURATION_YAML = """\
@@ -87,225 +89,20 @@ template:
         state: "{{{{ is_state('input_boolean.fumee_cuisine', 'on') }}}}"
 """
 
-# Voice pipeline libraries the ha-next venv lacks (no Python 3.14 wheels; building them needs a C++
-# toolchain the dev root does not have). assist_pipeline imports them, and the frontend's service
-# list imports assist_satellite, hence assist_pipeline: empty stand-ins let it load. No voice here.
-STUB_MODULES = {
-    "pymicro_vad": "class MicroVad:\n    pass\n",
-    "pyspeex_noise": "class AudioProcessor:\n    pass\n",
-}
-
-# Walks every shadow root: Home Assistant's frontend is web components all the way down.
-JS_HELPERS = r"""
-window.__ui = {
-  all(root) {
-    const out = [];
-    const walk = (node) => {
-      for (const el of node.querySelectorAll('*')) {
-        out.push(el);
-        if (el.shadowRoot) walk(el.shadowRoot);
-      }
-    };
-    walk(root || document);
-    return out;
-  },
-  dialog() {
-    const dialogs = this.all().filter((e) => e.localName === 'dialog-data-entry-flow');
-    return dialogs.length ? dialogs[dialogs.length - 1] : null;
-  },
-  inDialog() {
-    const d = this.dialog();
-    return d && d.shadowRoot ? this.all(d.shadowRoot) : [];
-  },
-  visible(el) {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0;
-  },
-  text(el) { return (el.textContent || '').replace(/\s+/g, ' ').trim(); },
-  clickText(text, scope) {
-    const els = (scope === 'dialog' ? this.inDialog() : this.all()).filter(
-      (e) => this.visible(e) && this.text(e) === text);
-    if (!els.length) return false;
-    els[els.length - 1].click();
-    return true;
-  },
-  pageText() {
-    const parts = [];
-    const walk = (node) => {
-      for (const child of node.childNodes) {
-        if (child.nodeType === Node.TEXT_NODE) parts.push(child.textContent);
-        else if (child.nodeType === Node.ELEMENT_NODE) {
-          if (child.shadowRoot) walk(child.shadowRoot);
-          walk(child);
-          for (const attr of ['label', 'helper', 'placeholder', 'title', 'aria-label']) {
-            const v = child.getAttribute(attr);
-            if (v) parts.push(v);
-          }
-        }
-      }
-    };
-    walk(document);
-    return parts.map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean).join('\n');
-  },
-};
-true;
-"""
-
 
 def say(text: str) -> None:
     sys.stdout.write(f"{text}\n")
     sys.stdout.flush()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Cdp:
-    """One Chromium page over the DevTools protocol websocket."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self._ws = ws
-        self._next = 0
-        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        async for msg in self._ws:
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                continue
-            data = json.loads(msg.data)
-            future = self._pending.pop(data.get("id", -1), None)
-            if future is not None and not future.done():
-                future.set_result(data)
-
-    async def send(self, method: str, **params: Any) -> dict[str, Any]:
-        self._next += 1
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[self._next] = future
-        await self._ws.send_json({"id": self._next, "method": method, "params": params})
-        reply = await asyncio.wait_for(future, STEP_TIMEOUT)
-        if "error" in reply:
-            raise RuntimeError(f"{method}: {reply['error']}")
-        result: dict[str, Any] = reply.get("result", {})
-        return result
-
-    async def js(self, expression: str) -> Any:
-        """Evaluate in the page (the helpers defined first), awaiting a returned promise."""
-        await self.send("Runtime.evaluate", expression=JS_HELPERS)
-        result = await self.send(
-            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
-        )
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
-        return result.get("result", {}).get("value")
-
-    async def wait_for(self, expression: str, what: str, limit: float = STEP_TIMEOUT) -> Any:
-        deadline = time.monotonic() + limit
-        while True:
-            with suppress(RuntimeError):
-                if value := await self.js(expression):
-                    return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.3)
-
-    async def goto(self, url: str) -> None:
-        await self.send("Page.navigate", url=url)
-        await self.wait_for(
-            "document.readyState === 'complete' && !!document.querySelector('home-assistant')",
-            f"page {url}",
-        )
-
-    async def dismiss_http_confirm(self) -> None:
-        """Keep the http settings of configuration.yaml: HA asks once after they changed."""
-        with suppress(TimeoutError):
-            await self.wait_for(
-                "window.__ui.all().some((e) => /serveur HTTP/.test(window.__ui.text(e)))"
-                " && window.__ui.clickText('Confirmer')",
-                "the http settings confirmation",
-                limit=5,
-            )
-            await asyncio.sleep(1.0)
-
-    async def screenshot(self, path: pathlib.Path) -> None:
-        await asyncio.sleep(1.0)  # let animations and lazy translations settle
-        shot = await self.send("Page.captureScreenshot", format="png")
-        await asyncio.to_thread(path.write_bytes, base64.b64decode(shot["data"]))
-
-    async def close(self) -> None:
-        self._reader.cancel()
-        await self._ws.close()
-
-
-class Run:
+class Run(HaClient):
     """One Home Assistant, one browser page, the screenshots and the notes about them."""
 
     def __init__(self, session: aiohttp.ClientSession, base: str, out: pathlib.Path) -> None:
-        self.session = session
-        self.base = base
+        super().__init__(session, base)
         self.out = out
-        self.token = ""
         self.notes: list[str] = []
         self.keys_seen: set[str] = set()
-
-    async def api(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if auth else {}
-        async with self.session.request(
-            method, f"{self.base}{path}", json=body, headers=headers
-        ) as resp:
-            text = await resp.text()
-            if resp.status >= 400:
-                raise RuntimeError(f"{method} {path}: HTTP {resp.status}: {text[:300]}")
-            return json.loads(text) if text else None
-
-    async def onboard(self) -> dict[str, Any]:
-        """The four onboarding steps, as the onboarding pages post them."""
-        client_id = f"{self.base}/"
-        created = await self.api(
-            "POST",
-            "/api/onboarding/users",
-            {**USER, "client_id": client_id, "language": "fr"},
-            auth=False,
-        )
-        async with self.session.post(
-            f"{self.base}/auth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": created["auth_code"],
-                "client_id": client_id,
-            },
-        ) as resp:
-            resp.raise_for_status()
-            tokens: dict[str, Any] = await resp.json()
-        self.token = tokens["access_token"]
-        await self.api("POST", "/api/onboarding/core_config", {})
-        await self.api("POST", "/api/onboarding/analytics", {})
-        await self.api(
-            "POST",
-            "/api/onboarding/integration",
-            {"client_id": client_id, "redirect_uri": f"{client_id}?auth_callback=1"},
-        )
-        return {
-            "access_token": tokens["access_token"],
-            "token_type": "Bearer",
-            "expires_in": tokens["expires_in"],
-            "refresh_token": tokens["refresh_token"],
-            "hassUrl": self.base,
-            "clientId": client_id,
-            "expires": int(time.time() * 1000) + tokens["expires_in"] * 1000,
-        }
-
-    async def flow(self, path: str, handler: Any, form: dict[str, Any]) -> dict[str, Any]:
-        """Create a (sub)entry through the REST flow API, as the dialog would."""
-        result = await self.api("POST", path, {"handler": handler})
-        result = await self.api("POST", f"{path}/{result['flow_id']}", form)
-        if result.get("type") != "create_entry":
-            raise RuntimeError(f"{path} {handler} ended with {result}")
-        return dict(result)
 
     async def shot(
         self, cdp: Cdp, name: str, what: str, prepare: Callable[[], Awaitable[None]]
@@ -388,10 +185,7 @@ async def fill_field(cdp: Cdp, name: str, value: str) -> None:
             const input = window.__ui.all(sel.shadowRoot || sel).find(
               (e) => e.localName === 'input');
             if (!input) continue;
-            input.focus();
-            input.value = {json.dumps(value)};
-            input.dispatchEvent(new Event('input', {{bubbles: true, composed: true}}));
-            input.dispatchEvent(new Event('change', {{bubbles: true, composed: true}}));
+            window.__ui.typeInto(input, {json.dumps(value)});
             return true;
           }}
           return false;
@@ -402,16 +196,7 @@ async def fill_field(cdp: Cdp, name: str, value: str) -> None:
 
 
 async def drive(run: Run, cdp: Cdp, tokens: dict[str, Any]) -> None:
-    await cdp.send("Page.enable")
-    await cdp.send("Runtime.enable")
-    await cdp.send(
-        "Emulation.setDeviceMetricsOverride",
-        width=WIDTH,
-        height=HEIGHT,
-        deviceScaleFactor=1,
-        mobile=False,
-    )
-    await cdp.send("Emulation.setLocaleOverride", locale="fr-FR")
+    await cdp.setup(width=WIDTH, height=HEIGHT, locale="fr-FR")
     await cdp.send(
         "Page.addScriptToEvaluateOnNewDocument",
         source=(
@@ -502,7 +287,7 @@ async def drive(run: Run, cdp: Cdp, tokens: dict[str, Any]) -> None:
 
     await run.shot(cdp, "04-person-error", "person dialog with code 48a1", person_dialog)
 
-    device_id = await run_template(run, "{{ device_id('alarm_control_panel.maison') }}")
+    device_id = await run.template("{{ device_id('alarm_control_panel.maison') }}")
 
     async def device_page() -> None:
         await cdp.goto(f"{run.base}/config/devices/device/{device_id}")
@@ -531,54 +316,9 @@ async def drive(run: Run, cdp: Cdp, tokens: dict[str, Any]) -> None:
     await run.shot(cdp, "06-panel-more-info", "alarm panel more-info dialog", more_info)
 
 
-async def run_template(run: Run, template: str) -> str:
-    async with run.session.post(
-        f"{run.base}/api/template",
-        json={"template": template},
-        headers={"Authorization": f"Bearer {run.token}"},
-    ) as resp:
-        resp.raise_for_status()
-        return (await resp.text()).strip()
-
-
-async def wait_up(session: aiohttp.ClientSession, base: str, ha: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if ha.poll() is not None:
-            raise RuntimeError(f"Home Assistant exited with {ha.returncode}")
-        with suppress(aiohttp.ClientError, TimeoutError):
-            async with session.get(f"{base}/api/onboarding", timeout=aiohttp.ClientTimeout(2)):
-                return
-        await asyncio.sleep(0.5)
-    raise TimeoutError("Home Assistant did not answer on http")
-
-
-async def close_browser(session: aiohttp.ClientSession, cdp_port: int) -> None:
-    """Ask Chromium to quit, so its helper processes end before the caller stops it."""
-    with suppress(aiohttp.ClientError, TimeoutError, RuntimeError, KeyError):
-        async with session.get(f"http://127.0.0.1:{cdp_port}/json/version") as resp:
-            version = await resp.json(content_type=None)
-        ws = await session.ws_connect(version["webSocketDebuggerUrl"])
-        browser = Cdp(ws)
-        with suppress(aiohttp.ClientError, TimeoutError, RuntimeError):
-            await asyncio.wait_for(browser.send("Browser.close"), 5)
-        await browser.close()
-
-
 def prepare(config: pathlib.Path, out: pathlib.Path, port: int) -> pathlib.Path:
     """Write the config folder and empty the output one; return the stand-in modules' folder."""
-    (config / "configuration.yaml").write_text(
-        CONFIGURATION_YAML.format(port=port), encoding="utf-8"
-    )
-    shutil.copytree(
-        REPO / "custom_components" / DOMAIN,
-        config / "custom_components" / DOMAIN,
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    stubs = config / "ui-screens-stubs"
-    stubs.mkdir()
-    for module, source in STUB_MODULES.items():
-        (stubs / f"{module}.py").write_text(source, encoding="utf-8")
+    stubs = prepare_config(config, CONFIGURATION_YAML.format(port=port))
     out.mkdir(parents=True, exist_ok=True)
     for old in [*out.glob("*.png"), *out.glob("*.txt")]:
         old.unlink()
@@ -587,14 +327,11 @@ def prepare(config: pathlib.Path, out: pathlib.Path, port: int) -> pathlib.Path:
 
 async def screens(ha: subprocess.Popen[bytes], base: str, cdp_port: int, out: pathlib.Path) -> int:
     async with aiohttp.ClientSession() as session:
-        await wait_up(session, base, ha)
         run = Run(session, base, out)
-        tokens = await run.onboard()
+        await run.wait_up(ha)
+        tokens = await run.onboard(USER, "fr")
         say("onboarded; driving Chromium")
-        async with session.put(f"http://127.0.0.1:{cdp_port}/json/new?about:blank") as resp:
-            target = await resp.json(content_type=None)
-        ws = await session.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0)
-        cdp = Cdp(ws)
+        cdp = await open_page(session, cdp_port)
         try:
             await drive(run, cdp, tokens)
         finally:
@@ -615,29 +352,16 @@ def main() -> int:
     args = parser.parse_args()
     config = pathlib.Path(tempfile.mkdtemp(prefix="imaprotect-ui-"))
     out: pathlib.Path = args.out
-    port = free_port()
+    port = PortPool().take()
     base = f"http://127.0.0.1:{port}"
     try:
         stubs = prepare(config, out, port)
         say(f"starting Home Assistant on {base} (config {config})")
-        with (out / "home-assistant.log").open("wb") as log:
-            ha = subprocess.Popen(
-                [sys.executable, "-m", "homeassistant", "-c", str(config), "--skip-pip"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONPATH": str(stubs)},
-                start_new_session=True,
-            )
-            try:
-                return asyncio.run(screens(ha, base, args.cdp_port, out))
-            finally:
-                with suppress(ProcessLookupError):
-                    os.killpg(ha.pid, signal.SIGTERM)
-                try:
-                    ha.wait(30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(ha.pid, signal.SIGKILL)
-                    ha.wait()
+        ha = start_home_assistant(sys.executable, config, stubs, out / "home-assistant.log")
+        try:
+            return asyncio.run(screens(ha, base, args.cdp_port, out))
+        finally:
+            stop_home_assistant(ha)
     finally:
         if args.keep_config:
             say(f"kept {config}")
