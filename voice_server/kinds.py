@@ -8,6 +8,7 @@ KIND_NAMES: dict[str, dict[str, str]] = {
         "tamper": "sabotage",
         "sos": "appel d'urgence",
         "fault": "défaut technique",
+        "home_offline": "perte de liaison avec l'alarme",
     },
     "en": {
         "intrusion": "intrusion",
@@ -16,5 +17,6 @@ KIND_NAMES: dict[str, dict[str, str]] = {
         "tamper": "tampering",
         "sos": "emergency call",
         "fault": "technical fault",
+        "home_offline": "alarm link lost",
     },
 }
