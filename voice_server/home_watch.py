@@ -236,7 +236,7 @@ class HomeWatch:
                 heartbeats.watched(self._store.conn), now, since=self.since
             ):
                 try:
-                    self._report(watch)
+                    failed |= not self._report(watch)
                 except Exception:
                     _LOGGER.exception("site %s: the home offline alert failed", watch.site_id)
                     failed = True
@@ -249,8 +249,12 @@ class HomeWatch:
                 async with asyncio.timeout(delay):
                     await self._changed.wait()
 
-    def _report(self, watch: watchdog.Watch) -> None:
-        """The home fell silent while armed: its ``home_offline`` alert, then the mark."""
+    def _report(self, watch: watchdog.Watch) -> bool:
+        """The home fell silent while armed: its ``home_offline`` alert, then the mark.
+
+        False when the mark could not be written: the watcher tries again a little later (the
+        same alert id, so nobody is called twice) rather than spin on a home still due.
+        """
         alert_id = watchdog.silence_alert_id(watch)
         request = AlertRequest(
             alert_id=alert_id,
@@ -264,9 +268,9 @@ class HomeWatch:
         except LookupError:  # the site went (a deleted site loses its watch, but be sure)
             with self._store.transaction() as conn:
                 heartbeats.forget(conn, watch.site_id)
-            return
+            return True
         with self._store.transaction() as conn:
-            heartbeats.mark_reported(conn, watch, alert_id)
+            marked = heartbeats.mark_reported(conn, watch, alert_id)
         silent_for = self._clock() - max(watch.last_seen, self.since)
         _LOGGER.warning(
             "site %s: no heartbeat for %.0f s while armed: home offline, alert %s%s",
@@ -275,6 +279,7 @@ class HomeWatch:
             alert_id,
             "" if created else " (already raised before a restart)",
         )
+        return marked
 
 
 def _taken_by(alert: Alert | None) -> PersonRef | None:
