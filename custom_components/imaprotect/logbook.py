@@ -19,9 +19,11 @@ from .const import (
     EVENT_CODE_REJECTED,
     EVENT_DISARMED,
     EVENT_FAULT,
+    EVENT_HOME_OFFLINE,
     EVENT_LOCKED_OUT,
     EVENT_PHONE_CODE_REJECTED,
 )
+from .offline_report import describe as describe_home_offline
 from .texts import text as _text
 
 EVENTS = (
@@ -37,6 +39,7 @@ EVENTS = (
     EVENT_FAULT,
     EVENT_ALERT,
     EVENT_PHONE_CODE_REJECTED,
+    EVENT_HOME_OFFLINE,
 )
 
 
@@ -100,6 +103,8 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
             )
         case "imaprotect_phone_code_rejected":
             return _text(hass, "phone_code_rejected", contact=data.get("contact") or person)
+        case "imaprotect_home_offline":
+            return describe_home_offline(hass, data)
         case "imaprotect_alert":
             return _text(
                 hass, f"alert_{data.get('status')}", contact=data.get("contact"), time=_time(data)
