@@ -172,7 +172,9 @@ class StandIn:
         return web.json_response(text=info.model_dump_json())
 
 
-def _refused(model: type[Site | AlertIn | CancelIn | HeartbeatIn], raw: bytes) -> web.Response | None:
+def _refused(
+    model: type[Site | AlertIn | CancelIn | HeartbeatIn], raw: bytes
+) -> web.Response | None:
     """The real server's 4xx answer when the contract refuses ``raw``, else None."""
     try:
         model.model_validate_json(raw)
