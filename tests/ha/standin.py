@@ -56,6 +56,7 @@ class StandIn:
         self.health = "ok"  # what /healthz says: "ok", "degraded", or "down" (a 503)
         self.heartbeats: list[dict[str, Any]] = []  # every heartbeat taken, with its site
         self.heartbeats_down = 0  # how many of the next heartbeats answer 503
+        self.heartbeat_refusal: dict[str, str] | None = None  # answered 422 while set
 
     def _down(self, kind: str) -> bool:
         self.tries[kind] += 1
@@ -80,6 +81,8 @@ class StandIn:
         if self.heartbeats_down > 0:
             self.heartbeats_down -= 1
             return web.json_response({"error": "unavailable"}, status=503)
+        if self.heartbeat_refusal is not None:
+            return web.json_response(self.heartbeat_refusal, status=422)
         raw = await request.read()
         if (refused := _refused(HeartbeatIn, raw)) is not None:
             return refused

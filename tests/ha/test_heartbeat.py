@@ -150,6 +150,24 @@ async def test_a_site_refused_again_leaves_the_heartbeat_for_the_next_minute(
     assert beats(stand_in) == [False, True, True]
 
 
+async def test_a_refused_heartbeat_is_logged_once_and_tried_again_each_minute(
+    hass: HomeAssistant,
+    stand_in: StandIn,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    stand_in.heartbeat_refusal = {"error": "invalid_value", "field": "grace"}
+    await arm(hass)
+    await tick(hass, freezer, 61)
+    assert beats(stand_in) == [False]
+    assert caplog.text.count("Heartbeat of Maison not delivered") == 1
+    assert "HTTP 422" in caplog.text
+    stand_in.heartbeat_refusal = None
+    await tick(hass, freezer, 61)
+    assert beats(stand_in) == [False, True]
+
+
 async def test_a_restart_while_armed_beats_at_once(
     hass: HomeAssistant, stand_in: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -312,6 +330,10 @@ async def test_the_logbook_in_french(hass: HomeAssistant, stand_in: StandIn) -> 
     assert describe(hass, event) == (
         "Aucun signal de vie n'a atteint le serveur vocal de 26/11 14:32 à 26/11 14:32 :"
         " il a appelé les contacts, personne n'a acquitté"
+    )
+    event.data["since"] = None  # type: ignore[attr-defined]  # a malformed callback's
+    assert describe(hass, event).startswith(
+        "Aucun signal de vie n'a atteint le serveur vocal de  à 26/11 14:32 :"
     )
 
 
