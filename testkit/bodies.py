@@ -62,3 +62,16 @@ def alert_body(alert_id: str, **changes: Any) -> dict[str, Any]:
         "occurred_at": "2026-03-14T14:32:00+01:00",
         **changes,
     }
+
+
+def heartbeat_body(
+    *, armed: bool = True, interval: float = 0.5, grace: float = 1.5, **changes: Any
+) -> dict[str, Any]:
+    """A PUT /sites/{id}/heartbeat body: short timings by default (tests never wait minutes)."""
+    return {
+        "armed": armed,
+        "interval": interval,
+        "grace": grace,
+        "at": "2026-03-14T14:32:00+01:00",
+        **changes,
+    }

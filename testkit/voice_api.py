@@ -53,6 +53,10 @@ class VoiceApi:
         """POST an alert; (status, answer)."""
         return await self.call("POST", f"/api/v1/sites/{site_id}/alerts", body)
 
+    async def heartbeat(self, site_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """PUT a heartbeat; (status, answer)."""
+        return await self.call("PUT", f"/api/v1/sites/{site_id}/heartbeat", body)
+
     async def alert(self, alert_id: str) -> dict[str, Any]:
         """GET the alert; it must exist."""
         status, answer = await self.call("GET", f"/api/v1/alerts/{alert_id}")

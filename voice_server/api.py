@@ -35,6 +35,7 @@ from custom_components.imaprotect.contract.models import (
     AlertView,
     CancelIn,
     ErrorBody,
+    HeartbeatIn,
     PersonRef,
     ServerInfo,
     Site,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     import re
 
     from voice_server.campaign import Campaigns
+    from voice_server.home_watch import HomeWatch
     from voice_server.metrics import Metrics
     from voice_server.store import Alert, Store
 
@@ -81,6 +83,7 @@ class ApiContext:
     token: str
     store: Store
     campaigns: Campaigns
+    homes: HomeWatch
     metrics: Metrics
     allowed_regions: tuple[str, ...]
     health: Callable[[], Mapping[str, Any]]
@@ -174,6 +177,18 @@ async def delete_site(request: web.Request) -> web.Response:
     if not _context(request).store.delete_site(_site_id(request)):
         raise ApiError(404, ErrorCode.NOT_FOUND, "site_id", "no such site")
     return web.Response(status=204)
+
+
+async def put_heartbeat(request: web.Request) -> web.Response:
+    """The home is alive (armed or not); see home_watch.py."""
+    ctx = _context(request)
+    site_id = _site_id(request)
+    body = await _parse(request, HeartbeatIn)
+    try:
+        answer = ctx.homes.beat(site_id, body)
+    except LookupError:
+        raise ApiError(404, ErrorCode.NOT_FOUND, "site_id", "no such site") from None
+    return _json(answer)
 
 
 async def post_alert(request: web.Request) -> web.Response:
@@ -324,6 +339,7 @@ def build_app(context: ApiContext) -> web.Application:
     app.router.add_get(http.SITE, get_site)
     app.router.add_delete(http.SITE, delete_site)
     app.router.add_post(http.ALERTS, post_alert)
+    app.router.add_put(http.HEARTBEAT, put_heartbeat)
     app.router.add_get(http.ALERT, get_alert)
     app.router.add_post(http.ALERT_CANCEL, cancel_alert)
     app.router.add_get(http.INFO, info)

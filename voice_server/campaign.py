@@ -175,10 +175,14 @@ class Campaigns:
         if alert is None or not alert.active:
             return alert
         self._ledger.cancel(alert, by)
+        self.interrupt(alert_id, by)
+        return self._store.get_alert(alert_id)
+
+    def interrupt(self, alert_id: str, by: str | None = None) -> None:
+        """The alert was stopped (its status already written): a call in progress is told so."""
         if (events := self._calls.get(alert_id)) is not None:
             events.queue.put_nowait(cancelled_event(by))
         self._received.pop(alert_id, None)
-        return self._store.get_alert(alert_id)
 
     def resume(self) -> None:
         """At start-up: close the attempts a dead process left open, go on with every alert."""

@@ -9,6 +9,7 @@ KIND_NAMES: dict[str, dict[str, str]] = {
         "sos": "appel d'urgence",
         "fault": "défaut technique",
         "agent_request": "demande d'intervention d'un agent de sécurité",
+        "home_offline": "perte de liaison avec l'alarme",
     },
     "en": {
         "intrusion": "intrusion",
@@ -18,5 +19,6 @@ KIND_NAMES: dict[str, dict[str, str]] = {
         "sos": "emergency call",
         "fault": "technical fault",
         "agent_request": "request for a security agent",
+        "home_offline": "alarm link lost",
     },
 }

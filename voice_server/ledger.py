@@ -283,6 +283,7 @@ class AlertLedger:
                 ("cancelled_by", status is not AlertStatus.CANCELLED),
                 ("reason", reason is None),
                 ("wrong_codes", wrong_codes is None),
+                ("since", True),  # home_back callbacks only (home_watch.py)
             )
             if absent
         }

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AlertFacts",
     "ack_email",
+    "back_email",
     "cancelled_email",
     "escalated_email",
     "exhausted_email",
@@ -75,6 +76,22 @@ _TEXT = {
         "cancelled_subject": "[{site}] Alerte arrêtée",
         "cancelled_body": "Alarme désarmée {who}{at} : l'alerte est arrêtée.\n\n{details}",
         "cancelled_by": "par {by} ",
+        "offline_details": "Type : {kind}\nDernier signal reçu : {time}",
+        "offline_info_subject": "[{site}] L'alarme ne répond plus",
+        "offline_info_body": (
+            "L'alarme de « {site} » ne répond plus : le serveur vocal n'en reçoit plus de "
+            "nouvelles alors qu'elle est armée (coupure de courant ou d'Internet, panne, ou "
+            "sabotage).\n\n"
+            "{details}\n\n"
+            "Vos contacts de confiance sont appelés l'un après l'autre. La première personne qui "
+            "tape son code arrête l'alerte ; un e-mail de confirmation suivra."
+        ),
+        "back_subject": "[{site}] L'alarme répond de nouveau",
+        "back_body": "L'alarme de « {site} » répond de nouveau {at} ; elle est {state}.\n\n"
+        "{outcome}{details}",
+        "back_armed": "armée",
+        "back_disarmed": "désarmée",
+        "back_stopped": "Les appels sont arrêtés.\n\n",
     },
     "en": {
         "unknown": "not specified",
@@ -112,8 +129,26 @@ _TEXT = {
         "cancelled_subject": "[{site}] Alert stopped",
         "cancelled_body": "Alarm disarmed {who}{at}: the alert is stopped.\n\n{details}",
         "cancelled_by": "by {by} ",
+        "offline_details": "Type: {kind}\nLast signal received: {time}",
+        "offline_info_subject": "[{site}] The alarm no longer answers",
+        "offline_info_body": (
+            "The alarm of “{site}” no longer answers: the voice server hears nothing from it "
+            "although it is armed (a power or Internet cut, a failure, or tampering).\n\n"
+            "{details}\n\n"
+            "Your trusted contacts are being called one after the other. The first person who "
+            "types their code stops the alert; a confirmation email will follow."
+        ),
+        "back_subject": "[{site}] The alarm answers again",
+        "back_body": "The alarm of “{site}” answers again {at}; it is {state}.\n\n"
+        "{outcome}{details}",
+        "back_armed": "armed",
+        "back_disarmed": "disarmed",
+        "back_stopped": "The calls are stopped.\n\n",
     },
 }
+
+
+_OFFLINE = "home_offline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +190,8 @@ def _when(facts: AlertFacts, at: datetime, *, same_day_short: bool) -> str:
 def _fill(facts: AlertFacts, key: str, **values: str) -> tuple[str, str]:
     text = _text(facts)
     kind = KIND_NAMES[facts.language][facts.kind]
-    details = text["details"].format(
+    # A silent home has no detector or zone: its details say when it was last heard of.
+    details = text["offline_details" if facts.kind == _OFFLINE else "details"].format(
         kind=kind[0].upper() + kind[1:],
         detector=facts.detector or text["unknown"],
         zone=facts.zone or text["unknown_zone"],
@@ -173,6 +209,8 @@ def info_email(facts: AlertFacts, *, informing: bool = False) -> tuple[str, str]
 
     ``informing``: the station handles the alert, and the call that follows asks for no code.
     """
+    if facts.kind == _OFFLINE:
+        return _fill(facts, "offline_info")
     return _fill(facts, "informed" if informing else "info")
 
 
@@ -200,3 +238,18 @@ def cancelled_email(facts: AlertFacts, by: str | None, at: datetime) -> tuple[st
     """Sent when the alarm was disarmed at home, by a named person or not."""
     who = _text(facts)["cancelled_by"].format(by=by) if by else ""
     return _fill(facts, "cancelled", who=who, at=_when(facts, at, same_day_short=True))
+
+
+def back_email(facts: AlertFacts, at: datetime, *, armed: bool, stopped: bool) -> tuple[str, str]:
+    """Sent when a home reported offline sends heartbeats again (``facts``: its silence).
+
+    ``stopped``: its alert was still calling, and the calls were stopped.
+    """
+    text = _text(facts)
+    return _fill(
+        facts,
+        "back",
+        at=_when(facts, at, same_day_short=True),
+        state=text["back_armed" if armed else "back_disarmed"],
+        outcome=text["back_stopped"] if stopped else "",
+    )

@@ -6,10 +6,11 @@ then run several servers, each counting only its own calls. Labels carry closed 
 escapes label values and help texts.
 
 Counters and histograms are updated by the call tree as things happen. The gauges (Asterisk up,
-call trees running, outbox queue sizes and dead letters) are read at scrape time: the outbox ones by
-a ``Collector`` querying the database. The aiohttp handler renders the registry synchronously in
-the event-loop thread, the only thread allowed to use that connection; never serve this registry
-from a thread (such as the library's ``start_http_server``).
+call trees running, outbox queue sizes and dead letters, homes watched and offline) are read at
+scrape time: the outbox and homes ones by a ``Collector`` querying the database. The aiohttp
+handler renders the registry synchronously in the event-loop thread, the only thread allowed to
+use that connection; never serve this registry from a thread (such as the library's
+``start_http_server``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from custom_components.imaprotect.contract.enums import TERMINAL_STATUSES, Outcome
-from voice_server import outbox
+from voice_server import heartbeats, outbox
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from prometheus_client.metrics_core import Metric
 
-__all__ = ["LabelledCounter", "Metrics", "OutboxCollector"]
+__all__ = ["HomesCollector", "LabelledCounter", "Metrics", "OutboxCollector"]
 
 
 class LabelledCounter:
@@ -75,6 +76,26 @@ class OutboxCollector(Collector):
                 f"Dead-lettered {kind} items (refused for good) of the last 7 days.",
                 count,
             )
+
+
+class HomesCollector(Collector):
+    """Homes whose heartbeats are watched (armed), and homes reported offline, at each scrape."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    @override
+    def collect(self) -> Iterator[Metric]:
+        """Two gauges; a silent home stays counted until a heartbeat comes back."""
+        watched, silent = heartbeats.counts(self._conn)
+        yield GaugeMetricFamily(
+            "imaprotect_voice_homes_watched", "Armed homes whose heartbeats are watched.", watched
+        )
+        yield GaugeMetricFamily(
+            "imaprotect_voice_homes_offline",
+            "Homes reported offline (silent while armed) whose heartbeats have not come back.",
+            silent,
+        )
 
 
 class Metrics:
@@ -138,3 +159,4 @@ class Metrics:
         )
         running.set_function(lambda: float(campaigns_running()))
         self.registry.register(OutboxCollector(conn))
+        self.registry.register(HomesCollector(conn))

@@ -30,12 +30,13 @@ __all__ = ["DB_SCHEMA_VERSION", "SchemaError", "migrate", "schema_version"]
 _LOGGER = logging.getLogger(__name__)
 
 #: The schema version this code writes and reads; ``len(_STEPS)`` (checked by the tests).
-DB_SCHEMA_VERSION = 4
+DB_SCHEMA_VERSION = 5
 
 #: Tables of the voice server (sqlite_sequence: SQLite's own, for AUTOINCREMENT).
 _TABLES = frozenset(
     {"sites", "alerts", "attempts", "outbox", "outbox_photo", "wrong_codes", "sqlite_sequence"}
 )
+_TABLES |= {"heartbeats"}  # step 5: the homes' heartbeats
 
 # Release 0.1.0's schema, one statement each: executescript() would commit half-way.
 _SCHEMA_1 = (
@@ -210,8 +211,34 @@ def _step_4(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE alerts ADD COLUMN note TEXT")
 
 
+def _step_5(conn: sqlite3.Connection) -> None:
+    """The homes' heartbeats (see watchdog.py): one row per site, the last heartbeat heard.
+
+    ``last_seen`` is the server's wall clock, so a watch outlives a restart; ``alert_id`` is the
+    ``home_offline`` alert of the silence under way once reported, so a restart never reports it
+    again. Idempotent, like the steps before (a database whose version was lost).
+    """
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS heartbeats (
+            site_id TEXT PRIMARY KEY,
+            armed INTEGER NOT NULL,    -- 1 while the home is watched
+            interval REAL NOT NULL,    -- seconds between heartbeats, as Home Assistant promised
+            grace REAL NOT NULL,       -- seconds of silence after which the home is offline
+            last_seen REAL NOT NULL,   -- wall-clock time (Unix seconds) of the last heartbeat
+            utc_offset INTEGER NOT NULL DEFAULT 0,  -- the home's clock, seconds east of UTC
+            alert_id TEXT              -- the home_offline alert of the silence, once reported
+        )"""
+    )
+
+
 #: ``_STEPS[n]`` brings a database from version n to n + 1.
-_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2, _step_3, _step_4)
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _step_1,
+    _step_2,
+    _step_3,
+    _step_4,
+    _step_5,
+)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -22,6 +22,8 @@ from custom_components.imaprotect.contract.models import (
     CancelIn,
     ErrorBody,
     Health,
+    HeartbeatAccepted,
+    HeartbeatIn,
     ServerInfo,
     Site,
     SiteSaved,
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["openapi_document"]
 
-_REQUESTS: tuple[type[BaseModel], ...] = (Site, AlertIn, CancelIn)
+_REQUESTS: tuple[type[BaseModel], ...] = (Site, AlertIn, CancelIn, HeartbeatIn)
 _ANSWERS: tuple[type[BaseModel], ...] = (
     SiteSaved,
     SiteView,
@@ -42,6 +44,7 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     Health,
     ServerInfo,
     ErrorBody,
+    HeartbeatAccepted,
 )
 
 
@@ -111,6 +114,19 @@ def _paths() -> dict[str, Any]:
                     "200": _answer("already known: current status", AlertAccepted),
                     "404": _answer("unknown site", ErrorBody),
                     "409": _answer("alert id used by another site", ErrorBody),
+                    **_ERRORS,
+                },
+            },
+        },
+        http.HEARTBEAT: {
+            "parameters": [_SITE_ID, _SCHEMA],
+            "put": {
+                "summary": "The home is alive, armed or not; silent for its grace while armed,"
+                " its contacts are phoned (a home_offline alert)",
+                "requestBody": _body(HeartbeatIn),
+                "responses": {
+                    "200": _answer("recorded", HeartbeatAccepted),
+                    "404": _answer("unknown site: send the site first", ErrorBody),
                     **_ERRORS,
                 },
             },

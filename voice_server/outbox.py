@@ -69,6 +69,7 @@ __all__ = [
     "dead_counts",
     "enqueue_callback",
     "enqueue_email",
+    "hurry_callbacks",
     "pending_counts",
     "purge",
     "retarget_callbacks",
@@ -247,6 +248,21 @@ def retarget_callbacks(
             f" WHERE kind = 'callback' AND site_id = ? AND {_PENDING}",  # constants only
             (url, secret, site_id),
         )
+    return cursor.rowcount
+
+
+def hurry_callbacks(conn: sqlite3.Connection, *, site_id: str) -> int:
+    """The site's Home Assistant was just heard from: its callbacks waiting out a backoff go now.
+
+    A heartbeat after a silence (or a restart of Home Assistant) means its webhook is likely back,
+    and the callbacks that failed meanwhile may be waiting up to ``max_backoff``. Their attempts
+    are kept, so one that fails again backs off further. Joins the caller's transaction.
+    """
+    cursor = conn.execute(
+        f"UPDATE outbox SET next_attempt = 0 WHERE kind = 'callback' AND site_id = ? AND {_PENDING}"  # noqa: S608
+        " AND next_attempt > 0",
+        (site_id,),
+    )
     return cursor.rowcount
 
 

@@ -155,6 +155,11 @@ def alert_message(
     """
     kind_text = KIND_NAMES.get(language, KIND_NAMES["fr"]).get(kind, kind)
     hour, minute = occurred_at.hour, occurred_at.minute
+    if kind == "home_offline":  # a silent home: no detector, no zone; since its last heartbeat
+        if language == "en":
+            return f"The alarm of {site_name} no longer answers, since {hour}:{minute:02d}."
+        at = f"{hour} heures {minute:02d}" if minute else f"{hour} heures"
+        return f"L'alarme de {site_name} ne répond plus depuis {at}."
     if language == "en":
         parts = [f"Alarm at {site_name}: {kind_text}."]
         if detector:

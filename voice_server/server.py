@@ -2,7 +2,8 @@
 
 The HTTP API starts at once, whether Asterisk is there or not: alerts are accepted and kept, and
 their calls start as soon as Asterisk is back and fully booted (/healthz says ``degraded`` until
-then). Unfinished alerts of a previous run are resumed at start.
+then). Unfinished alerts of a previous run are resumed at start, and the armed homes' heartbeats are
+watched again (home_watch.py): a home silent for its grace after the start is reported.
 
 Retention runs at start and every hour: finished alerts older than ``retention_days``, delivered
 and dead outbox rows older than a week and prompts unused for a week are deleted.
@@ -25,6 +26,7 @@ from voice_server.api import ApiContext, build_app
 from voice_server.ari import AriClient, AriError
 from voice_server.campaign import Campaigns
 from voice_server.config import ConfigError
+from voice_server.home_watch import HomeWatch
 from voice_server.metrics import Metrics
 from voice_server.outbox import OutboxWorker
 from voice_server.prompts import PromptCache, fixed_texts
@@ -74,6 +76,7 @@ class VoiceServer:
         self._tasks: list[asyncio.Task[Any]] = []
         self.outbox: OutboxWorker | None = None
         self.campaigns: Campaigns | None = None
+        self.homes: HomeWatch | None = None
         self.port: int | None = None
 
     async def start(self) -> None:
@@ -95,12 +98,15 @@ class VoiceServer:
         self._spawn(self._watch_asterisk(), "asterisk-watch")
         self._spawn(self._warm_prompts(), "prompts")
         self.campaigns.resume()
+        self.homes = HomeWatch(self.store, self.campaigns, self.metrics, self.outbox.wake)
+        self._spawn(self.homes.run(), "home-watch")
         await self.retention()
         self._spawn(self._retention_loop(), "retention")
         context = ApiContext(
             token=self.config.token,
             store=self.store,
             campaigns=self.campaigns,
+            homes=self.homes,
             metrics=self.metrics,
             allowed_regions=self.config.allowed_regions,
             health=self._health,

@@ -39,7 +39,7 @@ from custom_components.imaprotect.contract.enums import (
     Reason,
 )
 from custom_components.imaprotect.contract.models import STORED, AttemptView, Contact, Site
-from voice_server import migrations, outbox
+from voice_server import heartbeats, migrations, outbox
 from voice_server.calltree import Cursor
 from voice_server.private import DatabaseInUseError, hold_lock, private_dir, private_file
 
@@ -261,10 +261,11 @@ class Store:
         return _site(row[0]) if row else None
 
     def delete_site(self, site_id: str) -> bool:
-        """Forget a site and its pending callbacks; running alerts keep calling its contacts."""
+        """Forget a site, its pending callbacks and its watch; running alerts keep calling."""
         with self.transaction() as conn:
             cursor = conn.execute("DELETE FROM sites WHERE site_id = ?", (site_id,))
             outbox.retarget_callbacks(conn, site_id=site_id, url=None, secret=None)
+            heartbeats.forget(conn, site_id)
         return cursor.rowcount > 0
 
     # --- alerts -----------------------------------------------------------------------------

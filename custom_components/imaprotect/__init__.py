@@ -11,6 +11,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .callout import async_forget_site
 from .const import BADGE_TOGGLE, DOMAIN
+from .heartbeat import HomeHeartbeat
 from .journal import async_remove_journal
 from .journal_export import JournalCsvView
 from .journal_service import async_setup_journal_service
@@ -86,6 +87,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -
     )
     panel.home_device_id = device.id
     await panel.async_start()
+    heartbeat = HomeHeartbeat(hass, entry, panel)  # after the start: it sends the state restored
+    heartbeat.async_start()
+    entry.async_on_unload(heartbeat.async_stop)
     entry.runtime_data = panel
     entry.async_on_unload(entry.add_update_listener(_async_entry_changed))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aiohttp import web
 from pydantic import ValidationError
 
+from .contract.enums import CallbackEvent
 from .contract.models import Callback
 from .contract.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
@@ -86,7 +87,11 @@ class CallbackReceiver:
                 return web.json_response({"ignored": "unknown event"}, status=200)
             field = ".".join(str(part) for part in first["loc"])
             return web.json_response({"error": "malformed", "field": field}, status=400)
-        if not self._target.knows(payload.alert_id):
+        # ``home_back`` names an alert the server raised itself (the home was silent): it is the
+        # home's by its signature, which no alert of Home Assistant's could tell.
+        if payload.event is not CallbackEvent.HOME_BACK and not self._target.knows(
+            payload.alert_id
+        ):
             return web.json_response({"ignored": "unknown alert"}, status=200)
         await self._target.async_apply(payload)
         if delivery is not None:

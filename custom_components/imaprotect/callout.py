@@ -10,6 +10,7 @@ an alert ``queued``, ``exhausted`` or ``expired``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
@@ -47,6 +48,7 @@ from .contract.text import clean_name
 from .delivery import PERSONAL_KINDS, DeliveryQueue, OpenAlert
 from .fallback import alarm_text, async_notify, async_notify_quietly
 from .instructions import contacts
+from .offline_report import async_home_back
 from .site_sync import SiteSync
 from .supervision import Supervisor
 from .texts import text
@@ -148,6 +150,8 @@ class CallOut:
             self.supervisor = Supervisor(hass, entry, self._client, self.queue.async_retry_now)
         self._receiver = CallbackReceiver(entry.data.get(CONF_CALLBACK_SECRET, ""), self)
         self._listeners: list[CallbackListener] = []
+        #: Set once the start's site sync is over (done or failed): the heartbeat waits for it.
+        self.synced_once = asyncio.Event()
 
     @property
     def site_id(self) -> str:
@@ -184,7 +188,10 @@ class CallOut:
             self.entry.async_create_task(self.hass, self._async_resume(), "imaprotect site sync")
 
     async def _async_resume(self) -> None:
-        await self.async_sync_site()
+        try:
+            await self.async_sync_site()
+        finally:
+            self.synced_once.set()
         if self.supervisor is not None:
             self.supervisor.async_start()
         if self.queue is not None:
@@ -360,6 +367,8 @@ class CallOut:
                 if status is AlertStatus.CANCELLED and self.alert.status == AlertStatus.CANCELLED:
                     who = self.alert.contact  # keep who disarmed at home
                 await self._async_report(alert_id, status, who)
+            case CallbackEvent.HOME_BACK:
+                await async_home_back(self.hass, self.entry, payload)
             case CallbackEvent.CODE_REJECTED if not self.silent(alert_id):
                 self._fire(
                     EVENT_PHONE_CODE_REJECTED,

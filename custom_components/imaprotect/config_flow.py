@@ -68,6 +68,7 @@ from .const import (
     CONF_MAY_ARM,
     CONF_MAY_DISARM,
     CONF_NOTIFY_ENTITIES,
+    CONF_OFFLINE_AFTER,
     CONF_PARTIAL,
     CONF_PHONE,
     CONF_PHONE_CODE,
@@ -83,10 +84,13 @@ from .const import (
     DEFAULT_ALARM_DURATION,
     DEFAULT_ENTRY_DELAY,
     DEFAULT_EXIT_DELAY,
+    DEFAULT_OFFLINE_AFTER,
     DOMAIN,
     MAX_ALARM_DURATION,
     MAX_DELAY,
+    MAX_OFFLINE_AFTER,
     MIN_ALARM_DURATION,
+    MIN_OFFLINE_AFTER,
     SECTION_CALL_OUT,
     SECTION_SUPERVISION,
     SUBENTRY_DETECTOR,
@@ -153,6 +157,17 @@ HOME_SCHEMA = probatio.Schema(
                     probatio.Optional(CONF_NOTIFY_ENTITIES): EntitySelector(
                         EntitySelectorConfig(domain=Platform.NOTIFY, multiple=True)
                     ),
+                    probatio.Optional(
+                        CONF_OFFLINE_AFTER, default=DEFAULT_OFFLINE_AFTER
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=MIN_OFFLINE_AFTER,
+                            max=MAX_OFFLINE_AFTER,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement=UnitOfTime.MINUTES,
+                        )
+                    ),
                 }
             ),
             {"collapsed": True},
@@ -160,7 +175,13 @@ HOME_SCHEMA = probatio.Schema(
     }
 )
 
-CALL_OUT_KEYS = (CONF_VOICE_URL, CONF_VOICE_TOKEN, CONF_STATION, CONF_NOTIFY_ENTITIES)
+CALL_OUT_KEYS: tuple[str, ...] = (
+    CONF_VOICE_URL,
+    CONF_VOICE_TOKEN,
+    CONF_STATION,
+    CONF_NOTIFY_ENTITIES,
+)
+CALL_OUT_KEYS += (CONF_OFFLINE_AFTER,)  # home offline (heartbeat.py)
 
 ZONE_SCHEMA = probatio.Schema(
     {
@@ -388,6 +409,7 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_VOICE_TOKEN: token if url else None,
             CONF_STATION: station,
             CONF_NOTIFY_ENTITIES: list(call_out.get(CONF_NOTIFY_ENTITIES) or []),
+            CONF_OFFLINE_AFTER: int(call_out.get(CONF_OFFLINE_AFTER) or DEFAULT_OFFLINE_AFTER),
         }
 
     @staticmethod

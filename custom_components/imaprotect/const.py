@@ -22,6 +22,10 @@ CONF_STATION: Final = "station"
 CONF_NOTIFY_ENTITIES: Final = "notify_entities"
 CONF_WEBHOOK_ID: Final = "webhook_id"
 CONF_CALLBACK_SECRET: Final = "callback_secret"
+CONF_OFFLINE_AFTER: Final = "offline_after"  # minutes of silence, armed, before the server calls
+DEFAULT_OFFLINE_AFTER: Final = 5
+MIN_OFFLINE_AFTER: Final = 2  # twice the heartbeat interval: one lost heartbeat calls nobody
+MAX_OFFLINE_AFTER: Final = 60
 
 DEFAULT_ENTRY_DELAY: Final = 30  # seconds: the seed's grace period
 DEFAULT_EXIT_DELAY: Final = 30
@@ -91,6 +95,7 @@ EVENT_ALARM: Final = "imaprotect_alarm"
 EVENT_FAULT: Final = "imaprotect_fault"
 EVENT_ALERT: Final = "imaprotect_alert"
 EVENT_PHONE_CODE_REJECTED: Final = "imaprotect_phone_code_rejected"  # typed on the phone
+EVENT_HOME_OFFLINE: Final = "imaprotect_home_offline"  # the voice server heard nothing, and called
 
 STORAGE_VERSION: Final = 1
 SUPERVISION_WINDOW: Final = timedelta(minutes=5)

@@ -21,10 +21,12 @@ from .const import (
     EVENT_CODE_REJECTED,
     EVENT_DISARMED,
     EVENT_FAULT,
+    EVENT_HOME_OFFLINE,
     EVENT_LOCKED_OUT,
     EVENT_PHONE_CODE_REJECTED,
     EVENT_PROTECT_PLUS,
 )
+from .offline_report import describe as describe_home_offline
 from .texts import text as _text
 
 EVENTS = (
@@ -43,6 +45,7 @@ EVENTS = (
     EVENT_PROTECT_PLUS,
     EVENT_AGENT_REQUESTED,
     EVENT_BADGE_DISABLED,
+    EVENT_HOME_OFFLINE,
 )
 
 
@@ -142,6 +145,8 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
         case "imaprotect_agent_requested":
             key = "agent_requested_paid" if data.get("paid") else "agent_requested"
             return _text(hass, key, person=person, method=how)
+        case "imaprotect_home_offline":
+            return describe_home_offline(hass, data)
         case "imaprotect_alert":
             return _text(
                 hass, f"alert_{data.get('status')}", contact=data.get("contact"), time=_time(data)

@@ -22,6 +22,8 @@ from .contract.models import (
     CancelIn,
     ErrorBody,
     Health,
+    HeartbeatAccepted,
+    HeartbeatIn,
     ServerInfo,
     Site,
     SiteSaved,
@@ -130,6 +132,11 @@ class VoiceClient:
     async def async_health(self) -> Health:
         """Whether the server can call now (``degraded`` while Asterisk is away)."""
         return await self._request("GET", http.HEALTH, Health)
+
+    async def async_put_heartbeat(self, site_id: str, beat: HeartbeatIn) -> HeartbeatAccepted:
+        """Say the home is alive, armed or not (an armed home that falls silent is phoned about)."""
+        path = http.HEARTBEAT.format(site_id=site_id)
+        return await self._request("PUT", path, HeartbeatAccepted, beat)
 
     async def async_delete_site(self, site_id: str) -> None:
         """Forget the site (the home was removed): its contacts' numbers leave the server."""

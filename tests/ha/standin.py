@@ -23,7 +23,13 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.imaprotect.contract import SCHEMA_VERSION, http
 from custom_components.imaprotect.contract.errors import refusal
-from custom_components.imaprotect.contract.models import AlertIn, CancelIn, ServerInfo, Site
+from custom_components.imaprotect.contract.models import (
+    AlertIn,
+    CancelIn,
+    HeartbeatIn,
+    ServerInfo,
+    Site,
+)
 from custom_components.imaprotect.contract.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 from .conftest import MARIE_CODE, PANEL, home_entry, set_sources
@@ -48,6 +54,9 @@ class StandIn:
         self.statuses: dict[str, str] = {}  # GET /alerts/{id}: its status (default calling)
         self.tries = {"alert": 0, "cancel": 0}  # requests received, failed ones included
         self.health = "ok"  # what /healthz says: "ok", "degraded", or "down" (a 503)
+        self.heartbeats: list[dict[str, Any]] = []  # every heartbeat taken, with its site
+        self.heartbeats_down = 0  # how many of the next heartbeats answer 503
+        self.heartbeat_refusal: dict[str, str] | None = None  # answered 422 while set
 
     def _down(self, kind: str) -> bool:
         self.tries[kind] += 1
@@ -64,7 +73,25 @@ class StandIn:
         app.router.add_get(http.INFO, self._info)
         app.router.add_get(http.ALERT, self._get_alert)
         app.router.add_get(http.HEALTH, self._healthz)
+        app.router.add_put(http.HEARTBEAT, self._heartbeat)
         return app
+
+    async def _heartbeat(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        if self.heartbeats_down > 0:
+            self.heartbeats_down -= 1
+            return web.json_response({"error": "unavailable"}, status=503)
+        if self.heartbeat_refusal is not None:
+            return web.json_response(self.heartbeat_refusal, status=422)
+        raw = await request.read()
+        if (refused := _refused(HeartbeatIn, raw)) is not None:
+            return refused
+        site = request.match_info["site_id"]
+        if site not in self.sites:
+            return web.json_response({"error": "not_found", "field": "site_id"}, status=404)
+        body = json.loads(raw)
+        self.heartbeats.append(body | {"site": site})
+        return web.json_response({"site_id": site, "armed": body["armed"]})
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         if self.health == "down":
@@ -148,7 +175,9 @@ class StandIn:
         return web.json_response(text=info.model_dump_json())
 
 
-def _refused(model: type[Site | AlertIn | CancelIn], raw: bytes) -> web.Response | None:
+def _refused(
+    model: type[Site | AlertIn | CancelIn | HeartbeatIn], raw: bytes
+) -> web.Response | None:
     """The real server's 4xx answer when the contract refuses ``raw``, else None."""
     try:
         model.model_validate_json(raw)

@@ -93,6 +93,7 @@ NO_CALL_OUT: dict[str, Any] = {
     "voice_token": None,
     "station": None,
     "notify_entities": [],
+    "offline_after": 5,
 }
 
 

@@ -17,6 +17,7 @@ from testkit.bodies import (
     alert_body,
     code_hash,
     contact,
+    heartbeat_body,
     site_body,
 )
 from testkit.callbacks import CallbackSink
@@ -36,6 +37,7 @@ __all__ = [
     "contact",
     "finished",
     "first_answered",
+    "heartbeat_body",
     "outcomes",
     "site_body",
     "stop_process",

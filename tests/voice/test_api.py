@@ -31,6 +31,7 @@ ROUTES = [
     ("GET", "/api/v1/sites/home"),
     ("DELETE", "/api/v1/sites/home"),
     ("POST", "/api/v1/sites/home/alerts"),
+    ("PUT", "/api/v1/sites/home/heartbeat"),
     ("GET", "/api/v1/alerts/a-1"),
     ("POST", "/api/v1/alerts/a-1/cancel"),
     ("GET", "/api/v1/openapi.json"),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.voice.harness import alert_body, contact, site_body
+from tests.voice.harness import alert_body, contact, heartbeat_body, site_body
 
 if TYPE_CHECKING:
     from tests.voice.conftest import RunningVoice, VoiceFactory
@@ -28,6 +28,8 @@ _SITE_FIELDS = [
 ]  # fmt: skip
 _CALLBACK_FIELDS = ["callback_url", "callback_secret"]
 _ALERT_FIELDS = ["alert_id", "kind", "detector", "zone", "occurred_at", "photos.0"]
+_HEARTBEAT = heartbeat_body()
+_HEARTBEAT_FIELDS = ["armed", "interval", "grace", "at"]
 
 
 def _with(base: dict[str, Any], path: str, value: str) -> dict[str, Any]:
@@ -49,6 +51,10 @@ def _cases() -> list[tuple[str, str, dict[str, Any], str]]:
         *(("PUT", "/api/v1/sites/home", _SITE_CALLBACK, field) for field in _CALLBACK_FIELDS),
         *(("POST", "/api/v1/sites/home/alerts", _ALERT, field) for field in _ALERT_FIELDS),
         ("POST", "/api/v1/alerts/h-0/cancel", {"by": "Marie"}, "by"),
+        *(
+            ("PUT", "/api/v1/sites/home/heartbeat", _HEARTBEAT, field)
+            for field in _HEARTBEAT_FIELDS
+        ),
     ]
 
 

@@ -30,6 +30,7 @@ class AlertKind(StrEnum):
     FAULT = "fault"
     SOS = "sos"
     AGENT_REQUEST = "agent_request"  # the homeowner asks for a security agent: said to the station
+    HOME_OFFLINE = "home_offline"  # raised by the voice server: the armed home's heartbeats stopped
 
 
 class Formula(StrEnum):
@@ -96,16 +97,18 @@ class CallbackEvent(StrEnum):
     ATTEMPT_STARTED = "attempt_started"  # a call to a contact began
     ATTEMPT_ENDED = "attempt_ended"  # that call ended (its outcome is set)
     CODE_REJECTED = "code_rejected"  # a contact typed a wrong code (``wrong_codes`` counts them)
+    HOME_BACK = "home_back"  # heartbeats came back after a silence the server reported (``since``)
 
 
 class Reason(StrEnum):
-    """Why an alert is queued or expired: what the voice server could not do."""
+    """Why an alert is queued or expired (what the server could not do), or cancelled by itself."""
 
     ASTERISK_UNAVAILABLE = "asterisk_unavailable"  # no ARI connection
     TRUNK_UNAVAILABLE = (
         "trunk_unavailable"  # calls fail for infrastructure causes (Q.850 0, 3, 27…)
     )
     TOO_OLD = "too_old"  # older than the server's maximum alert age
+    HOME_BACK = "home_back"  # a home_offline alert stopped: the home's heartbeats came back
 
 
 class Acknowledgement(StrEnum):

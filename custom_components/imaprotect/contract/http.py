@@ -5,6 +5,7 @@ __all__ = [
     "ALERTS",
     "ALERT_CANCEL",
     "HEALTH",
+    "HEARTBEAT",
     "INFO",
     "METRICS",
     "OPENAPI",
@@ -14,6 +15,7 @@ __all__ = [
 
 SITE = "/api/v1/sites/{site_id}"
 ALERTS = "/api/v1/sites/{site_id}/alerts"
+HEARTBEAT = "/api/v1/sites/{site_id}/heartbeat"
 ALERT = "/api/v1/alerts/{alert_id}"
 ALERT_CANCEL = "/api/v1/alerts/{alert_id}/cancel"
 INFO = "/api/v1/info"

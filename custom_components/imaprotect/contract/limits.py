@@ -10,6 +10,8 @@ __all__ = [
     "MAX_CALL_POSITION",
     "MAX_CONTACTS",
     "MAX_EMAIL",
+    "MAX_HEARTBEAT_GRACE",
+    "MAX_HEARTBEAT_INTERVAL",
     "MAX_NAME",
     "MAX_NOTE",
     "MAX_PHONE",
@@ -18,6 +20,7 @@ __all__ = [
     "MAX_STATION",
     "MAX_URL",
     "MIN_CALLBACK_SECRET",
+    "MIN_HEARTBEAT_INTERVAL",
     "MIN_SUPPORTED_SCHEMA_VERSION",
     "SCHEMA_VERSION",
     "SITE_ID_PATTERN",
@@ -29,7 +32,8 @@ handshake and the shared models; 3 the ``queued`` and ``expired`` statuses with 
 ``code_rejected`` callback and a contact's own phone code (``ack_code_hash``, no longer the keypad
 code's hash); 4 the offers: an alert's ``acknowledgement`` (``none``: calls that need no code, the
 ``informed`` status and outcome), ``skip_contacts`` (duress), ``note`` and the ``agent_request``
-kind. Raise it with every change of a model, enum or rule below."""
+kind, and the heartbeat (``PUT /sites/{id}/heartbeat``), the ``home_offline`` alert kind, the
+``home_back`` callback and reason. Raise it with every change of a model, enum or rule below."""
 MIN_SUPPORTED_SCHEMA_VERSION = 4
 """The oldest client schema the server still serves."""
 
@@ -52,6 +56,13 @@ MAX_PHOTOS = 5
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """Five 2 MB photos in base64, plus the rest."""
+
+MIN_HEARTBEAT_INTERVAL = 0.5
+"""Seconds between two heartbeats, at least (Home Assistant sends one a minute; tests less)."""
+MAX_HEARTBEAT_INTERVAL = 3600.0
+MAX_HEARTBEAT_GRACE = 86400.0
+"""Seconds of silence after which an armed home counts as offline, at most (a day); at least
+twice the interval, so that one lost heartbeat never phones anybody."""
 
 SITE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ALERT_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")

@@ -41,11 +41,14 @@ from .limits import (
     ALERT_ID_PATTERN,
     CONTACT_ID_PATTERN,
     MAX_CONTACTS,
+    MAX_HEARTBEAT_GRACE,
+    MAX_HEARTBEAT_INTERVAL,
     MAX_NOTE,
     MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     MAX_URL,
     MIN_CALLBACK_SECRET,
+    MIN_HEARTBEAT_INTERVAL,
 )
 from .phones import DEFAULT_REGIONS, PhoneError, normalise_phone, normalise_station
 from .text import check_name
@@ -62,6 +65,8 @@ __all__ = [
     "ContactView",
     "ErrorBody",
     "Health",
+    "HeartbeatAccepted",
+    "HeartbeatIn",
     "PersonRef",
     "ServerInfo",
     "Site",
@@ -396,7 +401,9 @@ class AlertView(_Model):
     round: int = 1
     attempts: tuple[AttemptView, ...] = ()
     reason: Reason | None = Field(
-        default=None, description="why the alert is queued or expired (null otherwise)"
+        default=None,
+        description="why the alert is queued or expired, or why the server cancelled it"
+        " (home_back); null otherwise",
     )
     acknowledgement: Acknowledgement = Acknowledgement.REQUIRED
 
@@ -418,6 +425,64 @@ class Callback(_Model):
     wrong_codes: int | None = Field(
         default=None,
         description="code_rejected: the contact's wrong codes on the phone in the last 24 hours",
+    )
+    since: str | None = Field(
+        default=None,
+        description="home_back: when the last heartbeat before the silence arrived (ISO 8601)",
+    )
+
+
+class HeartbeatIn(_Model):
+    """``PUT /sites/{id}/heartbeat``: the home is alive, and whether it is watched.
+
+    While ``armed`` (armed total or partial, and through the exit and entry delays and an alarm),
+    Home Assistant promises a heartbeat every ``interval`` seconds; after ``grace`` seconds without
+    one the voice server phones the contacts (a ``home_offline`` alert), once per silence. A
+    heartbeat with ``armed`` false (disarmed) stops the watch: nobody is called.
+    """
+
+    armed: bool
+    interval: float = Field(
+        ge=MIN_HEARTBEAT_INTERVAL,
+        le=MAX_HEARTBEAT_INTERVAL,
+        allow_inf_nan=False,
+        description="seconds between two heartbeats while armed",
+    )
+    grace: float = Field(
+        le=MAX_HEARTBEAT_GRACE,
+        allow_inf_nan=False,
+        description="seconds of silence after which the armed home counts as offline;"
+        " at least twice the interval",
+    )
+    at: AwareDatetime = Field(
+        description="Home Assistant's clock when sent: its UTC offset is the home's time zone,"
+        " in which e-mails and calls say the time (the server keeps time by its own clock)"
+    )
+
+    @field_validator("grace")
+    @classmethod
+    def _grace(cls, value: float, info: ValidationInfo) -> float:
+        interval = info.data.get("interval")
+        if interval is not None and value < 2 * interval:
+            raise PydanticCustomError(
+                "invalid_value", "at least twice the interval: one lost heartbeat must call nobody"
+            )
+        return value
+
+
+class HeartbeatAccepted(_Model):
+    """The answer to a heartbeat."""
+
+    site_id: str
+    armed: bool
+    offline_at: str | None = Field(
+        default=None,
+        description="when the home counts as offline unless another heartbeat comes"
+        " (ISO 8601, the server's clock); null while disarmed",
+    )
+    ended_silence: str | None = Field(
+        default=None,
+        description="the home_offline alert of the silence this heartbeat ended, if any",
     )
 
 
