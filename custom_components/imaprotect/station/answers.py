@@ -6,6 +6,9 @@ one that does not match the frame in flight). ``NAK`` carries ``0000`` and the r
 An answer to an encrypted frame is ``"*ACK"…[<hex>`` whose cleartext is ``pad]…_timestamp``
 (pysiaalarm) or ``pad|]…_timestamp`` (DC-09-2026); NAK and DUH are never encrypted.
 A frame with a wrong CRC or length is refused: a corrupted ACK must not remove an alarm.
+pysiaalarm (so Home Assistant's ``sia``) writes the literal ``None`` where the receiver number
+goes when the frame had no ``R`` field (``"ACK"0001NoneL0#1234[]``), and its NAK puts ``L`` before
+``R`` (``"NAK"0000L0R0A0[]…``): receiver and prefix are read in any order, ``None`` as nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 _FRAME = re.compile(rb"\n([0-9A-Fa-f]{4})([0-9A-Fa-f]{4})(.*)\r", re.DOTALL)
 _HEADER = re.compile(
     r'"(?P<star>\*?)(?P<kind>ACK|NAK|DUH|RSP)"(?P<seq>\d{4})'
-    r"(?:R(?P<rcvr>[0-9A-Fa-f]{1,6}))?(?:L(?P<pref>[0-9A-Fa-f]{1,6}))?"
+    r"(?:R[0-9A-Fa-f]{1,6}|L[0-9A-Fa-f]{1,6}|None)*"
     r"(?:#(?P<acct>[0-9A-Fa-f]{3,16})|A[0-9A-Fa-f]*)?\[(?P<rest>.*)",
     re.DOTALL,
 )

@@ -75,6 +75,7 @@ def extended_data(report: Report, data_format: DataFormat, encoding: TextEncodin
 def event_frame(
     builder: FrameBuilder,
     report: Report,
+    *,
     data_format: DataFormat,
     account: str,
     sequence: int,

@@ -61,9 +61,7 @@ class AccountId:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "account", _hex_field("account", self.account, 3, 16))
-        object.__setattr__(
-            self, "line_prefix", _hex_field("line prefix", self.line_prefix, 1, 6)
-        )
+        object.__setattr__(self, "line_prefix", _hex_field("line prefix", self.line_prefix, 1, 6))
         if self.receiver is not None:
             object.__setattr__(self, "receiver", _hex_field("receiver", self.receiver, 1, 6))
 

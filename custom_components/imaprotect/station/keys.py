@@ -53,7 +53,8 @@ class StationKey:
     def __post_init__(self) -> None:
         if len(self.material) not in _SIZES:
             raise StationKeyError(
-                KeyErrorReason.BAD_LENGTH, "an AES key has 16, 24 or 32 bytes (128, 192 or 256 bits)"
+                KeyErrorReason.BAD_LENGTH,
+                "an AES key has 16, 24 or 32 bytes (128, 192 or 256 bits)",
             )
 
     @classmethod
@@ -92,7 +93,8 @@ class StationKey:
         if any(not 0x20 <= ord(char) <= 0x7E for char in characters):
             raise StationKeyError(
                 KeyErrorReason.NOT_ASCII,
-                "an ASCII key holds only printable ASCII characters (no accents, no control characters)",
+                "an ASCII key holds only printable ASCII characters "
+                "(no accents, no control characters)",
             )
         if len(characters) not in _SIZES:
             raise StationKeyError(

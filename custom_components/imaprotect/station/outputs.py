@@ -8,7 +8,9 @@ them into entities, repairs and messages to the contacts:
 * ``TransmissionFault``: an event the station did not take. ``reason`` NO_ANSWER or REFUSED: every
   path was tried ``tries`` times, the event stays queued and is retried; REJECTED: the receiver
   answered DUH (it will never take it), the event left the queue (``dropped``) and ``code`` is
-  its SIA code, for the repair. Either way the adapter sends the event to the contacts;
+  its SIA code, for the repair. Either way the adapter sends the event to the contacts. With a
+  key, a receiver holding another key answers NAK or DUH (pysiaalarm's DUH when the garbage it
+  decrypted happens to parse): a REJECTED repair on an encrypted link should mention the key;
 * ``AlarmOverdue``: an alarm still not acknowledged after the category's transmission time; it
   stays queued for the station, and the adapter also sends it to the contacts;
 * ``PathLost`` / ``PathRestored``: a receiver stopped answering, or answers again;

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
+from .queue import StoreFormatError
+
 
 class QueueStore(Protocol):
     """Load and save the transmitter's queue document."""
@@ -56,7 +58,7 @@ class JsonFileStore:
             return None
         data = json.loads(text)
         if not isinstance(data, dict):
-            raise ValueError("station queue file does not hold a JSON object")
+            raise StoreFormatError("station queue file does not hold a JSON object")
         return data
 
     def _save(self, text: str) -> None:

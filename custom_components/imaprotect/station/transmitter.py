@@ -264,11 +264,11 @@ class Transmitter:
             frame = event_frame(
                 builder,
                 event.report,
-                account.data_format,
-                account.ident.account,
-                sequence,
-                at,
-                account.text_encoding,
+                data_format=account.data_format,
+                account=account.ident.account,
+                sequence=sequence,
+                at=at,
+                encoding=account.text_encoding,
             )
         deadline = now + self._settings.ack_timeout
         event_id = event.id if event is not None else None
@@ -382,9 +382,10 @@ class Transmitter:
         if answer.sequence != flight.sequence or answer.account != self._account.ident.account:
             return False
         # With a key only an encrypted ACK/RSP counts; DUH is never encrypted (DC-09).
-        return not (
-            self._account.key is not None and answer.kind is not AnswerKind.DUH
-        ) or answer.encrypted
+        return (
+            not (self._account.key is not None and answer.kind is not AnswerKind.DUH)
+            or answer.encrypted
+        )
 
     def _wire_code(self, kind: ReportKind) -> str:
         code = event_code(kind)
