@@ -235,6 +235,8 @@ class Transmitter:
             if now < self._retry_at:
                 return
             self._retry_at = None
+        if self._tried == 0:  # a fresh round starts on the first path not lost
+            self._active = self._preferred()
         path = self._paths[self._active]
         if path.flight is not None:  # a poll: wait for its answer a moment, then take the path
             if now < path.flight.sent_at + self._settings.poll_preempt_after:
@@ -287,8 +289,8 @@ class Transmitter:
             self._send(index, flight.kind, event, flight.attempt + 1, now)
             return
         self._path_lost(index, PathLossReason.REFUSED if refused else PathLossReason.NO_ANSWER, now)
+        path.next_poll_at = now + self._poll_interval(index)
         if event is None:
-            path.next_poll_at = now + self._poll_interval(index)
             return
         self._tried += 1
         if self._tried < len(self._paths):
