@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from pysiaalarm import SIAAccount
-from pysiaalarm.aio import CommunicationsProtocol, SIAClient
-from pysiaalarm.utils import MessageTypes
+from pysiaalarm.account import SIAAccount
+from pysiaalarm.aio.client import SIAClient
+from pysiaalarm.utils.enums import CommunicationsProtocol, MessageTypes
 
 from testkit.ports import LOOPBACK
 
@@ -56,7 +56,8 @@ class SiaReceiver:
     async def start(self) -> int:
         """Listen (on the same port as before after a ``stop``); returns the port."""
         protocol = CommunicationsProtocol.UDP if self._udp else CommunicationsProtocol.TCP
-        self._client = SIAClient(
+        # SIAClient picks its TCP or UDP subclass itself, from ``protocol``.
+        self._client = SIAClient(  # type: ignore[abstract]
             LOOPBACK, self.port, self._accounts, self._record, protocol=protocol
         )
         await self._client.async_start()

@@ -78,7 +78,7 @@ type LinkFactory = Callable[..., Awaitable[RunningLink]]
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[ReceiverFactory]:
-    """``await receiver(key=None, udp=False, **account_options)``: a started pysiaalarm."""
+    """Factory of started pysiaalarm receivers (``key``, ``udp``, account options)."""
     started: list[SiaReceiver] = []
 
     async def make(
@@ -110,7 +110,7 @@ def path_to(port: int, **options: Any) -> ReceiverPath:
 
 @pytest.fixture
 async def link(tmp_path: Path) -> AsyncIterator[LinkFactory]:
-    """``await link([paths], account=StationAccount(...), settings=..., store_name=...)``."""
+    """Factory of started links (paths; ``account``, ``settings``, ``store_name``, options)."""
     running: list[RunningLink] = []
 
     async def make(

@@ -57,7 +57,7 @@ def test_pysiaalarm_maps_our_contact_id_events_back_to_the_same_meaning() -> Non
 
 
 def test_the_alarms() -> None:
-    assert ALARM_KINDS == {
+    assert {
         ReportKind.BURGLARY,
         ReportKind.FIRE,
         ReportKind.WATER,
@@ -65,4 +65,4 @@ def test_the_alarms() -> None:
         ReportKind.PANIC,
         ReportKind.DURESS,
         ReportKind.AGENT_REQUEST,
-    }
+    } == ALARM_KINDS

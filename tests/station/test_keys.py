@@ -34,9 +34,10 @@ def test_keys_in_both_formats_and_every_size(text: str, bits: int, fmt: KeyForma
 
 
 def test_the_same_bytes_are_the_same_key_whichever_way_written() -> None:
-    assert StationKey.parse("ascii:ABCDEFGHIJKLMNOP").material == StationKey.parse(
-        "hex:4142434445464748494A4B4C4D4E4F50"
-    ).material
+    assert (
+        StationKey.parse("ascii:ABCDEFGHIJKLMNOP").material
+        == StationKey.parse("hex:4142434445464748494A4B4C4D4E4F50").material
+    )
     assert StationKey.from_hex(SECRET_HEX) == StationKey.parse(f"hex:{SECRET_HEX}")
     assert StationKey.from_ascii(SECRET_ASCII).as_text() == f"ascii:{SECRET_ASCII}"
 

@@ -59,7 +59,7 @@ async def test_an_event_is_on_disk_before_its_first_transmission(
 
 
 async def test_many_sends_at_once_are_saved_in_few_writes(receiver: ReceiverFactory) -> None:
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
     server = await receiver()
     store = RecordingStore()

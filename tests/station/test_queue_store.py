@@ -85,7 +85,7 @@ async def test_the_json_file_store(tmp_path: Path) -> None:
     await store.async_save({"a": 1})
     await store.async_save({"a": 2})
     assert await store.async_load() == {"a": 2}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.json"]  # no temporary left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.json"]  # noqa: ASYNC240 - no temporary left
     (tmp_path / "q.json").write_text("[1, 2]")
     with pytest.raises(StoreFormatError):
         await store.async_load()
@@ -107,9 +107,7 @@ def test_presets_and_custom_profiles() -> None:
     [
         (lambda: TransmitterSettings(category=Category.CUSTOM), "custom"),
         (
-            lambda: TransmitterSettings(
-                custom=SupervisionProfile(*(timedelta(seconds=1),) * 3)
-            ),
+            lambda: TransmitterSettings(custom=SupervisionProfile(*(timedelta(seconds=1),) * 3)),
             "custom",
         ),
         (lambda: TransmitterSettings(tries=0), "tries"),

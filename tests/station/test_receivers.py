@@ -87,7 +87,9 @@ async def test_every_event_of_the_table_is_acknowledged_in_order(
     receiver: ReceiverFactory, link: LinkFactory, data_format: DataFormat
 ) -> None:
     server = await receiver()
-    running = await link([path_to(server.port)], account=StationAccount(ACCOUNT, data_format=data_format))
+    running = await link(
+        [path_to(server.port)], account=StationAccount(ACCOUNT, data_format=data_format)
+    )
     kinds = list(EVENT_CODES)
     for index, kind in enumerate(kinds, start=1):
         await running.link.async_send(report(kind, zone=index, user=index % 9 + 1, text=kind.value))
@@ -199,7 +201,11 @@ async def test_nobody_answering_is_a_transmission_fault_then_delivered_once_back
     try:
         await delivered(running, 1, within=10)
         first = running.of(Delivered)[0]
-        assert (first.report.kind, first.after_fault, first.sequence) == (ReportKind.BURGLARY, True, 1)
+        assert (first.report.kind, first.after_fault, first.sequence) == (
+            ReportKind.BURGLARY,
+            True,
+            1,
+        )
         await until(lambda: running.link.status.queue_length == 0, within=10, what="queue drained")
         assert back.codes.count("BA") == 1
         assert running.of(PathRestored) == [PathRestored(1)]
@@ -214,7 +220,8 @@ async def test_ascii_keys_of_every_size_are_taken_by_pysiaalarm(
     text = "Kx7!pQ2#mN9@vB4$wE6%zR8^"[:size] + "A" * max(0, size - 24)
     server = await receiver(key=text)
     running = await link(
-        [path_to(server.port)], account=StationAccount(ACCOUNT, key=StationKey.parse(f"ascii:{text}"))
+        [path_to(server.port)],
+        account=StationAccount(ACCOUNT, key=StationKey.parse(f"ascii:{text}")),
     )
     await running.link.async_send(report(text="porte"))
     await delivered(running, 1)
@@ -338,7 +345,9 @@ async def test_a_crash_after_saving_resends_with_the_same_sequence(
         await crashed.async_stop()
 
 
-async def test_udp_delivers_an_event_and_polls(receiver: ReceiverFactory, link: LinkFactory) -> None:
+async def test_udp_delivers_an_event_and_polls(
+    receiver: ReceiverFactory, link: LinkFactory
+) -> None:
     server = await receiver(udp=True)
     running = await link([path_to(server.port, transport=Transport.UDP)])
     await running.link.async_send(report(ReportKind.FIRE))
@@ -348,7 +357,9 @@ async def test_udp_delivers_an_event_and_polls(receiver: ReceiverFactory, link: 
     assert running.link.status.paths[0].connected
 
 
-async def test_udp_with_nobody_listening_fails_over(link: LinkFactory, receiver: ReceiverFactory) -> None:
+async def test_udp_with_nobody_listening_fails_over(
+    link: LinkFactory, receiver: ReceiverFactory
+) -> None:
     backup = await receiver()
     running = await link(
         [path_to(PortPool().take(), transport=Transport.UDP), path_to(backup.port)]

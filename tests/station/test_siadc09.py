@@ -113,7 +113,7 @@ def test_null_polls_parse(key: StationKey | None) -> None:
 
 def test_siadc09_frames_and_ours_agree_byte_for_byte_when_plain() -> None:
     # siadc09 builds a plain NULL the way we do: same CRC, same length, same bytes.
-    from siadc09 import account  # noqa: PLC0415
+    from siadc09 import account
 
     theirs = message.NullMessage(account.Account(acct=0x1234), timestamp=AT).encode(seq=0)
     ours = FrameBuilder(AccountId("1234"), None, os.urandom).frame(FrameId.NULL, 0, b"", (), AT)

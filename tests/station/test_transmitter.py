@@ -474,3 +474,20 @@ def test_next_deadline_without_anything_to_do_is_the_poll() -> None:
     rig = Rig()
     rig.ack_polls()
     assert rig.tx.next_deadline() == T0 + timedelta(seconds=180)
+
+
+def test_a_poll_finding_the_path_back_ends_the_retry_wait_at_once() -> None:
+    rig = Rig(retry_backoff=timedelta(seconds=50), down_poll_interval=timedelta(seconds=2))
+    rig.ack_polls()
+    rig.send()
+    rig.at(10)
+    rig.at(20)
+    rig.at(30)
+    assert rig.of(TransmissionFault)
+    assert rig.tx.next_deadline() == T0 + timedelta(seconds=32)  # the poll, not the retry
+    (poll,) = transmits(rig.at(32))
+    assert poll.sequence == 0
+    out = rig.answer(0, "ACK", 0)
+    assert PathRestored(0) in out
+    (event,) = transmits(out)
+    assert event.sequence == 1

@@ -221,13 +221,11 @@ def test_contact_id_takes_one_block_sia_dcs_all() -> None:
         "V",
         "I",
     ]
-    assert [b.ident for b in extended_data(report, DataFormat.ADM_CID, TextEncoding.ASCII)] == [
-        "H"
-    ]
+    assert [b.ident for b in extended_data(report, DataFormat.ADM_CID, TextEncoding.ASCII)] == ["H"]
     text_only = _report(text="Salon")
-    assert [
-        b.ident for b in extended_data(text_only, DataFormat.ADM_CID, TextEncoding.ASCII)
-    ] == ["I"]
+    assert [b.ident for b in extended_data(text_only, DataFormat.ADM_CID, TextEncoding.ASCII)] == [
+        "I"
+    ]
 
 
 @pytest.mark.parametrize("key", [None, KEY, StationKey.parse("hex:" + "cd" * 32)])
@@ -270,7 +268,9 @@ def test_blocks_go_when_even_a_one_character_text_does_not_fit() -> None:
             return super().frame(ident, sequence, data + b"x" * (850 if xdata else 0), xdata, at)
 
     builder = Huge(AccountId("1234"), None, os.urandom)
-    report = _report(text="Salon", detected_at=AT, verification_url="https://v.example/" + "a" * 200)
+    report = _report(
+        text="Salon", detected_at=AT, verification_url="https://v.example/" + "a" * 200
+    )
     frame = event_frame(
         builder, report, data_format=DataFormat.SIA_DCS, account="1234", sequence=1, at=AT
     )

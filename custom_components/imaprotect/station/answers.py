@@ -60,6 +60,15 @@ class Answer:
     timestamp: datetime | None = None
     xdata: tuple[str, ...] = ()
 
+    def answers(self, sequence: int, account: str, *, encrypted: bool) -> bool:
+        """Whether this ACK/RSP/DUH is the answer to our frame ``sequence`` of ``account``.
+
+        With a key (``encrypted``), only an encrypted ACK or RSP counts; DUH is never encrypted.
+        """
+        if self.sequence != sequence or self.account != account:
+            return False
+        return self.encrypted or not encrypted or self.kind is AnswerKind.DUH
+
 
 def _timestamp(text: str) -> tuple[str, datetime | None]:
     match = _TIMESTAMP.search(text)

@@ -107,3 +107,11 @@ MAX_AREA = 99  # Contact ID's partition has two digits
 def event_code(kind: ReportKind) -> EventCode:
     """The code of ``kind``; every kind has one (``tests/station/test_codes.py``)."""
     return EVENT_CODES[kind]
+
+
+def wire_code(kind: ReportKind, data_format: DataFormat) -> str:
+    """The code as the receiver saw it: ``BA``, or Contact ID's ``1130``."""
+    code = EVENT_CODES[kind]
+    if data_format is DataFormat.ADM_CID:
+        return f"{code.cid_qualifier}{code.cid_event:03d}"
+    return code.sia

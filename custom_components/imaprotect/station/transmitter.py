@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from custom_components.imaprotect.core.reports import Report, ReportKind
 
 from .answers import AnswerError, AnswerKind, parse_answer
-from .codes import ALARM_KINDS, DataFormat, event_code
+from .codes import ALARM_KINDS, wire_code
 from .encode import check_report, event_frame
 from .frames import NULL_SEQUENCE, FrameBuilder, FrameId
 from .outputs import (
@@ -262,15 +262,14 @@ class Transmitter:
             frame = builder.frame(FrameId.NULL, sequence, b"", (), at)
         else:
             sequence = event.sequence
-            account = self._account
             frame = event_frame(
                 builder,
                 event.report,
-                data_format=account.data_format,
-                account=account.ident.account,
+                data_format=self._account.data_format,
+                account=self._account.ident.account,
                 sequence=sequence,
                 at=at,
-                encoding=account.text_encoding,
+                encoding=self._account.text_encoding,
             )
         deadline = now + self._settings.ack_timeout
         event_id = event.id if event is not None else None
@@ -349,7 +348,8 @@ class Transmitter:
         if answer.kind is AnswerKind.NAK:
             self._nak(index, flight, answer, now)
             return
-        if not self._matches(flight, answer):
+        encrypted = self._account.key is not None
+        if not answer.answers(flight.sequence, self._account.ident.account, encrypted=encrypted):
             path.ignored_answers += 1
             return
         path.flight = None
@@ -367,7 +367,7 @@ class Transmitter:
         self._rounds = 0
         self._new_round()
         if answer.kind is AnswerKind.DUH:
-            code = self._wire_code(event.report.kind)
+            code = wire_code(event.report.kind, self._account.data_format)
             path.last_duh_at, path.last_duh_code = now, code
             fault = TransmissionFault(
                 event.id, event.report, FaultReason.REJECTED, dropped=True, code=code
@@ -379,21 +379,6 @@ class Transmitter:
                 event.id, event.report, index, event.sequence, flight.attempt, event.fault_reported
             )
         )
-
-    def _matches(self, flight: Flight, answer: Answer) -> bool:
-        if answer.sequence != flight.sequence or answer.account != self._account.ident.account:
-            return False
-        # With a key only an encrypted ACK/RSP counts; DUH is never encrypted (DC-09).
-        return (
-            not (self._account.key is not None and answer.kind is not AnswerKind.DUH)
-            or answer.encrypted
-        )
-
-    def _wire_code(self, kind: ReportKind) -> str:
-        code = event_code(kind)
-        if self._account.data_format is DataFormat.ADM_CID:
-            return f"{code.cid_qualifier}{code.cid_event:03d}"
-        return code.sia
 
     def _nak(self, index: int, flight: Flight, answer: Answer, now: datetime) -> None:
         path = self._paths[index]
