@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from pathlib import Path
 import signal
 import sys
 from typing import Any
@@ -24,7 +25,7 @@ def account_id(index: int) -> str:
 
 async def _serve(accounts: int, log_path: str) -> None:
     receiver = SiaReceiver([sia_account(account_id(i)) for i in range(accounts)])
-    with open(log_path, "w", encoding="utf-8") as log:  # noqa: ASYNC230 - one open at start
+    with Path(log_path).open("w", encoding="utf-8") as log:  # noqa: ASYNC230 - one open at start
         recorded = 0
 
         async def record(event: Any) -> None:
@@ -48,14 +49,14 @@ async def _serve(accounts: int, log_path: str) -> None:
 
         receiver._record = record  # type: ignore[method-assign]  # noqa: SLF001
         port = await receiver.start()
-        print(f"PORT {port}", flush=True)  # noqa: T201
+        print(f"PORT {port}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         await stop.wait()
         await receiver.stop()
         log.flush()
-    print(json.dumps({"events": recorded, "polls": receiver.polls}), flush=True)  # noqa: T201
+    print(json.dumps({"events": recorded, "polls": receiver.polls}), flush=True)
 
 
 def main() -> None:
