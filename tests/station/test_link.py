@@ -17,8 +17,8 @@ from custom_components.imaprotect.station import (
     StationLink,
     Transport,
 )
-from custom_components.imaprotect.station_gateway import StationGateway
 from testkit.polling import until
+from testkit.station import as_gateway
 
 from .conftest import ACCOUNT, LinkFactory, ReceiverFactory, fast_settings, path_to
 
@@ -83,7 +83,7 @@ async def test_the_link_is_a_station_gateway_with_a_status(
 ) -> None:
     server = await receiver()
     running = await link([path_to(server.port), path_to(server.port, transport=Transport.UDP)])
-    gateway: StationGateway = running.link
+    gateway = as_gateway(running.link)
     assert gateway.configured
     await until(lambda: gateway.connected, what="connected")
     await gateway.async_send(Report(ReportKind.FIRE, datetime.now(UTC), zone=2))
@@ -121,6 +121,8 @@ async def test_life_cycle_errors(tmp_path: Any) -> None:
     await link.async_stop()  # stopping what never started is harmless
     await link.async_start()
     try:
+        event = await link.async_queue(Report(ReportKind.FIRE, datetime.now(UTC), zone=1))
+        assert (event.id, event.sequence) == (1, 1)
         with pytest.raises(RuntimeError, match="already started"):
             await link.async_start()
         with pytest.raises(ValueError, match="zone"):

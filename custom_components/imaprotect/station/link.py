@@ -130,8 +130,12 @@ class StationLink:
         """Whether a receiver acknowledged us within its supervision window."""
         return self.status.connected
 
-    async def async_send(self, report: Report) -> QueuedEvent:
+    async def async_send(self, report: Report) -> None:
         """Queue ``report``; returns once it is saved. ``ValueError`` for impossible numbers."""
+        await self.async_queue(report)
+
+    async def async_queue(self, report: Report) -> QueuedEvent:
+        """``async_send``, returning the queued event (its ``id`` is in the notices)."""
         machine = self._running()
         event = machine.submit(report, self._clock())
         self._wake.set()
