@@ -34,8 +34,6 @@ from testkit.sia import SiaReceiver, SilentReceiver, sia_account
 
 from .conftest import ACCOUNT, LinkFactory, ReceiverFactory, fast_settings, path_to
 
-NOW = datetime.now(UTC)
-
 # What pysiaalarm makes of each Contact ID event we send (its adm_mapping; YN = "not in my
 # table", still acknowledged).
 PYSIA_CID_CODES = {
