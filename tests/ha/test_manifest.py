@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = ROOT / "custom_components" / "imaprotect"
 MANIFEST = json.loads((INTEGRATION / "manifest.json").read_text())
 # Imported by the integration but installed by Home Assistant core itself.
-FROM_HOME_ASSISTANT = {"homeassistant", "aiohttp", "voluptuous", "probatio"}
+# cryptography: the station link's AES (station/cipher.py); Home Assistant core requires it.
+FROM_HOME_ASSISTANT = {"homeassistant", "aiohttp", "voluptuous", "probatio", "cryptography"}
 IMPORT_NAMES = {"phonenumbers": "phonenumbers", "pydantic": "pydantic", "pydantic_core": "pydantic"}
 
 

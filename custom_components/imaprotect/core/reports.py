@@ -38,6 +38,10 @@ class ReportKind(StrEnum):
     LISTEN_IN_BEGIN = "listen_in_begin"
     LISTEN_IN_END = "listen_in_end"
     AGENT_REQUEST = "agent_request"  # a security agent asked for by the homeowner
+    # Added by the station link: one transmission path (receiver) lost or back, reported to the
+    # station over the other path (EN 50136 dual path); ``zone`` is the path number (1, 2).
+    PATH_TROUBLE = "path_trouble"
+    PATH_RESTORE = "path_restore"
 
 
 @dataclass(frozen=True, slots=True)
