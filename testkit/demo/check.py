@@ -27,7 +27,7 @@ from testkit.sipp import invites_seen
 __all__ = ["CheckFailedError", "Steps", "errors_about_us", "run_check"]
 
 #: The integration's loggers and files, or its domain as a word: not a folder or venv holding
-#: the name (``/opt/imaprotect-ha-next``, a checkout in ``/work/imaprotect/``).
+#: the name (``/opt/imaprotect-ha-next``, a checkout in a folder named after the project).
 _ABOUT_US = re.compile(r"custom_components[./]imaprotect|\bimaprotect\b(?![-/])")
 
 

@@ -15,7 +15,7 @@ def test_every_kind_has_a_code_known_to_receivers() -> None:
         code = event_code(kind)
         assert code.sia in SIA_CODES, kind  # pysiaalarm (and HA's sia) would answer DUH
         assert code.cid_qualifier in {1, 3}
-        assert 100 <= code.cid_event <= 999
+        assert code.cid_event in range(100, 1000)
 
 
 def test_restores_share_their_alarm_s_contact_id_event() -> None:

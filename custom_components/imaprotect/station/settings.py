@@ -7,7 +7,7 @@ secondary path's reporting time) and the "transmission time": how long an alarm 
 reach the station before the contacts are told as well. What we could check against the norm's
 text (EN 50136-1:2012, §6 tables as published) is the structure: ten categories, SP single
 path, DP with an alternative path mandatory at both ends. The figures are the research notes'
-(``/work/shared/docs/research-station.md``), of which SP6 = 20 s and DP4 = 90 s are confirmed by a
+(the project's station research, §1), of which SP6 = 20 s and DP4 = 90 s are confirmed by a
 published load test; the others are to be checked with the station, which says what it expects.
 ``Category.CUSTOM`` takes a ``SupervisionProfile`` of its own.
 
