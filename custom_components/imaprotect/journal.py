@@ -9,7 +9,7 @@ it is loaded before the panel starts, so an alarm caught up on at start is journ
 
 Other features record through ``HomePanel.journal``::
 
-    entry.runtime_data.journal.record(EntryKind.SOS, at, who=Who(...), details={...})
+    entry.runtime_data.journal.record(EntryKind.AGENT_REQUESTED, at, who=Who(...), details={...})
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     DOMAIN,
+    EVENT_AGENT_REQUESTED,
     EVENT_ALERT,
     EVENT_BADGE_DISABLED,
     EVENT_BADGE_ENABLED,
+    EVENT_PROTECT_PLUS,
     JOURNAL_STORAGE_VERSION,
 )
 from .contract.enums import AlertStatus, CallbackEvent
@@ -50,6 +52,7 @@ _LOGGER = logging.getLogger(__name__)
 
 SAVE_DELAY = 10  # seconds: a burst of entries is one write
 PHONE = "phone"  # the method of what a contact does on the phone
+_PROTECT_PLUS_DETAILS = ("action", "slices", "start", "end", "booked")
 _ON_THE_PHONE = frozenset({AlertStatus.CALLING, AlertStatus.ACKNOWLEDGED, AlertStatus.ESCALATED})
 
 
@@ -124,6 +127,8 @@ class HomeJournal:
             self.hass.bus.async_listen(EVENT_ALERT, self._async_alert, ours),
             self.hass.bus.async_listen(EVENT_BADGE_ENABLED, self._async_badge, ours),
             self.hass.bus.async_listen(EVENT_BADGE_DISABLED, self._async_badge, ours),
+            self.hass.bus.async_listen(EVENT_PROTECT_PLUS, self._async_protect_plus, ours),
+            self.hass.bus.async_listen(EVENT_AGENT_REQUESTED, self._async_agent, ours),
         ]
 
     async def async_stop(self) -> None:
@@ -273,3 +278,32 @@ class HomeJournal:
         who = _with_origin(Who(user=data.get("user")), origin)
         details: dict[str, Detail] = {"badge": data.get("badge"), "holder": data.get("person")}
         self.record(kind, event.time_fired, who=who, details=details)
+
+    # ------------------------------------------------------------------ the offers
+
+    @callback
+    def _async_protect_plus(self, event: HassEvent[dict[str, Any]]) -> None:
+        """A PROTECT+ slice: booked or started (by whom, how many 24 h), extended, stopped, over."""
+        data = event.data
+        details: dict[str, Detail] = {
+            key: data.get(key) for key in _PROTECT_PLUS_DETAILS if data.get(key) is not None
+        }
+        by = data.get("by")
+        who = Who(user=str(by)) if by else None
+        self.record(EntryKind.PROTECT_PLUS, event.time_fired, who=who, details=details)
+
+    @callback
+    def _async_agent(self, event: HassEvent[dict[str, Any]]) -> None:
+        """A security agent asked for: who asked, their words, the station or the phone, paid."""
+        data = event.data
+        origin = data.get("origin") or {}
+        who = _with_origin(
+            Who(person=data.get("person"), user=data.get("user"), method=data.get("method")),
+            origin,
+        )
+        details: dict[str, Detail] = {
+            "message": data.get("message"),
+            "via": data.get("via"),
+            "paid": data.get("paid"),
+        }
+        self.record(EntryKind.AGENT_REQUESTED, event.time_fired, who=who, details=details)

@@ -8,6 +8,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
 
 from custom_components.imaprotect.const import EVENT_AGENT_REQUESTED
+from custom_components.imaprotect.core.journal import EntryKind
 from custom_components.imaprotect.core.reports import ReportKind
 
 from .offers_kit import RecordingStation, action, setup_offer_home
@@ -109,3 +110,16 @@ async def test_a_message_longer_than_200_characters_is_refused(
     with pytest.raises(Exception, match="message"):  # HA's schema error
         await action(hass, "request_agent", message="x" * 201)
     assert station.reports == []
+
+
+async def test_each_request_is_in_the_journal_with_who_and_the_way_it_went(
+    hass: HomeAssistant, stand_in: StandIn, hass_admin_user: MockUser
+) -> None:
+    entry = await setup_offer_home(hass, stand_in, gateway=RecordingStation())
+    await action(hass, "request_agent", Context(user_id=hass_admin_user.id), message="Bruit")
+    await hass.async_block_till_done()
+    [found] = entry.runtime_data.journal.query(kinds=[EntryKind.AGENT_REQUESTED], limit=5)
+    recorded = found.as_dict()
+    assert recorded["details"] == {"message": "Bruit", "via": "station", "paid": True}
+    assert recorded["who"]["user"] == "Mock User"
+    assert recorded["who"]["method"] == "app"

@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.imaprotect.const import DOMAIN, EVENT_PROTECT_PLUS
+from custom_components.imaprotect.core.journal import EntryKind
 
 from .conftest import home_entry, set_sources
 from .offers_kit import RecordingStation, action, setup_offer_home
@@ -211,3 +212,22 @@ async def test_a_device_target_works_like_the_panel(hass: HomeAssistant) -> None
     )
     await hass.async_block_till_done()
     assert _state(hass, ACTIVE) == "on"
+
+
+async def test_each_slice_is_in_the_journal_with_who_and_how_many(
+    hass: HomeAssistant, hass_admin_user: MockUser, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to("2026-12-20T09:00:00+00:00")
+    entry = await setup_offer_home(hass, None, gateway=RecordingStation())
+    user = Context(user_id=hass_admin_user.id)
+    await action(hass, "start_protect_plus", user, slices=2)
+    await action(hass, "extend_protect_plus", user, slices=1)
+    await action(hass, "stop_protect_plus", user)
+    await hass.async_block_till_done()
+    found = entry.runtime_data.journal.query(kinds=[EntryKind.PROTECT_PLUS], limit=10)
+    entries = [e.as_dict() for e in reversed(found)]  # oldest first
+    assert [e["details"]["action"] for e in entries] == ["started", "extended", "stopped"]
+    assert entries[0]["details"]["slices"] == 2
+    assert entries[0]["details"]["end"] == "2026-12-22T09:00:00+00:00"
+    assert entries[1]["details"]["slices"] == 1
+    assert {e["who"]["user"] for e in entries} == {"Mock User"}

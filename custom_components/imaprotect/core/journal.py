@@ -96,6 +96,8 @@ class EntryKind(StrEnum):
     PHONE_CODE_REJECTED = "phone_code_rejected"
     BADGE_ENABLED = "badge_enabled"
     BADGE_DISABLED = "badge_disabled"
+    PROTECT_PLUS = "protect_plus"  # a PROTECT+ slice booked, extended, stopped, begun or over
+    AGENT_REQUESTED = "agent_requested"  # a security agent asked for, and through what
 
     @classmethod
     @override
