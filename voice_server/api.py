@@ -36,6 +36,7 @@ from custom_components.imaprotect.contract.models import (
     CancelIn,
     ErrorBody,
     HeartbeatIn,
+    NoticeIn,
     PersonRef,
     ServerInfo,
     Site,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from voice_server.campaign import Campaigns
     from voice_server.home_watch import HomeWatch
     from voice_server.metrics import Metrics
+    from voice_server.notices import Notices
     from voice_server.store import Alert, Store
 
 __all__ = ["ApiContext", "build_app"]
@@ -87,6 +89,7 @@ class ApiContext:
     metrics: Metrics
     allowed_regions: tuple[str, ...]
     health: Callable[[], Mapping[str, Any]]
+    notices: Notices
 
 
 CONTEXT = web.AppKey("context", ApiContext)
@@ -189,6 +192,18 @@ async def put_heartbeat(request: web.Request) -> web.Response:
     except LookupError:
         raise ApiError(404, ErrorCode.NOT_FOUND, "site_id", "no such site") from None
     return _json(answer)
+
+
+async def post_notice(request: web.Request) -> web.Response:
+    """E-mail an owner notice (self-diagnosis) to the site's contacts; idempotent on its id."""
+    ctx = _context(request)
+    site_id = _site_id(request)
+    body = await _parse(request, NoticeIn)
+    try:
+        answer, created = ctx.notices.post(site_id, body)
+    except LookupError:
+        raise ApiError(404, ErrorCode.NOT_FOUND, "site_id", "no such site") from None
+    return _json(answer, 201 if created else 200)
 
 
 async def post_alert(request: web.Request) -> web.Response:
@@ -340,6 +355,7 @@ def build_app(context: ApiContext) -> web.Application:
     app.router.add_delete(http.SITE, delete_site)
     app.router.add_post(http.ALERTS, post_alert)
     app.router.add_put(http.HEARTBEAT, put_heartbeat)
+    app.router.add_post(http.NOTICES, post_notice)
     app.router.add_get(http.ALERT, get_alert)
     app.router.add_post(http.ALERT_CANCEL, cancel_alert)
     app.router.add_get(http.INFO, info)

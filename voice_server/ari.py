@@ -353,6 +353,16 @@ class AriClient:
         info: dict[str, Any] = await self._request("GET", "/asterisk/info")
         return info
 
+    async def endpoint_state(self, technology: str, resource: str) -> str | None:
+        """An endpoint's state ("online", "offline", "unknown"); None when it does not exist.
+
+        For the trunk it follows the qualify requests to the provider (``qualify_frequency``).
+        """
+        path = f"/endpoints/{quote(technology, safe='')}/{quote(resource, safe='')}"
+        info = await self._request("GET", path, missing_ok=True)
+        state = info.get("state") if isinstance(info, dict) else None
+        return state if isinstance(state, str) else None
+
     async def module_running(self, module: str) -> bool:
         """Whether a module is loaded and running (used to tell that Asterisk has booted)."""
         info = await self._request(

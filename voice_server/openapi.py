@@ -24,6 +24,8 @@ from custom_components.imaprotect.contract.models import (
     Health,
     HeartbeatAccepted,
     HeartbeatIn,
+    NoticeAccepted,
+    NoticeIn,
     ServerInfo,
     Site,
     SiteSaved,
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["openapi_document"]
 
-_REQUESTS: tuple[type[BaseModel], ...] = (Site, AlertIn, CancelIn, HeartbeatIn)
+_REQUESTS: tuple[type[BaseModel], ...] = (Site, AlertIn, CancelIn, HeartbeatIn, NoticeIn)
 _ANSWERS: tuple[type[BaseModel], ...] = (
     SiteSaved,
     SiteView,
@@ -45,6 +47,7 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     ServerInfo,
     ErrorBody,
     HeartbeatAccepted,
+    NoticeAccepted,
 )
 
 
@@ -126,6 +129,20 @@ def _paths() -> dict[str, Any]:
                 "requestBody": _body(HeartbeatIn),
                 "responses": {
                     "200": _answer("recorded", HeartbeatAccepted),
+                    "404": _answer("unknown site: send the site first", ErrorBody),
+                    **_ERRORS,
+                },
+            },
+        },
+        http.NOTICES: {
+            "parameters": [_SITE_ID, _SCHEMA],
+            "post": {
+                "summary": "E-mail an owner notice (a trouble found, fixed, or the daily digest)"
+                " to the site's contacts; never a call (idempotent on notice_id)",
+                "requestBody": _body(NoticeIn),
+                "responses": {
+                    "201": _answer("queued", NoticeAccepted),
+                    "200": _answer("already queued: not e-mailed again", NoticeAccepted),
                     "404": _answer("unknown site: send the site first", ErrorBody),
                     **_ERRORS,
                 },

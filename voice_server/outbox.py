@@ -318,6 +318,15 @@ _SESSION_ERRORS = (
 )
 
 
+#: Refusals of one address (not of the relay): the self-diagnosis does not count them.
+_ADDRESS_ERRORS = (
+    aiosmtplib.SMTPRecipientsRefused,
+    aiosmtplib.SMTPNotSupported,
+    UnicodeError,
+    ValueError,
+)
+
+
 def _permanent(exc: BaseException) -> bool:
     """Whether the receiver refused the item itself (retrying cannot cure it)."""
     if isinstance(exc, _DeliveryError):
@@ -402,6 +411,19 @@ class OutboxWorker:
         self._stopping = False
         self._stopped: asyncio.Event | None = None
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        #: The last e-mail attempt: the relay took a message (True), or the session failed or the
+        #: relay refused the message (False); an address refused alone changes nothing. None
+        #: before any attempt. /healthz reports it (self-diagnosis).
+        self.smtp_ok: bool | None = None
+
+    def _smtp_seen(self, *, ok: bool) -> None:
+        if ok != self.smtp_ok:
+            _LOGGER.log(
+                logging.INFO if ok else logging.WARNING,
+                "SMTP relay %s",
+                "takes the e-mails" if ok else "fails or refuses the e-mails",
+            )
+        self.smtp_ok = ok
 
     async def run(self) -> None:
         """Deliver due rows until stop(); sleep until the next due row or wake(), never spin."""
@@ -510,9 +532,27 @@ class OutboxWorker:
                 "SELECT data FROM outbox_photo WHERE outbox_id = ? ORDER BY position", (row.id,)
             )
         ]
-        pending = list(remaining)
-        errors: list[str] = []
-        permanent = True  # every refusal of this attempt was permanent
+        pending = remaining
+        errors: dict[str, bool] = {}  # each failure's name, first first: all permanent so far
+        try:
+            await self._smtp_session(smtp, row, photos, pending=pending, errors=errors)
+        except Exception:
+            self._smtp_seen(ok=False)  # no session (connection, TLS, login) or it broke
+            raise
+        permanent = all(permanent for permanent in errors.values())
+        if errors:
+            raise _DeliveryError(next(iter(errors)), permanent=permanent)
+
+    async def _smtp_session(
+        self,
+        smtp: SmtpSettings,
+        row: _Row,
+        photos: Sequence[bytes],
+        *,
+        pending: list[str],
+        errors: dict[str, bool],
+    ) -> None:
+        """One SMTP session sending to each address; ``errors``: what failed, and if for good."""
         async with aiosmtplib.SMTP(
             hostname=smtp.host,
             port=smtp.port,
@@ -522,7 +562,7 @@ class OutboxWorker:
             use_tls=smtp.tls,
             timeout=smtp.timeout,
         ) as client:
-            for address in remaining:
+            for address in list(pending):
                 try:
                     envelope = _envelope_address(address)
                     message = _email(smtp.sender, envelope, row, photos)
@@ -533,15 +573,16 @@ class OutboxWorker:
                     raise  # the session is gone: nobody else can be sent to now
                 except (aiosmtplib.SMTPException, UnicodeError, ValueError) as exc:
                     # This address (or this message) was refused: try the others, retry it later.
-                    errors.append(_error_name(exc))
-                    permanent = permanent and _permanent(exc)
+                    name = _error_name(exc)
+                    errors[name] = errors.get(name, True) and _permanent(exc)
+                    if not isinstance(exc, _ADDRESS_ERRORS):
+                        self._smtp_seen(ok=False)  # the relay refused the message itself
                     continue
+                self._smtp_seen(ok=True)
                 pending.remove(address)
                 self._write(
                     ("UPDATE outbox SET recipients = ? WHERE id = ?", (json.dumps(pending), row.id))
                 )
-        if errors:
-            raise _DeliveryError(errors[0], permanent=permanent)
 
     async def _post_callback(self, row: _Row) -> None:
         """POST the stored bytes, signed now with wall-clock time as the receiver checks it."""

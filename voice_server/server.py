@@ -28,6 +28,7 @@ from voice_server.campaign import Campaigns
 from voice_server.config import ConfigError
 from voice_server.home_watch import HomeWatch
 from voice_server.metrics import Metrics
+from voice_server.notices import Notices
 from voice_server.outbox import OutboxWorker
 from voice_server.prompts import PromptCache, fixed_texts
 from voice_server.store import Store
@@ -50,6 +51,8 @@ REQUIRED_MODULES = (
 )
 _BOOT_POLL = 0.2
 _RETENTION_EVERY = 3600.0
+_TRUNK_POLL = 15.0  # how often the trunk's endpoint state is read while Asterisk is up
+TRUNK_ENDPOINT = ("PJSIP", "trunk")  # the endpoint contacts are dialled through (sip_trunk.py)
 
 
 class VoiceServer:
@@ -78,6 +81,8 @@ class VoiceServer:
         self.campaigns: Campaigns | None = None
         self.homes: HomeWatch | None = None
         self.port: int | None = None
+        #: The trunk's endpoint state ("online", "offline"); None without one or Asterisk away.
+        self.trunk: str | None = None
 
     async def start(self) -> None:
         """Open everything, resume unfinished alerts and listen."""
@@ -96,6 +101,7 @@ class VoiceServer:
         )
         self._spawn(self.outbox.run(), "outbox")
         self._spawn(self._watch_asterisk(), "asterisk-watch")
+        self._spawn(self._watch_trunk(), "trunk-watch")
         self._spawn(self._warm_prompts(), "prompts")
         self.campaigns.resume()
         self.homes = HomeWatch(self.store, self.campaigns, self.metrics, self.outbox.wake)
@@ -110,6 +116,7 @@ class VoiceServer:
             metrics=self.metrics,
             allowed_regions=self.config.allowed_regions,
             health=self._health,
+            notices=Notices(self.store, self.outbox.wake),
         )
         self._runner = web.AppRunner(build_app(context), access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -180,7 +187,37 @@ class VoiceServer:
         """
         up = self.ready.is_set()
         dead = sum(outbox.dead_counts(self.store.conn).values())
-        return {"status": "ok" if up else "degraded", "asterisk": up, "dead_letters": dead}
+        health: dict[str, Any] = {
+            "status": "ok" if up else "degraded",
+            "asterisk": up,
+            "dead_letters": dead,
+        }
+        if up and self.trunk is not None:
+            health["trunk"] = self.trunk
+        smtp_ok = self.outbox.smtp_ok if self.outbox is not None else None
+        if smtp_ok is not None:
+            health["smtp"] = "ok" if smtp_ok else "failing"
+        return health
+
+    async def check_trunk(self) -> str | None:
+        """Read the trunk's endpoint state from ARI now (None: no trunk, or not known)."""
+        try:
+            state = await self.ari.endpoint_state(*TRUNK_ENDPOINT)
+        except AriError, aiohttp.ClientError, OSError, TimeoutError, RuntimeError:
+            state = None
+        trunk = state if state in ("online", "offline") else None
+        if trunk != self.trunk:
+            level = logging.WARNING if trunk == "offline" else logging.INFO
+            _LOGGER.log(level, "SIP trunk: %s", trunk or "not known")
+        self.trunk = trunk
+        return trunk
+
+    async def _watch_trunk(self) -> None:
+        """Follow the trunk's state while Asterisk is up (its provider answers qualify, or not)."""
+        while True:
+            await self.ready.wait()
+            await self.check_trunk()
+            await asyncio.sleep(_TRUNK_POLL)
 
     def _running(self) -> int:
         """Call trees in progress, for /metrics."""

@@ -32,6 +32,7 @@ ROUTES = [
     ("DELETE", "/api/v1/sites/home"),
     ("POST", "/api/v1/sites/home/alerts"),
     ("PUT", "/api/v1/sites/home/heartbeat"),
+    ("POST", "/api/v1/sites/home/notices"),
     ("GET", "/api/v1/alerts/a-1"),
     ("POST", "/api/v1/alerts/a-1/cancel"),
     ("GET", "/api/v1/openapi.json"),

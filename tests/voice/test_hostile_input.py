@@ -30,6 +30,16 @@ _CALLBACK_FIELDS = ["callback_url", "callback_secret"]
 _ALERT_FIELDS = ["alert_id", "kind", "detector", "zone", "occurred_at", "photos.0"]
 _HEARTBEAT = heartbeat_body()
 _HEARTBEAT_FIELDS = ["armed", "interval", "grace", "at"]
+_NOTICE = {
+    "notice_id": "n-1",
+    "kind": "trouble",
+    "occurred_at": "2026-03-03T14:30:00+01:00",
+    "troubles": [{"kind": "tamper", "detector": "Hall", "since": "2026-03-03T14:30:00+01:00"}],
+}
+_NOTICE_FIELDS = [
+    "notice_id", "kind", "occurred_at",
+    "troubles.0.kind", "troubles.0.detector", "troubles.0.since",
+]  # fmt: skip
 
 
 def _with(base: dict[str, Any], path: str, value: str) -> dict[str, Any]:
@@ -55,6 +65,7 @@ def _cases() -> list[tuple[str, str, dict[str, Any], str]]:
             ("PUT", "/api/v1/sites/home/heartbeat", _HEARTBEAT, field)
             for field in _HEARTBEAT_FIELDS
         ),
+        *(("POST", "/api/v1/sites/home/notices", _NOTICE, field) for field in _NOTICE_FIELDS),
     ]
 
 

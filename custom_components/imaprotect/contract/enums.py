@@ -15,8 +15,10 @@ __all__ = [
     "CallbackEvent",
     "Formula",
     "Language",
+    "NoticeKind",
     "Outcome",
     "Reason",
+    "TroubleKind",
 ]
 
 
@@ -121,3 +123,21 @@ class Acknowledgement(StrEnum):
 
     REQUIRED = "required"
     NONE = "none"
+
+
+class TroubleKind(StrEnum):
+    """A trouble the equipment found in itself (self-diagnosis), named in a notice."""
+
+    LOW_BATTERY = "low_battery"  # a detector's battery
+    TAMPER = "tamper"  # a detector's tamper switch
+    FAULT = "fault"  # a detector unavailable past the supervision window
+    TRUNK = "trunk"  # the voice server's SIP trunk cannot be reached
+    SMTP = "smtp"  # the voice server's SMTP relay refuses the e-mails
+
+
+class NoticeKind(StrEnum):
+    """What an owner notice (an information e-mail, no call) says."""
+
+    TROUBLE = "trouble"  # a trouble began
+    TROUBLE_CLEARED = "trouble_cleared"  # it is over
+    DIGEST = "digest"  # the daily list of what is still wrong

@@ -8,6 +8,7 @@ __all__ = [
     "HEARTBEAT",
     "INFO",
     "METRICS",
+    "NOTICES",
     "OPENAPI",
     "SCHEMA_HEADER",
     "SITE",
@@ -16,6 +17,7 @@ __all__ = [
 SITE = "/api/v1/sites/{site_id}"
 ALERTS = "/api/v1/sites/{site_id}/alerts"
 HEARTBEAT = "/api/v1/sites/{site_id}/heartbeat"
+NOTICES = "/api/v1/sites/{site_id}/notices"
 ALERT = "/api/v1/alerts/{alert_id}"
 ALERT_CANCEL = "/api/v1/alerts/{alert_id}/cancel"
 INFO = "/api/v1/info"

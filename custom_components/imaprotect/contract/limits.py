@@ -14,6 +14,7 @@ __all__ = [
     "MAX_HEARTBEAT_INTERVAL",
     "MAX_NAME",
     "MAX_NOTE",
+    "MAX_NOTICE_TROUBLES",
     "MAX_PHONE",
     "MAX_PHOTOS",
     "MAX_PHOTO_BYTES",
@@ -42,6 +43,8 @@ MAX_NAME = 100
 MAX_NOTE = 200
 """An alert's note (an agent request's words), in characters: said on the call after the message."""
 MAX_CONTACTS = 20
+MAX_NOTICE_TROUBLES = 200
+"""Troubles listed in one owner notice (a digest of a large home)."""
 """Contacts of one site, in call order."""
 MAX_CALL_POSITION = MAX_CONTACTS
 """Places in the call order a person can take in Home Assistant."""

@@ -34,8 +34,10 @@ from .enums import (
     CallbackEvent,
     Formula,
     Language,
+    NoticeKind,
     Outcome,
     Reason,
+    TroubleKind,
 )
 from .limits import (
     ALERT_ID_PATTERN,
@@ -44,6 +46,7 @@ from .limits import (
     MAX_HEARTBEAT_GRACE,
     MAX_HEARTBEAT_INTERVAL,
     MAX_NOTE,
+    MAX_NOTICE_TROUBLES,
     MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     MAX_URL,
@@ -67,11 +70,14 @@ __all__ = [
     "Health",
     "HeartbeatAccepted",
     "HeartbeatIn",
+    "NoticeAccepted",
+    "NoticeIn",
     "PersonRef",
     "ServerInfo",
     "Site",
     "SiteSaved",
     "SiteView",
+    "TroubleItem",
 ]
 
 STORED: dict[str, Any] = {"stored": True}
@@ -486,12 +492,55 @@ class HeartbeatAccepted(_Model):
     )
 
 
+class TroubleItem(_Model):
+    """One trouble of a notice: what, on which detector (none for the server's own), since when."""
+
+    kind: TroubleKind
+    detector: Name | None = None
+    since: AwareDatetime
+
+
+class NoticeIn(_Model):
+    """``POST /sites/{id}/notices``: an information e-mail to the site's contacts, never a call.
+
+    Idempotent on ``notice_id``: a notice sent again is not e-mailed again. ``occurred_at``
+    carries the home's UTC offset, in which the e-mail says the times.
+    """
+
+    notice_id: AlertId
+    kind: NoticeKind
+    occurred_at: AwareDatetime
+    troubles: tuple[TroubleItem, ...] = Field(min_length=1, max_length=MAX_NOTICE_TROUBLES)
+
+
+class NoticeAccepted(_Model):
+    """The answer to a notice: queued for this many addresses (0: no contact has an e-mail)."""
+
+    notice_id: str
+    recipients: int
+
+
 class Health(_Model):
-    """``GET /healthz`` (no token): degraded while Asterisk is away."""
+    """``GET /healthz`` (no token): degraded while Asterisk is away.
+
+    ``trunk`` and ``smtp`` are the self-diagnosis of the paths out; they never make the server
+    ``degraded`` (calls and e-mails are kept and retried) and are null when not configured or
+    not known yet.
+    """
 
     status: Literal["ok", "degraded"]
     asterisk: bool
     dead_letters: int = 0
+    trunk: Literal["online", "offline"] | None = Field(
+        default=None,
+        description="the SIP trunk's endpoint as Asterisk sees it (its provider answers the"
+        " qualify requests, or not); null without a trunk, or while Asterisk is away",
+    )
+    smtp: Literal["ok", "failing"] | None = Field(
+        default=None,
+        description="the last e-mail attempt: the relay took it, or the session failed or the"
+        " relay refused it (an address refused alone does not count); null before any",
+    )
 
 
 class ServerInfo(_Model):
