@@ -22,11 +22,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import SUBENTRY_ZONE
 from .core import AlarmEngine, DetectorType
+from .core.diagnosis import Trouble
 from .entity import DetectorEntity, ImaProtectEntity, home_device, subentry_device
 from .home_config import DetectorWiring
 from .offers import HomeOffers
 from .panel import HomePanel, ImaProtectConfigEntry
 from .protect_plus import signal_protect_plus
+from .self_diagnosis import TroubleSources, signal_diagnosis
 from .supervision import Supervisor, VoiceHealth, signal_voice_health
 
 PARALLEL_UPDATES = 0
@@ -70,6 +72,35 @@ class OfferBinarySensorEntityDescription(BinarySensorEntityDescription):
     value_fn: Callable[[HomeOffers], bool]
     attributes_fn: Callable[[HomeOffers], dict[str, Any]]
     exists_fn: Callable[[HomeOffers], bool]
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoicePathBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """A binary sensor of the voice server's self-diagnosis; ``value_fn`` reads the supervisor."""
+
+    value_fn: Callable[[Supervisor], bool | None]
+
+
+def _state_is(state: str | None, on: str, off: str) -> bool | None:
+    return True if state == on else False if state == off else None
+
+
+PATH_SENSORS: tuple[VoicePathBinarySensorEntityDescription, ...] = (
+    # On while the voice server's SIP trunk answers (its endpoint online in Asterisk).
+    VoicePathBinarySensorEntityDescription(
+        key="voice_trunk",
+        translation_key="voice_trunk",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        value_fn=lambda supervisor: _state_is(supervisor.trunk, "online", "offline"),
+    ),
+    # On (a problem) while the voice server's SMTP relay fails or refuses the e-mails.
+    VoicePathBinarySensorEntityDescription(
+        key="voice_smtp",
+        translation_key="voice_smtp",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        value_fn=lambda supervisor: _state_is(supervisor.smtp, "failing", "ok"),
+    ),
+)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -147,6 +178,35 @@ DETECTOR_SENSORS: tuple[DetectorBinarySensorEntityDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class TroubleBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """A detector's trouble from the self-diagnosis; made where ``exists_fn`` finds its source."""
+
+    trouble: Trouble
+    exists_fn: Callable[[TroubleSources], bool]
+
+
+TROUBLE_SENSORS: tuple[TroubleBinarySensorEntityDescription, ...] = (
+    # On while the battery is low (a level under 15 % until it is back over 25 %, or a flag).
+    TroubleBinarySensorEntityDescription(
+        key="low_battery",
+        translation_key="low_battery",
+        device_class=BinarySensorDeviceClass.BATTERY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        trouble=Trouble.LOW_BATTERY,
+        exists_fn=lambda sources: sources.battery is not None,
+    ),
+    # A tamper switch found on the detector's device (one set in its settings is the engine's).
+    TroubleBinarySensorEntityDescription(
+        key="tamper",
+        device_class=BinarySensorDeviceClass.TAMPER,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        trouble=Trouble.TAMPER,
+        exists_fn=lambda sources: sources.tamper is not None and not sources.tamper_wired,
+    ),
+)
+
+
 def _applies(description: DetectorBinarySensorEntityDescription, wiring: DetectorWiring) -> bool:
     """Whether a detector gets this sensor: always, unless it lacks the entity to mirror."""
     return description.source_fn is None or description.source_fn(wiring) is not None
@@ -161,6 +221,9 @@ async def async_setup_entry(
     panel = entry.runtime_data
     if (supervisor := panel.callout.supervisor) is not None:
         async_add_entities([VoiceServerBinarySensor(panel, supervisor)])
+        async_add_entities(
+            VoicePathBinarySensor(panel, supervisor, description) for description in PATH_SENSORS
+        )
     async_add_entities(
         OfferBinarySensor(panel, description)
         for description in OFFER_SENSORS
@@ -173,11 +236,17 @@ async def async_setup_entry(
         )
     for wiring in panel.layout.wiring:
         subentry = entry.subentries[wiring.detector_id]
+        sources = panel.diagnosis.sources[wiring.detector_id]
         async_add_entities(
             [
                 DetectorBinarySensor(panel, subentry, wiring, description)
                 for description in DETECTOR_SENSORS
                 if _applies(description, wiring)
+            ]
+            + [
+                TroubleBinarySensor(panel, subentry, description)
+                for description in TROUBLE_SENSORS
+                if description.exists_fn(sources)
             ],
             config_subentry_id=subentry.subentry_id,
         )
@@ -233,6 +302,31 @@ class DetectorBinarySensor(DetectorEntity, BinarySensorEntity):
         )
 
 
+class TroubleBinarySensor(DetectorEntity, BinarySensorEntity):
+    """One of a detector's troubles as the self-diagnosis sees it (always available)."""
+
+    entity_description: TroubleBinarySensorEntityDescription
+
+    def __init__(
+        self,
+        panel: HomePanel,
+        subentry: ConfigSubentry,
+        description: TroubleBinarySensorEntityDescription,
+    ) -> None:
+        super().__init__(panel, subentry, description.key)
+        self.entity_description = description
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self._listen(signal_diagnosis(self.panel.entry.entry_id), self._async_panel_updated)
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        return self.panel.diagnosis.diagnosis.has(self.detector_id, self.entity_description.trouble)
+
+
 class VoiceServerBinarySensor(ImaProtectEntity, BinarySensorEntity):
     """Whether the voice server can phone now (reachable and not degraded), read every minute.
 
@@ -258,6 +352,36 @@ class VoiceServerBinarySensor(ImaProtectEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         health = self._supervisor.health
         return None if health is None else health is VoiceHealth.OK
+
+
+class VoicePathBinarySensor(ImaProtectEntity, BinarySensorEntity):
+    """One of the voice server's paths out (its SIP trunk, its SMTP relay), from ``/healthz``.
+
+    Unknown while the server does not say (no trunk, no e-mail tried yet, server unreachable).
+    """
+
+    entity_description: VoicePathBinarySensorEntityDescription
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(
+        self,
+        panel: HomePanel,
+        supervisor: Supervisor,
+        description: VoicePathBinarySensorEntityDescription,
+    ) -> None:
+        super().__init__(panel, description.key, home_device(panel))
+        self.entity_description = description
+        self._supervisor = supervisor
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self._listen(signal_voice_health(self.panel.entry.entry_id), self._async_panel_updated)
+
+    @property
+    @override
+    def is_on(self) -> bool | None:
+        return self.entity_description.value_fn(self._supervisor)
 
 
 class OfferBinarySensor(ImaProtectEntity, BinarySensorEntity):

@@ -84,6 +84,7 @@ from .journal import HomeJournal
 from .notices import async_notify_owner
 from .offers import HomeOffers
 from .origin import async_origin, async_track_runs, async_user_name
+from .self_diagnosis import HomeDiagnosis
 from .station_gateway import StationGateway
 from .texts import text
 
@@ -141,6 +142,7 @@ class HomePanel:
         self.journal = HomeJournal(hass, entry)  # other features record here too
         self._stopped = False
         self.offers = HomeOffers(hass, entry, self)  # routes the alarms: listens from here on
+        self.diagnosis = HomeDiagnosis(hass, entry, self)  # its own troubles, told on
 
     @property
     def title(self) -> str:
@@ -188,6 +190,7 @@ class HomePanel:
                 async_track_state_change_event(self.hass, watched, self._async_source_changed)
             )
         await self._async_commit()
+        await self.diagnosis.async_start()  # after the catch-up: it starts from the engine's faults
         self._report_detectors_without_zone()
         self.callout.async_sync_later()
 
@@ -226,6 +229,7 @@ class HomePanel:
         self._stopped = True
         await self.callout.async_stop()
         await self.offers.async_stop()
+        await self.diagnosis.async_stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()

@@ -24,6 +24,8 @@ from .contract.models import (
     Health,
     HeartbeatAccepted,
     HeartbeatIn,
+    NoticeAccepted,
+    NoticeIn,
     ServerInfo,
     Site,
     SiteSaved,
@@ -137,6 +139,11 @@ class VoiceClient:
         """Say the home is alive, armed or not (an armed home that falls silent is phoned about)."""
         path = http.HEARTBEAT.format(site_id=site_id)
         return await self._request("PUT", path, HeartbeatAccepted, beat)
+
+    async def async_post_notice(self, site_id: str, notice: NoticeIn) -> NoticeAccepted:
+        """E-mail an owner notice (self-diagnosis) to the site's contacts; never a call."""
+        path = http.NOTICES.format(site_id=site_id)
+        return await self._request("POST", path, NoticeAccepted, notice)
 
     async def async_delete_site(self, site_id: str) -> None:
         """Forget the site (the home was removed): its contacts' numbers leave the server."""
