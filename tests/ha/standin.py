@@ -27,6 +27,7 @@ from custom_components.imaprotect.contract.models import (
     AlertIn,
     CancelIn,
     HeartbeatIn,
+    NoticeIn,
     ServerInfo,
     Site,
 )
@@ -57,6 +58,8 @@ class StandIn:
         self.heartbeats: list[dict[str, Any]] = []  # every heartbeat taken, with its site
         self.heartbeats_down = 0  # how many of the next heartbeats answer 503
         self.heartbeat_refusal: dict[str, str] | None = None  # answered 422 while set
+        self.paths: dict[str, str] = {}  # /healthz's self-diagnosis ("trunk", "smtp")
+        self.notices: list[dict[str, Any]] = []  # every owner notice taken, with its site
 
     def _down(self, kind: str) -> bool:
         self.tries[kind] += 1
@@ -74,7 +77,20 @@ class StandIn:
         app.router.add_get(http.ALERT, self._get_alert)
         app.router.add_get(http.HEALTH, self._healthz)
         app.router.add_put(http.HEARTBEAT, self._heartbeat)
+        app.router.add_post(http.NOTICES, self._notice)
         return app
+
+    async def _notice(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        raw = await request.read()
+        if (refused := _refused(NoticeIn, raw)) is not None:
+            return refused
+        site = request.match_info["site_id"]
+        if site not in self.sites:
+            return web.json_response({"error": "not_found", "field": "site_id"}, status=404)
+        body = json.loads(raw)
+        self.notices.append(body | {"site": site})
+        return web.json_response({"notice_id": body["notice_id"], "recipients": 1}, status=201)
 
     async def _heartbeat(self, request: web.Request) -> web.Response:
         self._authorised(request)
@@ -96,7 +112,9 @@ class StandIn:
     async def _healthz(self, _request: web.Request) -> web.Response:
         if self.health == "down":
             return web.json_response({"error": "unavailable"}, status=503)
-        return web.json_response({"status": self.health, "asterisk": self.health == "ok"})
+        return web.json_response(
+            {"status": self.health, "asterisk": self.health == "ok"} | self.paths
+        )
 
     @staticmethod
     def _authorised(request: web.Request) -> None:
@@ -176,7 +194,7 @@ class StandIn:
 
 
 def _refused(
-    model: type[Site | AlertIn | CancelIn | HeartbeatIn], raw: bytes
+    model: type[Site | AlertIn | CancelIn | HeartbeatIn | NoticeIn], raw: bytes
 ) -> web.Response | None:
     """The real server's 4xx answer when the contract refuses ``raw``, else None."""
     try:
