@@ -21,7 +21,7 @@ from .const import (
     CONF_WEBHOOK_ID,
 )
 from .journal_export import csv_path
-from .panel import ImaProtectConfigEntry
+from .panel import HomePanel, ImaProtectConfigEntry
 
 TO_REDACT = {
     CONF_BADGE_KEY,
@@ -77,6 +77,22 @@ async def async_get_config_entry_diagnostics(
             "protect_plus": async_redact_data(panel.offers.protect_plus.plus.snapshot(), TO_REDACT),
         },
         "journal": _journal(entry),
+        "self_diagnosis": _self_diagnosis(panel),
+    }
+
+
+def _self_diagnosis(panel: HomePanel) -> dict[str, Any]:
+    """The troubles on now, and the entities each detector's are read from."""
+    supervisor = panel.callout.supervisor
+    return {
+        "troubles": panel.diagnosis.diagnosis.snapshot()["troubles"],
+        "sources": {
+            detector_id: {"battery": sources.battery, "tamper": sources.tamper}
+            for detector_id, sources in sorted(panel.diagnosis.sources.items())
+        },
+        "voice_paths": (
+            {"trunk": supervisor.trunk, "smtp": supervisor.smtp} if supervisor else None
+        ),
     }
 
 

@@ -246,12 +246,19 @@ class HomeDiagnosis:
         if events:
             await self._store.async_save(self.diagnosis.snapshot())
         for change in events:
-            await self._async_tell_station(
-                change.detector_id, change.trouble, change.active, change.at
-            )
             kind = NoticeKind.TROUBLE if change.active else NoticeKind.TROUBLE_CLEARED
             trouble = ActiveTrouble(change.detector_id, change.trouble, change.at)
-            await self._async_notice(kind, change.at, [trouble], [])
+            # One failing way (a bug, a notifier gone) must not keep the others from being told.
+            try:
+                await self._async_tell_station(
+                    change.detector_id, change.trouble, change.active, change.at
+                )
+            except Exception:
+                _LOGGER.exception("Telling the station a trouble of %s failed", self.entry.title)
+            try:
+                await self._async_notice(kind, change.at, [trouble], [])
+            except Exception:
+                _LOGGER.exception("Telling the owner a trouble of %s failed", self.entry.title)
 
     async def _async_tell_station(
         self, detector_id: str, trouble: Trouble, active: bool, at: datetime

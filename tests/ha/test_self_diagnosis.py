@@ -22,6 +22,10 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.imaprotect.const import DOMAIN
 from custom_components.imaprotect.core.reports import ReportKind
@@ -347,3 +351,67 @@ async def test_notices_go_to_the_voice_server_and_to_the_notifiers_when_it_refus
     await flip(hass, WINDOW_BATTERY, "99")
     assert messages(notified) == ["Trouble fixed: low battery of Fenêtre salon."]
     assert MARIE_CODE not in str(stand_in.notices)
+
+
+async def test_diagnostics_show_the_troubles_and_their_sources(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, notified: list[ServiceCall]
+) -> None:
+    entry = await own_home(hass)
+    await flip(hass, WINDOW_BATTERY, "2")
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    section = diagnostics["self_diagnosis"]
+    assert [t[:2] for t in section["troubles"]] == [["window", "low_battery"]]
+    assert section["sources"]["window"] == {"battery": WINDOW_BATTERY, "tamper": WINDOW_TAMPER}
+    assert section["sources"]["door"] == {"battery": None, "tamper": None}
+    assert section["voice_paths"] is None  # no voice server
+
+
+async def test_a_level_that_is_no_number_changes_nothing(
+    hass: HomeAssistant, notified: list[ServiceCall]
+) -> None:
+    await own_home(hass)
+    await flip(hass, WINDOW_BATTERY, "low")
+    assert state_of(hass, WINDOW_LOW) == "off"
+    await flip(hass, WINDOW_BATTERY, "7")
+    await flip(hass, WINDOW_BATTERY, "unknown")
+    assert state_of(hass, WINDOW_LOW) == "on"
+    assert len(notified) == 1
+
+
+async def test_an_unreadable_saved_diagnosis_starts_afresh(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    notified: list[ServiceCall],
+) -> None:
+    entry = home_entry(notify_entities=["notify.phone"])
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.diagnosis"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.diagnosis",
+        "data": {"troubles": [["window", "fault"]]},
+    }
+    set_sources(hass, **{WINDOW_BATTERY: "3"})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert "Saved self-diagnosis of Maison was unreadable" in caplog.text
+    assert state_of(hass, WINDOW_LOW) == "on"  # read again from its source
+
+
+class _BrokenStation(RecordingStation):
+    """A station link with a bug: it raises, which the protocol says it never does."""
+
+    async def async_send(self, report: object) -> None:
+        raise RuntimeError("a bug in the station link")
+
+
+async def test_a_broken_station_link_still_lets_the_owner_hear(
+    hass: HomeAssistant, notified: list[ServiceCall], caplog: pytest.LogCaptureFixture
+) -> None:
+    await setup_offer_home(
+        hass, None, gateway=_BrokenStation(), formula="a_la_carte", notify_entities=["notify.phone"]
+    )
+    await flip(hass, WINDOW_BATTERY, "5")
+    assert messages(notified) == ["Trouble found: low battery of Fenêtre salon."]
+    assert "Telling the station a trouble of Maison failed" in caplog.text
+    assert state_of(hass, WINDOW_LOW) == "on"

@@ -96,3 +96,10 @@ async def test_without_a_trunk_healthz_says_nothing_of_one(
     _, health = await running.api.call("GET", "/healthz")
     assert health["status"] == "ok"
     assert "trunk" not in health
+
+
+async def test_with_asterisk_away_the_trunk_is_not_known(voice: VoiceFactory) -> None:
+    running = await voice()  # nobody listens on its ARI port
+    assert await running.server.check_trunk() is None
+    _, health = await running.api.call("GET", "/healthz")
+    assert (health["status"], "trunk" in health) == ("degraded", False)
