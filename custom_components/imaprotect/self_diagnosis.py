@@ -16,6 +16,8 @@ relay), the owner gets the digest.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 import logging
@@ -47,7 +49,14 @@ from .contract.enums import NoticeKind, TroubleKind
 from .contract.models import NoticeIn, TroubleItem
 from .contract.text import clean_name
 from .core import Event, FaultCleared, FaultRaised
-from .core.diagnosis import ActiveTrouble, Diagnosis, Trouble, next_digest, station_report
+from .core.diagnosis import (
+    ActiveTrouble,
+    Diagnosis,
+    Trouble,
+    TroubleChanged,
+    next_digest,
+    station_report,
+)
 from .core.reports import Report
 from .core.routing import Handler
 from .instructions import contacts
@@ -66,6 +75,7 @@ _LOGGER = logging.getLogger(__name__)
 
 ISSUES = {Trouble.LOW_BATTERY: "detector_low_battery", Trouble.TAMPER: "detector_tamper"}
 NOTIFY_TOPIC = "diagnosis"
+SYNC_WAIT = 60.0  # seconds a notice waits, at most, for the start's site sync
 SERVER_TROUBLES = {"trunk": TroubleKind.TRUNK, "smtp": TroubleKind.SMTP}
 
 
@@ -139,6 +149,7 @@ class HomeDiagnosis:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._digest: CALLBACK_TYPE | None = None
         self._started = False
+        self._telling = asyncio.Lock()
         panel.async_add_listener(self._on_event)
 
     # ------------------------------------------------------------------ life
@@ -245,20 +256,38 @@ class HomeDiagnosis:
         async_dispatcher_send(self.hass, signal_diagnosis(self.entry.entry_id))
         if events:
             await self._store.async_save(self.diagnosis.snapshot())
-        for change in events:
-            kind = NoticeKind.TROUBLE if change.active else NoticeKind.TROUBLE_CLEARED
-            trouble = ActiveTrouble(change.detector_id, change.trouble, change.at)
-            # One failing way (a bug, a notifier gone) must not keep the others from being told.
-            try:
-                await self._async_tell_station(
-                    change.detector_id, change.trouble, change.active, change.at
-                )
-            except Exception:
-                _LOGGER.exception("Telling the station a trouble of %s failed", self.entry.title)
-            try:
-                await self._async_notice(kind, change.at, [trouble], [])
-            except Exception:
-                _LOGGER.exception("Telling the owner a trouble of %s failed", self.entry.title)
+            # Told in the background: a slow voice server must not hold up the home's start.
+            self.entry.async_create_task(
+                self.hass, self._async_tell(events), "imaprotect tell troubles"
+            )
+
+    async def _async_ready(self) -> None:
+        """Wait (a while at most) for the start's site sync: the server must know the site."""
+        if self._client is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SYNC_WAIT):
+                    await self.panel.callout.synced_once.wait()
+
+    async def _async_tell(self, events: list[TroubleChanged]) -> None:
+        """The station and the owner for each change, in order (one telling at a time)."""
+        async with self._telling:
+            await self._async_ready()
+            for change in events:
+                kind = NoticeKind.TROUBLE if change.active else NoticeKind.TROUBLE_CLEARED
+                trouble = ActiveTrouble(change.detector_id, change.trouble, change.at)
+                # One failing way (a bug, a notifier gone) must not keep the other from hearing.
+                try:
+                    await self._async_tell_station(
+                        change.detector_id, change.trouble, change.active, change.at
+                    )
+                except Exception:
+                    _LOGGER.exception(
+                        "Telling the station a trouble of %s failed", self.entry.title
+                    )
+                try:
+                    await self._async_notice(kind, change.at, [trouble], [])
+                except Exception:
+                    _LOGGER.exception("Telling the owner a trouble of %s failed", self.entry.title)
 
     async def _async_tell_station(
         self, detector_id: str, trouble: Trouble, active: bool, at: datetime
@@ -366,5 +395,7 @@ class HomeDiagnosis:
         server = self.server_troubles()
         if not troubles and not server:
             return False
-        await self._async_notice(NoticeKind.DIGEST, dt_util.utcnow(), troubles, server)
+        async with self._telling:
+            await self._async_ready()
+            await self._async_notice(NoticeKind.DIGEST, dt_util.utcnow(), troubles, server)
         return True
