@@ -16,6 +16,7 @@ import contextlib
 import logging
 import signal
 import ssl
+import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -53,6 +54,9 @@ _BOOT_POLL = 0.2
 _RETENTION_EVERY = 3600.0
 _TRUNK_POLL = 15.0  # how often the trunk's endpoint state is read while Asterisk is up
 TRUNK_ENDPOINT = ("PJSIP", "trunk")  # the endpoint contacts are dialled through (sip_trunk.py)
+#: How long the trunk must stay offline before it is reported so: Asterisk shows it offline until
+#: its first qualify (within ``qualify_frequency``, 60 s, plus the answer's timeout).
+TRUNK_GRACE = 90.0
 
 
 class VoiceServer:
@@ -83,6 +87,7 @@ class VoiceServer:
         self.port: int | None = None
         #: The trunk's endpoint state ("online", "offline"); None without one or Asterisk away.
         self.trunk: str | None = None
+        self._trunk_offline_since: float | None = None  # monotonic time it was first seen so
 
     async def start(self) -> None:
         """Open everything, resume unfinished alerts and listen."""
@@ -206,6 +211,13 @@ class VoiceServer:
         except AriError, aiohttp.ClientError, OSError, TimeoutError, RuntimeError:
             state = None
         trunk = state if state in ("online", "offline") else None
+        now = time.monotonic()
+        if trunk == "offline":
+            since = self._trunk_offline_since = self._trunk_offline_since or now
+            if now - since < TRUNK_GRACE:
+                trunk = None  # maybe not qualified yet: not known
+        else:
+            self._trunk_offline_since = None
         if trunk != self.trunk:
             level = logging.WARNING if trunk == "offline" else logging.INFO
             _LOGGER.log(level, "SIP trunk: %s", trunk or "not known")

@@ -15,6 +15,7 @@ import pytest
 
 from testkit.asterisk import ASTERISK, asterisk_settings, launch_asterisk, stop_asterisk
 from testkit.sipp import SIPP, SippPhone, start_sipp
+from voice_server import server as server_module
 from voice_server.sip_trunk import SipTrunk
 
 if TYPE_CHECKING:
@@ -74,8 +75,12 @@ async def _trunk_becomes(
 
 
 async def test_the_trunk_is_online_while_its_provider_answers_and_offline_once_gone(
-    trunked: AsteriskInstance, voice: VoiceFactory, provider: SippPhone
+    trunked: AsteriskInstance,
+    voice: VoiceFactory,
+    provider: SippPhone,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(server_module, "TRUNK_GRACE", 0.0)
     running = await voice(asterisk=trunked)
     await _trunk_becomes(running.server, trunked, "online")
     status, health = await running.api.call("GET", "/healthz")
@@ -86,6 +91,19 @@ async def test_the_trunk_is_online_while_its_provider_answers_and_offline_once_g
     assert health["trunk"] == "offline"
     assert health["status"] == "ok"  # Asterisk runs: the calls wait for the line, not for it
     assert "OPTIONS sip:127.0.0.1" in provider.trace.read_text()
+
+
+async def test_a_trunk_offline_only_since_the_start_is_not_known_yet(
+    trunked: AsteriskInstance, voice: VoiceFactory, provider: SippPhone
+) -> None:
+    provider.stop()  # nobody answers: offline, but maybe only not qualified yet
+    running = await voice(asterisk=trunked)
+    for _ in range(3):
+        await asyncio.to_thread(trunked.cli, "pjsip qualify trunk")
+        await asyncio.sleep(0.5)
+        assert await running.server.check_trunk() is None
+    _, health = await running.api.call("GET", "/healthz")
+    assert "trunk" not in health
 
 
 async def test_without_a_trunk_healthz_says_nothing_of_one(
