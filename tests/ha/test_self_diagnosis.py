@@ -415,3 +415,23 @@ async def test_a_broken_station_link_still_lets_the_owner_hear(
     assert messages(notified) == ["Trouble found: low battery of Fenêtre salon."]
     assert "Telling the station a trouble of Maison failed" in caplog.text
     assert state_of(hass, WINDOW_LOW) == "on"
+
+
+async def test_the_notices_speak_french_in_a_french_home_assistant(
+    hass: HomeAssistant, notified: list[ServiceCall]
+) -> None:
+    hass.config.language = "fr"
+    await own_home(hass)
+    await flip(hass, WINDOW_BATTERY, "5")
+    await flip(hass, WINDOW_TAMPER, "on")
+    assert messages(notified) == [
+        "Anomalie détectée : pile faible de Fenêtre salon.",
+        "Anomalie détectée : autoprotection de Fenêtre salon ouverte.",
+    ]
+    assert notified[0].data["title"] == "Maison : autodiagnostic"
+    assert await hass.config_entries.async_entries(DOMAIN)[
+        0
+    ].runtime_data.diagnosis.async_send_digest()
+    assert messages(notified)[-1] == (
+        "Reste à régler : pile faible de Fenêtre salon; autoprotection de Fenêtre salon ouverte."
+    )
