@@ -163,6 +163,7 @@ class HomeDiagnosis:
                 self.diagnosis = Diagnosis.restore(ids, stored)
             except KeyError, TypeError, ValueError:
                 _LOGGER.warning("Saved self-diagnosis of %s was unreadable", self.entry.title)
+            self._forget_removed(stored, set(ids))
         self.sources = {w.detector_id: find_sources(self.hass, w) for w in self.panel.layout.wiring}
         now = dt_util.utcnow()
         for detector_id in ids:
@@ -181,6 +182,14 @@ class HomeDiagnosis:
         self._started = True
         await self._async_commit()
         self._plan_digest()
+
+    def _forget_removed(self, stored: dict[str, Any], ids: set[str]) -> None:
+        """Clear the repairs of detectors removed from the home (their troubles went with them)."""
+        troubles = stored.get("troubles")
+        for item in troubles if isinstance(troubles, list) else ():
+            if isinstance(item, list) and item and item[0] not in ids:
+                for issue in ISSUES.values():
+                    async_home_issue(self.hass, issue, str(item[0]), None)
 
     async def async_stop(self) -> None:
         """Stop watching and save."""

@@ -435,3 +435,17 @@ async def test_the_notices_speak_french_in_a_french_home_assistant(
     assert messages(notified)[-1] == (
         "Reste à régler : pile faible de Fenêtre salon; autoprotection de Fenêtre salon ouverte."
     )
+
+
+async def test_a_removed_detector_takes_its_repairs_with_it(
+    hass: HomeAssistant, notified: list[ServiceCall]
+) -> None:
+    entry = await own_home(hass)
+    await flip(hass, WINDOW_BATTERY, "5")
+    await flip(hass, WINDOW_TAMPER, "on")
+    assert issue(hass, "detector_low_battery_window") is not None
+    assert hass.config_entries.async_remove_subentry(entry, "window")
+    await hass.async_block_till_done()  # the home reloads without the window
+    assert issue(hass, "detector_low_battery_window") is None
+    assert issue(hass, "detector_tamper_window") is None
+    assert entry.runtime_data.diagnosis.diagnosis.active() == ()
