@@ -8,10 +8,10 @@ diagnostic entity and its repair, which clears itself when the cause goes (the f
 the panel's).
 
 Who hears: the owner gets an information e-mail through the voice server (a notice, never a
-call), or the home's notifiers without one; under A LA CARTE and TOUT INCLUS the station gets the
-trouble code as well (``core.diagnosis.station_report``: never what the offers sent already).
-Every morning while something is still wrong (a detector's trouble, the voice server's trunk or
-relay), the owner gets the digest.
+call: ``diagnosis_notices``), or the home's notifiers without one; under A LA CARTE and TOUT
+INCLUS the station gets the trouble code as well (``core.diagnosis.station_report``: never what
+the offers sent already). Every morning while something is still wrong (a detector's trouble, the
+voice server's trunk or relay), the owner gets the digest.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 import logging
 from typing import TYPE_CHECKING, Any
-import uuid
 
 from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import (
@@ -35,7 +34,6 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
@@ -44,10 +42,9 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_VOICE_TOKEN, CONF_VOICE_URL, DOMAIN, STORAGE_VERSION
+from .const import DOMAIN, STORAGE_VERSION
 from .contract.enums import NoticeKind, TroubleKind
-from .contract.models import NoticeIn, TroubleItem
-from .contract.text import clean_name
+from .contract.models import TroubleItem
 from .core import Event, FaultCleared, FaultRaised
 from .core.diagnosis import (
     ActiveTrouble,
@@ -59,11 +56,8 @@ from .core.diagnosis import (
 )
 from .core.reports import Report
 from .core.routing import Handler
-from .instructions import contacts
-from .notices import async_notify_owner
+from .diagnosis_notices import OwnerNotices, trouble_item
 from .repairs import async_home_issue
-from .texts import text
-from .voice_client import VoiceClient, VoiceServerError
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -74,7 +68,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 ISSUES = {Trouble.LOW_BATTERY: "detector_low_battery", Trouble.TAMPER: "detector_tamper"}
-NOTIFY_TOPIC = "diagnosis"
 SYNC_WAIT = 60.0  # seconds a notice waits, at most, for the start's site sync
 SERVER_TROUBLES = {"trunk": TroubleKind.TRUNK, "smtp": TroubleKind.SMTP}
 
@@ -142,10 +135,7 @@ class HomeDiagnosis:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.diagnosis", private=True
         )
-        url, token = entry.data.get(CONF_VOICE_URL), entry.data.get(CONF_VOICE_TOKEN)
-        self._client = (
-            VoiceClient(async_get_clientsession(hass), url, token) if url and token else None
-        )
+        self._notices = OwnerNotices(hass, entry)
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._digest: CALLBACK_TYPE | None = None
         self._started = False
@@ -272,7 +262,7 @@ class HomeDiagnosis:
 
     async def _async_ready(self) -> None:
         """Wait (a while at most) for the start's site sync: the server must know the site."""
-        if self._client is not None:
+        if self._notices.client is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(SYNC_WAIT):
                     await self.panel.callout.synced_once.wait()
@@ -294,7 +284,7 @@ class HomeDiagnosis:
                         "Telling the station a trouble of %s failed", self.entry.title
                     )
                 try:
-                    await self._async_notice(kind, change.at, [trouble], [])
+                    await self._notices.async_send(kind, change.at, self._items([trouble], []))
                 except Exception:
                     _LOGGER.exception("Telling the owner a trouble of %s failed", self.entry.title)
 
@@ -330,61 +320,13 @@ class HomeDiagnosis:
             for key, since in sorted(supervisor.trouble_since.items(), key=lambda i: i[1])
         ]
 
-    async def _async_notice(
-        self,
-        kind: NoticeKind,
-        at: datetime,
-        troubles: list[ActiveTrouble],
-        server: list[tuple[TroubleKind, datetime]],
-    ) -> None:
-        """E-mail the owner through the voice server; the notifiers when it cannot."""
-        items = [
-            TroubleItem(
-                kind=TroubleKind(t.trouble.value),
-                detector=clean_name(self._name(t.detector_id)) or None,
-                since=dt_util.as_local(t.since),
-            )
+    def _items(
+        self, troubles: list[ActiveTrouble], server: list[tuple[TroubleKind, datetime]]
+    ) -> list[TroubleItem]:
+        return [
+            trouble_item(TroubleKind(t.trouble.value), t.since, self._name(t.detector_id))
             for t in troubles
-        ] + [TroubleItem(kind=k, since=dt_util.as_local(since)) for k, since in server]
-        if not items:
-            return
-        notice = NoticeIn(
-            notice_id=uuid.uuid4().hex,
-            kind=kind,
-            occurred_at=dt_util.as_local(at),
-            troubles=tuple(items),
-        )
-        if self._client is not None and contacts(self.entry):
-            try:
-                answer = await self._client.async_post_notice(self.entry.entry_id, notice)
-            except VoiceServerError as err:
-                _LOGGER.warning(
-                    "The self-diagnosis notice of %s could not reach the voice server (%s);"
-                    " it goes to the notifiers",
-                    self.entry.title,
-                    type(err).__name__,
-                )
-            else:
-                if answer.recipients:
-                    return
-        await async_notify_owner(
-            self.hass,
-            self.entry,
-            NOTIFY_TOPIC,
-            text(self.hass, "diagnosis_notify_title", home=self.entry.title),
-            self._notice_text(notice),
-        )
-
-    def _notice_text(self, notice: NoticeIn) -> str:
-        lines = [
-            text(
-                self.hass,
-                f"diagnosis_{item.kind}",
-                detector=item.detector or "",
-            )
-            for item in notice.troubles
-        ]
-        return text(self.hass, f"diagnosis_{notice.kind}", troubles="; ".join(lines))
+        ] + [trouble_item(kind, since) for kind, since in server]
 
     # ------------------------------------------------------------------ the digest
 
@@ -406,5 +348,6 @@ class HomeDiagnosis:
             return False
         async with self._telling:
             await self._async_ready()
-            await self._async_notice(NoticeKind.DIGEST, dt_util.utcnow(), troubles, server)
+            items = self._items(troubles, server)
+            await self._notices.async_send(NoticeKind.DIGEST, dt_util.utcnow(), items)
         return True
