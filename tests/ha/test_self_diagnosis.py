@@ -322,6 +322,12 @@ async def test_the_voice_server_s_trunk_and_relay_are_sensors_repairs_and_in_the
     (notice,) = stand_in.notices
     assert notice["kind"] == "digest"
     assert [t["kind"] for t in notice["troubles"]] == ["trunk", "smtp"]
+    stand_in.health = "down"  # unreachable: its own repair says so, the paths are not known
+    await tick(hass, freezer, 61)
+    assert (state_of(hass, TRUNK), state_of(hass, SMTP)) == ("unknown", "unknown")
+    assert issue(hass, trunk_issue) is None
+    assert issue(hass, f"voice_server_unreachable_{entry.entry_id}") is not None
+    stand_in.health = "ok"
     stand_in.paths = {"trunk": "online", "smtp": "ok"}
     await tick(hass, freezer, 61)
     assert (state_of(hass, TRUNK), state_of(hass, SMTP)) == ("on", "off")
