@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_VOICE_TOKEN, CONF_VOICE_URL
 from .contract.enums import NoticeKind, TroubleKind
+from .contract.limits import MAX_NOTICE_TROUBLES
 from .contract.models import NoticeIn, TroubleItem
 from .contract.text import clean_name
 from .instructions import contacts
@@ -59,7 +60,7 @@ class OwnerNotices:
             notice_id=uuid.uuid4().hex,
             kind=kind,
             occurred_at=dt_util.as_local(at),
-            troubles=tuple(items),
+            troubles=tuple(items[:MAX_NOTICE_TROUBLES]),  # the oldest first: what waits longest
         )
         if self.client is not None and contacts(self.entry):
             try:

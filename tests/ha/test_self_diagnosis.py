@@ -27,6 +27,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.imaprotect import diagnosis_notices
 from custom_components.imaprotect.const import DOMAIN
 from custom_components.imaprotect.core.reports import ReportKind
 
@@ -455,3 +456,15 @@ async def test_a_removed_detector_takes_its_repairs_with_it(
     assert issue(hass, "detector_low_battery_window") is None
     assert issue(hass, "detector_tamper_window") is None
     assert entry.runtime_data.diagnosis.diagnosis.active() == ()
+
+
+async def test_a_digest_longer_than_a_notice_holds_keeps_the_oldest(
+    hass: HomeAssistant, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = await setup_home(hass, voice_url=stand_in.url, voice_token=TOKEN)
+    monkeypatch.setattr(diagnosis_notices, "MAX_NOTICE_TROUBLES", 1)
+    await flip(hass, WINDOW_BATTERY, "5")
+    await flip(hass, FLOOD_BATTERY, "on")
+    assert await entry.runtime_data.diagnosis.async_send_digest()
+    digest = stand_in.notices[-1]
+    assert [t["detector"] for t in digest["troubles"]] == ["Fenêtre salon"]
