@@ -85,6 +85,7 @@ from .notices import async_notify_owner
 from .offers import HomeOffers
 from .origin import async_origin, async_track_runs, async_user_name
 from .station_gateway import StationGateway
+from .station_runtime import HomeStation
 from .texts import text
 
 _LOGGER = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class HomePanel:
         self.journal = HomeJournal(hass, entry)  # other features record here too
         self._stopped = False
         self.offers = HomeOffers(hass, entry, self)  # routes the alarms: listens from here on
+        self.station_link = HomeStation(hass, entry, self)  # sets ``station`` when configured
 
     @property
     def title(self) -> str:
@@ -157,6 +159,7 @@ class HomePanel:
         await self.journal.async_start(self)  # first: an alarm caught up on below is journalled
         await self.callout.async_start()
         await self.offers.async_start()  # PROTECT+ decides where a caught-up alarm goes
+        await self.station_link.async_start()  # before the catch-up: its alarm reaches it
         stored = await self._store.async_load()
         now = dt_util.utcnow()
         if stored is not None:
@@ -234,6 +237,7 @@ class HomePanel:
             self._timer = None
         await self._store.async_save(self._stored())
         await self.journal.async_stop()
+        await self.station_link.async_stop()  # last: what is still queued is saved
 
     # ------------------------------------------------------------------ inputs
 
