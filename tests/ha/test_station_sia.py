@@ -13,7 +13,7 @@ from custom_components.imaprotect import station_runtime
 from testkit.polling import until
 from testkit.ports import PortPool
 
-from .conftest import PANEL
+from .conftest import MARIE_CODE, PANEL
 from .station_kit import (
     FAST_TIMINGS,
     SIA_KEY,
@@ -44,7 +44,9 @@ async def _sia_state(hass: HomeAssistant, entity_id: str, wanted: str) -> None:
 
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "aes"])
-async def test_our_trigger_shows_on_sia_s_panel(hass: HomeAssistant, encrypted: bool) -> None:
+async def test_our_trigger_and_disarm_show_on_sia_s_panel(
+    hass: HomeAssistant, encrypted: bool
+) -> None:
     port = PORTS.take()
     sia_panel = await async_setup_sia(hass, port, SIA_KEY if encrypted else None)
     entry = await async_setup_home(hass, formula="tout_inclus")
@@ -56,3 +58,15 @@ async def test_our_trigger_shows_on_sia_s_panel(hass: HomeAssistant, encrypted: 
         "alarm_control_panel", "alarm_trigger", {"entity_id": PANEL}, blocking=True
     )
     await _sia_state(hass, sia_panel, "triggered")
+
+    await hass.services.async_call(
+        "alarm_control_panel",
+        "alarm_disarm",
+        {"entity_id": PANEL, "code": MARIE_CODE},
+        blocking=True,
+    )
+    assert hass.states.get(PANEL).state == "disarmed"
+    await _sia_state(hass, sia_panel, "disarmed")
+    attributes = hass.states.get(sia_panel).attributes
+    assert attributes["last_code"] == "OP"
+    assert attributes["last_zone"] == "1"  # the area (ri), sia's zone 1
