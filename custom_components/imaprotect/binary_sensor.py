@@ -27,6 +27,7 @@ from .home_config import DetectorWiring
 from .offers import HomeOffers
 from .panel import HomePanel, ImaProtectConfigEntry
 from .protect_plus import signal_protect_plus
+from .station_entities import station_path_sensors
 from .supervision import Supervisor, VoiceHealth, signal_voice_health
 
 PARALLEL_UPDATES = 0
@@ -161,6 +162,7 @@ async def async_setup_entry(
     panel = entry.runtime_data
     if (supervisor := panel.callout.supervisor) is not None:
         async_add_entities([VoiceServerBinarySensor(panel, supervisor)])
+    async_add_entities(station_path_sensors(panel))
     async_add_entities(
         OfferBinarySensor(panel, description)
         for description in OFFER_SENSORS

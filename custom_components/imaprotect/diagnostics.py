@@ -1,6 +1,8 @@
 """Diagnostics of a home: its settings, layout and panel state, with every secret redacted."""
 
 from dataclasses import asdict
+from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -22,6 +24,7 @@ from .const import (
 )
 from .journal_export import csv_path
 from .panel import ImaProtectConfigEntry
+from .station import options as link_options
 
 TO_REDACT = {
     CONF_BADGE_KEY,
@@ -42,6 +45,13 @@ TO_REDACT = {
     "person_name",
     "operator",  # an HA user's name, like a person's
     "by",  # who granted PROTECT+: a person's or user's name
+}
+
+LINK_TO_REDACT = {
+    link_options.KEY,
+    link_options.ACCOUNT,
+    link_options.HOST,
+    link_options.BACKUP_HOST,
 }
 
 
@@ -77,6 +87,23 @@ async def async_get_config_entry_diagnostics(
             "protect_plus": async_redact_data(panel.offers.protect_plus.plus.snapshot(), TO_REDACT),
         },
         "journal": _journal(entry),
+        "station_link": _station_link(entry),
+    }
+
+
+def _station_link(entry: ImaProtectConfigEntry) -> dict[str, Any] | None:
+    """The link's settings and status: no key, no account, no receiver address."""
+    station = entry.runtime_data.station_link
+    if station.options is None:
+        return None
+    status = station.status
+    return {
+        "options": async_redact_data(station.options.as_dict(), LINK_TO_REDACT),
+        "status": async_redact_data(_json_safe(asdict(status)), LINK_TO_REDACT) if status else None,
+        "numbers": {
+            "zones": len(station.reports.numbers.zones),
+            "users": len(station.reports.numbers.users),
+        },
     }
 
 
@@ -93,6 +120,21 @@ def _journal(entry: ImaProtectConfigEntry) -> dict[str, Any]:
         "kinds": dict(sorted(kinds.items())),
         "csv_path": csv_path(entry.entry_id),
     }
+
+
+def _json_safe(value: Any) -> Any:
+    """Times as ISO text, durations in seconds, enums as their values (for the JSON file)."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def _iso(value: Any) -> str | None:

@@ -155,11 +155,13 @@ class StationNotices:
         kind = ALERT_KINDS.get(report.kind)
         if kind is None or report.kind not in ALARM_KINDS:
             return
+        person = self.panel.station_link.reports.numbers.person_of(report.user)
         body = AlertIn(
             alert_id=uuid.uuid4().hex,
             kind=kind,
             occurred_at=report.at,
             acknowledgement=Acknowledgement.REQUIRED,
+            skip_contacts=(person,) if silent and person is not None else (),
             note=clean_name(message, MAX_NOTE) or None,
         )
         await self.panel.callout.async_send_alert(body, silent=silent)

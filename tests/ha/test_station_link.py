@@ -1,0 +1,200 @@
+"""The home's station link in Home Assistant against pysiaalarm's receiver on 127.0.0.1.
+
+Every report of the table with its numbers, nothing sent twice, a receiver down during an alarm
+(the contacts take it, the station still gets it once, in order), a restart with events queued,
+and a receiver that refuses a code (a repair naming it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from homeassistant.components import persistent_notification
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+import pysiaalarm.utils
+import pytest
+
+from custom_components.imaprotect import station_runtime
+from custom_components.imaprotect.const import DOMAIN
+from testkit.polling import until
+from testkit.sia import SiaReceiver, sia_account
+
+from .conftest import MARIE_CODE, PANEL, PAUL_CODE, WINDOW, WINDOW_BATTERY
+from .offers_kit import setup_offer_home
+from .standin import StandIn, serve_stand_in
+from .station_kit import ACCOUNT, FAST_TIMINGS, async_link_home, async_setup_home, link_form
+
+
+@pytest.fixture(autouse=True)
+def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
+    monkeypatch.setattr(station_runtime, "LINK_TIMINGS", FAST_TIMINGS)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[SiaReceiver]:
+    server = SiaReceiver([sia_account(ACCOUNT)])
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def stand_in() -> AsyncIterator[StandIn]:
+    async with serve_stand_in() as server:
+        yield server
+
+
+@pytest.fixture
+def notices(hass: HomeAssistant) -> dict[str, str]:
+    """The persistent notifications created, by id."""
+    seen: dict[str, str] = {}
+
+    @callback
+    def _updated(kind: Any, notifications: dict[str, Any]) -> None:
+        if kind == persistent_notification.UpdateType.ADDED:
+            seen.update({key: n["message"] for key, n in notifications.items()})
+
+    persistent_notification.async_register_callback(hass, _updated)
+    return seen
+
+
+async def _panel(hass: HomeAssistant, service: str, **data: Any) -> None:
+    await hass.services.async_call(
+        "alarm_control_panel", service, {"entity_id": PANEL} | data, blocking=True
+    )
+    await hass.async_block_till_done()
+
+
+async def _received(server: SiaReceiver, count: int, within: float = 8) -> None:
+    await until(
+        lambda: len(server.events) >= count,
+        within=within,
+        what=lambda: f"{len(server.events)}/{count} received: {server.codes}",
+    )
+
+
+def _seen(server: SiaReceiver) -> list[tuple[str, str | None]]:
+    return [(event.code, event.message or event.id or None) for event in server.events]
+
+
+async def test_arming_disarming_bypass_and_battery_go_with_their_numbers(
+    hass: HomeAssistant, receiver: SiaReceiver
+) -> None:
+    entry = await async_setup_home(hass, exit_delay=0)
+    await async_link_home(hass, entry, link_form(receiver.port))
+    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await _panel(hass, "alarm_disarm", code=MARIE_CODE)
+    await _panel(hass, "alarm_arm_night", code=PAUL_CODE)
+    await _received(receiver, 3)
+    night = receiver.events[2]
+    assert (night.code, night.id, night.ri) == ("NL", "002", "1")  # Paul, area 1
+    await _panel(hass, "alarm_disarm", code=PAUL_CODE)
+    hass.states.async_set(WINDOW, "on")
+    await hass.services.async_call(
+        DOMAIN,
+        "arm",
+        {"entity_id": PANEL, "mode": "total", "code": MARIE_CODE, "force": True},
+        blocking=True,
+    )
+    await _panel(hass, "alarm_disarm", code=MARIE_CODE)
+    hass.states.async_set(WINDOW_BATTERY, "12")
+    await hass.async_block_till_done()
+    hass.states.async_set(WINDOW_BATTERY, "95")
+    await hass.async_block_till_done()
+    await _received(receiver, 10)
+    # Marie is user 1, Paul 2; the window (the second detector) zone 2.
+    assert _seen(receiver) == [
+        ("CL", "001"),
+        ("OP", "001"),
+        ("NL", "001"),  # NL's address is the area; its user is in ``id``
+        ("OP", "002"),
+        ("UB", "002"),
+        ("CL", "001"),
+        ("UU", "002"),
+        ("OP", "001"),
+        ("XT", "002"),
+        ("XR", "002"),
+    ]
+
+
+async def test_tout_inclus_alarm_goes_once_then_its_restore_before_the_disarm(
+    hass: HomeAssistant, receiver: SiaReceiver, stand_in: StandIn
+) -> None:
+    entry = await setup_offer_home(hass, stand_in, formula="tout_inclus", exit_delay=0)
+    await async_link_home(hass, entry, link_form(receiver.port))
+    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    hass.states.async_set(WINDOW, "on")  # not on the entry route: the alarm at once
+    await hass.async_block_till_done()
+    assert hass.states.get(PANEL).state == "triggered"
+    await _panel(hass, "alarm_disarm", code=MARIE_CODE)
+    await _received(receiver, 4)
+    assert _seen(receiver) == [("CL", "001"), ("BA", "002"), ("BR", "002"), ("OP", "001")]
+    # The contacts were only informed: the station acknowledged the alarm.
+    assert [(a["kind"], a["acknowledgement"]) for a in stand_in.alerts] == [("intrusion", "none")]
+
+
+async def test_a_receiver_down_during_an_alarm_the_contacts_take_it_and_the_station_gets_it_once(
+    hass: HomeAssistant, receiver: SiaReceiver, stand_in: StandIn, notices: dict[str, str]
+) -> None:
+    entry = await setup_offer_home(hass, stand_in, formula="tout_inclus", exit_delay=0)
+    await async_link_home(hass, entry, link_form(receiver.port))
+    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await _received(receiver, 1)
+    await receiver.stop()
+    hass.states.async_set(WINDOW, "on")
+    await hass.async_block_till_done()
+    station_notice = f"{DOMAIN}_{entry.entry_id}_station"
+    await until(
+        lambda: (
+            ("intrusion", "required")
+            in [(a["kind"], a["acknowledgement"]) for a in stand_in.alerts]
+        ),
+        within=8,
+        what=lambda: f"alerts {stand_in.alerts}",
+    )
+    assert "BA" in notices[station_notice]
+    await _panel(hass, "alarm_disarm", code=MARIE_CODE)
+    await receiver.start()
+    await _received(receiver, 4)
+    await hass.async_block_till_done()
+    assert _seen(receiver) == [("CL", "001"), ("BA", "002"), ("BR", "002"), ("OP", "001")]
+    assert len(set(receiver.sequences)) == 4
+
+
+async def test_events_queued_when_the_home_reloads_are_sent_after_it(
+    hass: HomeAssistant, receiver: SiaReceiver
+) -> None:
+    entry = await async_setup_home(hass, formula="tout_inclus", exit_delay=0)
+    await async_link_home(hass, entry, link_form(receiver.port))
+    await receiver.stop()
+    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await _panel(hass, "alarm_trigger")
+    assert entry.runtime_data.station_link.status.queue_length == 2
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.station_link.status.queue_length == 2
+    await receiver.start()
+    await _received(receiver, 2)
+    assert receiver.codes == ["CL", "BA"]
+
+
+async def test_a_code_the_station_refuses_is_a_repair_naming_it(
+    hass: HomeAssistant,
+    receiver: SiaReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    monkeypatch.delitem(pysiaalarm.utils.SIA_CODES, "NL")  # a station without partial arming
+    entry = await async_setup_home(hass, exit_delay=0)
+    await async_link_home(hass, entry, link_form(receiver.port))
+    await _panel(hass, "alarm_arm_night", code=PAUL_CODE)
+    await _panel(hass, "alarm_disarm", code=PAUL_CODE)
+    await _received(receiver, 1)
+    assert receiver.codes == ["OP"]  # what followed was not blocked behind it
+    issue = issue_registry.async_get_issue(DOMAIN, f"station_rejected_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["code"] == "NL"
+    assert issue.translation_placeholders["key_hint"] == ""
