@@ -174,7 +174,7 @@ def check_form(
         errors[LINE_PREFIX] = LinkError.INVALID_LINE_PREFIX
     if not host:
         errors[HOST] = LinkError.HOST_REQUIRED
-    port = _port(form.get(PORT, DEFAULT_PORT))
+    port = _port(DEFAULT_PORT if form.get(PORT) is None else form[PORT])
     if port is None:
         errors[PORT] = LinkError.INVALID_PORT
     backup_host = str(form.get(BACKUP_HOST) or "").strip() or None
