@@ -111,11 +111,6 @@ class HomeStation:
         """The link's status, None without a link."""
         return self.link.status if self.link is not None else None
 
-    def path_connected(self, index: int) -> bool:
-        """Whether receiver path ``index`` takes our frames."""
-        status = self.status
-        return status is not None and status.paths[index].state.value == "up"
-
     @callback
     def _on_notice(self, notice: Notice) -> None:
         if isinstance(notice, PathLost | PathRestored):

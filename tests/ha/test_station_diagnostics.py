@@ -62,3 +62,11 @@ async def test_the_link_s_status_is_in_the_diagnostics_without_its_key(
     assert path["frames_sent"] >= 1
     assert link["status"]["queue_length"] == 0
     assert link["numbers"] == {"zones": 6, "users": 3}
+
+
+async def test_a_home_without_a_link_says_so(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator
+) -> None:
+    entry = await async_setup_home(hass)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["station_link"] is None

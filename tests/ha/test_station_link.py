@@ -21,8 +21,8 @@ from custom_components.imaprotect.const import DOMAIN
 from testkit.polling import until
 from testkit.sia import SiaReceiver, sia_account
 
-from .conftest import MARIE_CODE, PANEL, PAUL_CODE, WINDOW, WINDOW_BATTERY
-from .offers_kit import setup_offer_home
+from .conftest import FLOOD_BATTERY, MARIE_CODE, PANEL, PAUL_CODE, WINDOW, WINDOW_BATTERY
+from .offers_kit import MARIE_DURESS, setup_offer_home
 from .standin import StandIn, serve_stand_in
 from .station_kit import ACCOUNT, FAST_TIMINGS, async_link_home, async_setup_home, link_form
 
@@ -102,8 +102,11 @@ async def test_arming_disarming_bypass_and_battery_go_with_their_numbers(
     hass.states.async_set(WINDOW_BATTERY, "12")
     await hass.async_block_till_done()
     hass.states.async_set(WINDOW_BATTERY, "95")
+    hass.states.async_set(WINDOW_BATTERY, "not a level")  # says nothing: no report
+    hass.states.async_set(FLOOD_BATTERY, "on")  # a low-battery flag
     await hass.async_block_till_done()
-    await _received(receiver, 10)
+    await _received(receiver, 11)
+    assert entry.runtime_data.station.connected
     # Marie is user 1, Paul 2; the window (the second detector) zone 2.
     assert _seen(receiver) == [
         ("CL", "001"),
@@ -116,6 +119,7 @@ async def test_arming_disarming_bypass_and_battery_go_with_their_numbers(
         ("OP", "001"),
         ("XT", "002"),
         ("XR", "002"),
+        ("XT", "006"),
     ]
 
 
@@ -198,3 +202,20 @@ async def test_a_code_the_station_refuses_is_a_repair_naming_it(
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["code"] == "NL"
     assert issue.translation_placeholders["key_hint"] == ""
+
+
+async def test_a_duress_report_the_station_misses_stays_silent(
+    hass: HomeAssistant, receiver: SiaReceiver, stand_in: StandIn, notices: dict[str, str]
+) -> None:
+    entry = await setup_offer_home(hass, stand_in, exit_delay=0)  # A LA CARTE: duress to it
+    await async_link_home(hass, entry, link_form(receiver.port))
+    await receiver.stop()
+    await _panel(hass, "alarm_arm_away", code=MARIE_DURESS)
+    assert hass.states.get(PANEL).state == "armed_away"  # works as her code, no sign
+    await until(lambda: len(stand_in.alerts) >= 2, within=8, what=lambda: f"{stand_in.alerts}")
+    assert [(a["kind"], a["acknowledgement"]) for a in stand_in.alerts] == [
+        ("sos", "required"),
+        ("sos", "required"),
+    ]
+    assert all(a["skip_contacts"] == ["marie"] for a in stand_in.alerts)
+    assert notices == {}  # no persistent notification: nothing shows where she stands
