@@ -138,9 +138,10 @@ class StationNotices:
     async def _async_undelivered(self, report: Report) -> None:
         """The contacts take over an alarm the station may not have; the notifiers are told."""
         silent = report.kind is ReportKind.DURESS
+        alarm = report.kind in ALARM_KINDS
         message = text(
             self.hass,
-            "station_undelivered",
+            "station_undelivered_alarm" if alarm else "station_undelivered",
             code=event_code(report.kind).sia,
             what=report.text or "",
         )
@@ -153,7 +154,7 @@ class StationNotices:
             title = text(self.hass, "notify_title", home=self.entry.title)
             await async_notify_owner(self.hass, self.entry, NOTICE_TOPIC, title, message)
         kind = ALERT_KINDS.get(report.kind)
-        if kind is None or report.kind not in ALARM_KINDS:
+        if kind is None or not alarm:
             return
         person = self.panel.station_link.reports.numbers.person_of(report.user)
         body = AlertIn(

@@ -168,12 +168,16 @@ async def test_a_receiver_down_during_an_alarm_the_contacts_take_it_and_the_stat
 
 
 async def test_events_queued_when_the_home_reloads_are_sent_after_it(
-    hass: HomeAssistant, receiver: SiaReceiver
+    hass: HomeAssistant, receiver: SiaReceiver, notices: dict[str, str]
 ) -> None:
     entry = await async_setup_home(hass, formula="tout_inclus", exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
     await receiver.stop()
     await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    station_notice = f"{DOMAIN}_{entry.entry_id}_station"
+    await until(lambda: station_notice in notices, within=8, what="the arming's fault told")
+    assert "CL" in notices[station_notice]
+    assert "contacts" not in notices[station_notice]  # not an alarm: nobody is called
     await _panel(hass, "alarm_trigger")
     assert entry.runtime_data.station_link.status.queue_length == 2
     assert await hass.config_entries.async_reload(entry.entry_id)
