@@ -100,9 +100,14 @@ def _station_link(entry: ImaProtectConfigEntry) -> dict[str, Any] | None:
     return {
         "options": async_redact_data(station.options.as_dict(), LINK_TO_REDACT),
         "status": async_redact_data(_json_safe(asdict(status)), LINK_TO_REDACT) if status else None,
+        # What to give the station: each detector's zone number by name, each person's user
+        # number by their subentry id (the names of people are redacted elsewhere too).
         "numbers": {
-            "zones": len(station.reports.numbers.zones),
-            "users": len(station.reports.numbers.users),
+            "zones": {
+                detector.name: station.reports.numbers.zone(detector.id)
+                for detector in entry.runtime_data.layout.config.detectors
+            },
+            "users": dict(station.reports.numbers.users),
         },
     }
 

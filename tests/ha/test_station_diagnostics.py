@@ -61,7 +61,9 @@ async def test_the_link_s_status_is_in_the_diagnostics_without_its_key(
     assert path["host"] == "**REDACTED**"
     assert path["frames_sent"] >= 1
     assert link["status"]["queue_length"] == 0
-    assert link["numbers"] == {"zones": 6, "users": 3}
+    assert link["numbers"]["zones"]["Fenêtre salon"] == 2
+    assert len(link["numbers"]["zones"]) == 6
+    assert link["numbers"]["users"] == {"marie": 1, "paul": 2, "lea": 3}
 
 
 async def test_a_home_without_a_link_says_so(
