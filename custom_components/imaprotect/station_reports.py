@@ -55,6 +55,13 @@ def battery_low(state: State | None) -> bool | None:
         return None
 
 
+def reports_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where a home's reporter (its numbers included) is kept."""
+    return Store(
+        hass, STATION_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.station_reports", private=True
+    )
+
+
 class StationReports:
     """The home's own reports to the station, and the numbers every report carries."""
 
@@ -66,12 +73,7 @@ class StationReports:
         self.panel = panel
         self.station = station
         self.reporter = StationReporter()
-        self._store: Store[dict[str, Any]] = Store(
-            hass,
-            STATION_STORAGE_VERSION,
-            f"{DOMAIN}.{entry.entry_id}.station_reports",
-            private=True,
-        )
+        self._store = reports_store(hass, entry.entry_id)
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._batteries: dict[str, str] = {}  # battery entity -> detector id
 

@@ -20,7 +20,7 @@ from .const import CONF_STATION_LINK, DOMAIN, STATION_STORAGE_VERSION
 from .station import LinkStatus, Notice, PathLost, PathRestored, StationLink
 from .station.options import LinkOptions, read_options
 from .station_notices import StationNotices
-from .station_reports import StationReports
+from .station_reports import StationReports, reports_store
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -40,6 +40,16 @@ def signal_station(entry_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_station"
 
 
+def _queue_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STATION_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.station", private=True)
+
+
+async def async_remove_station(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The home is deleted: its queued reports (they hold names) and its numbers go too."""
+    await _queue_store(hass, entry.entry_id).async_remove()
+    await reports_store(hass, entry.entry_id).async_remove()
+
+
 class HomeStation:
     """One home's station link: its ``StationGateway``, its queue's store, its notices."""
 
@@ -49,9 +59,7 @@ class HomeStation:
         self.panel = panel
         self.options: LinkOptions | None = read_options(entry.options.get(CONF_STATION_LINK))
         self.link: StationLink | None = None
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STATION_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.station", private=True
-        )
+        self._store = _queue_store(hass, entry.entry_id)
         self.notices = StationNotices(hass, entry, panel)
         self.reports = StationReports(hass, entry, panel, self)
 

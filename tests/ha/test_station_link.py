@@ -223,3 +223,43 @@ async def test_a_duress_report_the_station_misses_stays_silent(
     ]
     assert all(a["skip_contacts"] == ["marie"] for a in stand_in.alerts)
     assert notices == {}  # no persistent notification: nothing shows where she stands
+
+
+async def test_deleting_the_home_deletes_its_queue_and_numbers(
+    hass: HomeAssistant, receiver: SiaReceiver, hass_storage: dict[str, Any]
+) -> None:
+    entry = await async_setup_home(hass, exit_delay=0)
+    await async_link_home(hass, entry, link_form(receiver.port))
+    await receiver.stop()
+    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)  # queued, with Marie's number
+    keys = {f"{DOMAIN}.{entry.entry_id}.station", f"{DOMAIN}.{entry.entry_id}.station_reports"}
+    await until(lambda: keys <= set(hass_storage), within=5, what=lambda: f"{set(hass_storage)}")
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not keys & set(hass_storage)
+
+
+async def test_a_refusal_on_an_encrypted_link_points_at_the_key_too(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, issue_registry: ir.IssueRegistry
+) -> None:
+    monkeypatch.delitem(pysiaalarm.utils.SIA_CODES, "NL")
+    key = "0123456789abcdef"
+    server = SiaReceiver([sia_account(ACCOUNT, key)])
+    await server.start()
+    try:
+        entry = await async_setup_home(hass, exit_delay=0)
+        form = link_form(server.port, key_format="ascii", key=key)
+        await async_link_home(hass, entry, form)
+        await _panel(hass, "alarm_arm_night", code=PAUL_CODE)
+        issue_id = f"station_rejected_{entry.entry_id}"
+        await until(
+            lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None,
+            within=8,
+            what="the refusal's repair",
+        )
+    finally:
+        await server.stop()
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert "key" in issue.translation_placeholders["key_hint"]
