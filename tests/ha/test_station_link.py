@@ -103,6 +103,7 @@ async def test_arming_disarming_bypass_and_battery_go_with_their_numbers(
     await hass.async_block_till_done()
     hass.states.async_set(WINDOW_BATTERY, "95")
     hass.states.async_set(WINDOW_BATTERY, "not a level")  # says nothing: no report
+    hass.states.async_set(WINDOW_BATTERY, "unavailable")
     hass.states.async_set(FLOOD_BATTERY, "on")  # a low-battery flag
     await hass.async_block_till_done()
     await _received(receiver, 11)
