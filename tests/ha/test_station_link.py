@@ -8,6 +8,7 @@ and a receiver that refuses a code (a repair naming it).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.components import persistent_notification
@@ -18,8 +19,14 @@ import pytest
 
 from custom_components.imaprotect import station_runtime
 from custom_components.imaprotect.const import DOMAIN
+from custom_components.imaprotect.station import (
+    AlarmOverdue,
+    Category,
+    SupervisionProfile,
+    TransmissionFault,
+)
 from testkit.polling import until
-from testkit.sia import SiaReceiver, sia_account
+from testkit.sia import SiaReceiver, SilentReceiver, sia_account
 
 from .conftest import FLOOD_BATTERY, MARIE_CODE, PANEL, PAUL_CODE, WINDOW, WINDOW_BATTERY
 from .offers_kit import MARIE_DURESS, setup_offer_home
@@ -264,3 +271,40 @@ async def test_a_refusal_on_an_encrypted_link_points_at_the_key_too(
     assert issue is not None
     assert issue.translation_placeholders is not None
     assert "key" in issue.translation_placeholders["key_hint"]
+
+
+async def test_an_alarm_overdue_then_undelivered_calls_the_contacts_once(
+    hass: HomeAssistant, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A receiver that takes the frames and never answers; alarms due within 0.3 s, three tries
+    # of 0.4 s: the alarm is overdue first, then a transmission fault; the contacts get it once.
+    profile = SupervisionProfile(
+        timedelta(seconds=60), timedelta(seconds=60), timedelta(seconds=0.3)
+    )
+    timings = FAST_TIMINGS | {"category": Category.CUSTOM, "custom": profile}
+    monkeypatch.setattr(station_runtime, "LINK_TIMINGS", timings)
+    silent = SilentReceiver()
+    await silent.start()
+    try:
+        entry = await setup_offer_home(hass, stand_in, formula="tout_inclus")
+        await async_link_home(hass, entry, link_form(silent.port))
+        notices = []
+        entry.runtime_data.station_link.link.add_listener(notices.append)
+        await _panel(hass, "alarm_trigger")
+        await until(
+            lambda: any(isinstance(n, TransmissionFault) for n in notices),
+            within=8,
+            what=lambda: f"notices {notices}",
+        )
+        await hass.async_block_till_done()
+    finally:
+        await silent.stop()
+    assert [type(n) for n in notices if isinstance(n, AlarmOverdue | TransmissionFault)] == [
+        AlarmOverdue,
+        TransmissionFault,
+    ]
+    assert [(a["kind"], a["acknowledgement"]) for a in stand_in.alerts] == [
+        ("intrusion", "none"),  # the offers: the station handles it, the contacts informed
+        ("intrusion", "required"),  # the station did not get it in time: once
+    ]
+    assert entry.runtime_data.station_link.status.queue_length == 1  # still for the station

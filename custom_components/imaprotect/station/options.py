@@ -116,12 +116,13 @@ class LinkOptions:
         return paths
 
     def settings(self, **timings: Any) -> TransmitterSettings:
-        """The category's timings (``timings`` overrides the others, for tests)."""
+        """The category's timings; ``timings`` overrides any field, the category's too (tests)."""
         custom = None
         if self.category is Category.CUSTOM:
             poll = timedelta(seconds=self.poll_interval or MIN_POLL)
             custom = SupervisionProfile(poll, poll, CUSTOM_TRANSMISSION)
-        return TransmitterSettings(category=self.category, custom=custom, **timings)
+        values: dict[str, Any] = {"category": self.category, "custom": custom} | timings
+        return TransmitterSettings(**values)
 
 
 def _port(value: Any) -> int | None:
