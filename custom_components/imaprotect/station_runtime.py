@@ -57,7 +57,15 @@ class HomeStation:
         self.hass = hass
         self.entry = entry
         self.panel = panel
-        self.options: LinkOptions | None = read_options(entry.options.get(CONF_STATION_LINK))
+        self.options: LinkOptions | None = None
+        try:
+            self.options = read_options(entry.options.get(CONF_STATION_LINK))
+        except ValueError:  # edited by hand: the home runs, its alarms go to the contacts
+            _LOGGER.error(
+                "The station link settings of %s are unreadable: no station link until they are"
+                " saved again (Configure)",
+                entry.title,
+            )
         self.link: StationLink | None = None
         self._store = _queue_store(hass, entry.entry_id)
         self.notices = StationNotices(hass, entry, panel)

@@ -15,6 +15,7 @@ import pytest
 
 from custom_components.imaprotect.const import CONF_STATION_LINK, DOMAIN
 
+from .conftest import home_entry, set_sources
 from .station_kit import async_link_home, async_setup_home, link_form
 
 HEX_KEY = "00112233445566778899AABBCCDDEEFF"
@@ -116,3 +117,18 @@ async def test_emptying_the_account_removes_the_link(
     assert CONF_STATION_LINK not in entry.options
     assert entry.runtime_data.station is None
     assert issue_registry.async_get_issue(DOMAIN, missing) is not None
+
+
+async def test_unreadable_saved_settings_leave_the_home_running_without_a_link(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    set_sources(hass)
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_STATION_LINK: {"account": "12", "host": "arc1.example"}}
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.station is None
+    assert "station link settings of Maison are unreadable" in caplog.text
