@@ -88,12 +88,16 @@ class StationNotices:
             case TransmissionFault() | AlarmOverdue():
                 self._spawn_undelivered(notice.event_id, notice.report)
             case Delivered(after_fault=True):
-                self._told.discard(notice.event_id)
                 _LOGGER.warning(
                     "%s: the station finally received a %s report",
                     self.entry.title,
                     notice.report.kind.value,
                 )
+                if notice.event_id in self._told and notice.report.kind in ALARM_KINDS:
+                    self.entry.async_create_task(
+                        self.hass, self._async_late(notice.report), "imaprotect station late"
+                    )
+                self._told.discard(notice.event_id)
             case PathLost(path=index):
                 _LOGGER.warning(
                     "%s: station receiver %d stopped answering (%s)",
@@ -135,6 +139,20 @@ class StationNotices:
             self.hass, self._async_undelivered(report), "imaprotect station undelivered"
         )
 
+    async def _async_notify(self, report: Report, message: str) -> None:
+        """To the notifiers: the home's station notification, or quietly for a duress."""
+        if report.kind is ReportKind.DURESS:
+            await async_notify_quietly(self.hass, self.entry, message)
+        else:
+            title = text(self.hass, "notify_title", home=self.entry.title)
+            await async_notify_owner(self.hass, self.entry, NOTICE_TOPIC, title, message)
+
+    async def _async_late(self, report: Report) -> None:
+        """An alarm the contacts were called for reached the station after all."""
+        code = event_code(report.kind).sia
+        message = text(self.hass, "station_delivered_late", code=code, what=report.text or "")
+        await self._async_notify(report, message)
+
     async def _async_undelivered(self, report: Report) -> None:
         """The contacts take over an alarm the station may not have; the notifiers are told."""
         silent = report.kind is ReportKind.DURESS
@@ -148,11 +166,7 @@ class StationNotices:
         _LOGGER.warning(
             "%s: the station has not received a %s report", self.entry.title, report.kind.value
         )
-        if silent:
-            await async_notify_quietly(self.hass, self.entry, message)
-        else:
-            title = text(self.hass, "notify_title", home=self.entry.title)
-            await async_notify_owner(self.hass, self.entry, NOTICE_TOPIC, title, message)
+        await self._async_notify(report, message)
         kind = ALERT_KINDS.get(report.kind)
         if kind is None or not alarm:
             return

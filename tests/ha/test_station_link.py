@@ -55,12 +55,15 @@ async def stand_in() -> AsyncIterator[StandIn]:
 
 @pytest.fixture
 def notices(hass: HomeAssistant) -> dict[str, str]:
-    """The persistent notifications created, by id."""
+    """The persistent notifications created or updated, by id (the last message of each)."""
     seen: dict[str, str] = {}
 
     @callback
     def _updated(kind: Any, notifications: dict[str, Any]) -> None:
-        if kind == persistent_notification.UpdateType.ADDED:
+        if kind in (
+            persistent_notification.UpdateType.ADDED,
+            persistent_notification.UpdateType.UPDATED,
+        ):
             seen.update({key: n["message"] for key, n in notifications.items()})
 
     persistent_notification.async_register_callback(hass, _updated)
@@ -173,6 +176,8 @@ async def test_a_receiver_down_during_an_alarm_the_contacts_take_it_and_the_stat
     await hass.async_block_till_done()
     assert _seen(receiver) == [("CL", "001"), ("BA", "002"), ("BR", "002"), ("OP", "001")]
     assert len(set(receiver.sequences)) == 4
+    assert "after all" in notices[station_notice]
+    assert "BA" in notices[station_notice]
 
 
 async def test_events_queued_when_the_home_reloads_are_sent_after_it(
