@@ -19,6 +19,7 @@ from .migration import async_migrate_entry as async_migrate_entry  # Home Assist
 from .offer_services import async_setup_offer_services
 from .panel import HomePanel, ImaProtectConfigEntry
 from .services import async_setup_services
+from .station_runtime import async_remove_station
 from .texts import async_load_texts
 
 _LOGGER = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) 
     """The home is deleted: the voice server forgets it and its contacts' numbers."""
     await async_forget_site(hass, entry)
     await async_remove_journal(hass, entry)
+    await async_remove_station(hass, entry)
 
 
 async def async_remove_config_entry_device(

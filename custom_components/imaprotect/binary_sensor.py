@@ -29,6 +29,7 @@ from .offers import HomeOffers
 from .panel import HomePanel, ImaProtectConfigEntry
 from .protect_plus import signal_protect_plus
 from .self_diagnosis import TroubleSources, signal_diagnosis
+from .station_entities import station_path_sensors
 from .supervision import Supervisor, VoiceHealth, signal_voice_health
 
 PARALLEL_UPDATES = 0
@@ -224,6 +225,7 @@ async def async_setup_entry(
         async_add_entities(
             VoicePathBinarySensor(panel, supervisor, description) for description in PATH_SENSORS
         )
+    async_add_entities(station_path_sensors(panel))
     async_add_entities(
         OfferBinarySensor(panel, description)
         for description in OFFER_SENSORS

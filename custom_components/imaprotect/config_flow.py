@@ -102,6 +102,7 @@ from .contract.emails import EmailError, normalise_email
 from .contract.limits import MAX_CALL_POSITION
 from .contract.phones import DEFAULT_REGIONS, PhoneError, normalise_phone, normalise_station
 from .core.model import ALWAYS_ACTIVE_TYPES, DetectorType, Formula
+from .station_flow import HomeOptionsFlow
 from .voice_client import (
     VoiceClient,
     VoiceServerAuthError,
@@ -373,6 +374,13 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     MINOR_VERSION = 2  # 1.2: badges stored as keyed digests (see migration.py)
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(config_entry: ConfigEntry) -> HomeOptionsFlow:
+        """The home's options: its monitoring-station link (``station_flow.py``)."""
+        return HomeOptionsFlow()
 
     @classmethod
     @callback

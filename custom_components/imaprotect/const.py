@@ -18,7 +18,7 @@ CONF_BADGE_KEY: Final = "badge_key"  # hex key of the badge digests: a secret, n
 SECTION_CALL_OUT: Final = "call_out"
 CONF_VOICE_URL: Final = "voice_url"
 CONF_VOICE_TOKEN: Final = "voice_token"
-CONF_STATION: Final = "station"
+CONF_STATION: Final = "station"  # the station's phone number, called by the voice server
 CONF_NOTIFY_ENTITIES: Final = "notify_entities"
 CONF_WEBHOOK_ID: Final = "webhook_id"
 CONF_CALLBACK_SECRET: Final = "callback_secret"
@@ -125,3 +125,6 @@ ATTR_END: Final = "end"
 ATTR_KINDS: Final = "kinds"
 ATTR_LIMIT: Final = "limit"
 JOURNAL_STORAGE_VERSION: Final = 1
+# The monitoring-station link (SIA DC-09, issue 9): the home's options, ``station/options.py``.
+CONF_STATION_LINK: Final = "station_link"
+STATION_STORAGE_VERSION: Final = 1

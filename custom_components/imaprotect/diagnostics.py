@@ -1,6 +1,8 @@
 """Diagnostics of a home: its settings, layout and panel state, with every secret redacted."""
 
 from dataclasses import asdict
+from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -22,6 +24,7 @@ from .const import (
 )
 from .journal_export import csv_path
 from .panel import HomePanel, ImaProtectConfigEntry
+from .station import options as link_options
 
 TO_REDACT = {
     CONF_BADGE_KEY,
@@ -42,6 +45,13 @@ TO_REDACT = {
     "person_name",
     "operator",  # an HA user's name, like a person's
     "by",  # who granted PROTECT+: a person's or user's name
+}
+
+LINK_TO_REDACT = {
+    link_options.KEY,
+    link_options.ACCOUNT,
+    link_options.HOST,
+    link_options.BACKUP_HOST,
 }
 
 
@@ -78,6 +88,7 @@ async def async_get_config_entry_diagnostics(
         },
         "journal": _journal(entry),
         "self_diagnosis": _self_diagnosis(panel),
+        "station_link": _station_link(entry),
     }
 
 
@@ -96,6 +107,27 @@ def _self_diagnosis(panel: HomePanel) -> dict[str, Any]:
     }
 
 
+def _station_link(entry: ImaProtectConfigEntry) -> dict[str, Any] | None:
+    """The link's settings and status: no key, no account, no receiver address."""
+    station = entry.runtime_data.station_link
+    if station.options is None:
+        return None
+    status = station.status
+    return {
+        "options": async_redact_data(station.options.as_dict(), LINK_TO_REDACT),
+        "status": async_redact_data(_json_safe(asdict(status)), LINK_TO_REDACT) if status else None,
+        # What to give the station: each detector's zone number by name, each person's user
+        # number by their subentry id (the names of people are redacted elsewhere too).
+        "numbers": {
+            "zones": {
+                detector.name: station.reports.numbers.zone(detector.id)
+                for detector in entry.runtime_data.layout.config.detectors
+            },
+            "users": dict(station.reports.numbers.users),
+        },
+    }
+
+
 def _journal(entry: ImaProtectConfigEntry) -> dict[str, Any]:
     """How much the journal holds, and where it downloads from; no entry (they name people)."""
     entries = entry.runtime_data.journal.journal.entries
@@ -109,6 +141,21 @@ def _journal(entry: ImaProtectConfigEntry) -> dict[str, Any]:
         "kinds": dict(sorted(kinds.items())),
         "csv_path": csv_path(entry.entry_id),
     }
+
+
+def _json_safe(value: Any) -> Any:
+    """Times as ISO text, durations in seconds, enums as their values (for the JSON file)."""
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def _iso(value: Any) -> str | None:

@@ -52,6 +52,7 @@ from .texts import text
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
+    from .core.station_reporter import StationNumbers
     from .panel import HomePanel
     from .station_gateway import StationGateway
 
@@ -106,6 +107,10 @@ class HomeOffers:
         """Whether an agent sent now is billed apart (outside TOUT INCLUS and PROTECT+)."""
         return self.handler(at) is Handler.CONTACTS
 
+    def _numbers(self) -> StationNumbers:
+        """The station's zone and user numbers (kept by the station reports)."""
+        return self.panel.station_link.reports.numbers
+
     def station(self) -> StationGateway | None:
         """The home's station link, when it has a station account."""
         station = self.panel.station
@@ -150,7 +155,9 @@ class HomeOffers:
                 protect = self.protect_plus.active(at)
                 decided = route(self.formula, Trigger.FAULT, protect_plus=protect, armed=False)
                 name = self.panel.layout.config.detector(detector_id).name
-                self._spawn(self._async_route(decided, Report(ReportKind.TROUBLE, at, text=name)))
+                zone = self._numbers().zone(detector_id)
+                trouble = Report(ReportKind.TROUBLE, at, zone=zone, text=name)
+                self._spawn(self._async_route(decided, trouble))
             case _:
                 pass
 
@@ -170,7 +177,14 @@ class HomeOffers:
         names = ", ".join(name for name in (detector, zone) if name) or None
         try:
             await self._async_route(
-                decided, Report(ReportKind.BURGLARY, event.at, text=names), to_contacts
+                decided,
+                Report(
+                    ReportKind.BURGLARY,
+                    event.at,
+                    zone=self._numbers().zone(event.detector_id),
+                    text=names,
+                ),
+                to_contacts,
             )
         except Exception:  # a bug here must not lose the alarm: the contacts still get it
             _LOGGER.exception("Routing an alarm of %s failed; the contacts get it", self.title)
@@ -181,7 +195,12 @@ class HomeOffers:
         decided = route(self.formula, Trigger.SOS, protect_plus=False, armed=False)
         await self._async_personal(
             decided,
-            Report(ReportKind.PANIC, event.at, text=who),
+            Report(
+                ReportKind.PANIC,
+                event.at,
+                user=self._numbers().user(event.actor.person_id if event.actor else None),
+                text=who,
+            ),
             AlertKind.SOS,
             event.at,
             note=text(self.hass, "sos_note", person=who),
@@ -191,7 +210,9 @@ class HomeOffers:
         person = self.panel.layout.config.person(event.person_id)
         await self._async_personal(
             decided,
-            Report(ReportKind.DURESS, event.at, text=person.name),
+            Report(
+                ReportKind.DURESS, event.at, user=self._numbers().user(person.id), text=person.name
+            ),
             AlertKind.SOS,
             event.at,
             note=text(self.hass, "duress_note", person=person.name),
@@ -236,7 +257,15 @@ class HomeOffers:
         if decided.station is not None:
             station = self.station()
             if station is not None:
-                await station.async_send(Report(decided.station, report.at, text=report.text))
+                await station.async_send(
+                    Report(
+                        decided.station,
+                        report.at,
+                        zone=report.zone,
+                        user=report.user,
+                        text=report.text,
+                    )
+                )
                 if self._missing_told:  # the account came after the repair said it lacked
                     self.station_changed()
             else:
@@ -317,7 +346,10 @@ class HomeOffers:
             )
         if station is not None:
             text_sent = words or text(self.hass, "agent_note", person=actor.label)
-            await station.async_send(Report(ReportKind.AGENT_REQUEST, at, text=text_sent))
+            user = self._numbers().user(actor.person_id)
+            await station.async_send(
+                Report(ReportKind.AGENT_REQUEST, at, user=user, text=text_sent)
+            )
         else:
             body = AlertIn(
                 alert_id=uuid.uuid4().hex,

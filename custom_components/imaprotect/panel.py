@@ -86,6 +86,7 @@ from .offers import HomeOffers
 from .origin import async_origin, async_track_runs, async_user_name
 from .self_diagnosis import HomeDiagnosis
 from .station_gateway import StationGateway
+from .station_runtime import HomeStation
 from .texts import text
 
 _LOGGER = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ class HomePanel:
         self._stopped = False
         self.offers = HomeOffers(hass, entry, self)  # routes the alarms: listens from here on
         self.diagnosis = HomeDiagnosis(hass, entry, self)  # its own troubles, told on
+        self.station_link = HomeStation(hass, entry, self)  # sets ``station`` when configured
 
     @property
     def title(self) -> str:
@@ -159,6 +161,7 @@ class HomePanel:
         await self.journal.async_start(self)  # first: an alarm caught up on below is journalled
         await self.callout.async_start()
         await self.offers.async_start()  # PROTECT+ decides where a caught-up alarm goes
+        await self.station_link.async_start()  # before the catch-up: its alarm reaches it
         stored = await self._store.async_load()
         now = dt_util.utcnow()
         if stored is not None:
@@ -238,6 +241,7 @@ class HomePanel:
             self._timer = None
         await self._store.async_save(self._stored())
         await self.journal.async_stop()
+        await self.station_link.async_stop()  # last: what is still queued is saved
 
     # ------------------------------------------------------------------ inputs
 
