@@ -23,7 +23,7 @@ from datetime import datetime
 import logging
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import (
     CALLBACK_TYPE,
     Context,
@@ -138,6 +138,7 @@ class HomeDiagnosis:
         self._notices = OwnerNotices(hass, entry)
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._digest: CALLBACK_TYPE | None = None
+        self._on_hass_stop: CALLBACK_TYPE | None = None
         self._started = False
         self._telling = asyncio.Lock()
         panel.async_add_listener(self._on_event)
@@ -172,6 +173,17 @@ class HomeDiagnosis:
         self._started = True
         await self._async_commit()
         self._plan_digest()
+        # Home Assistant stopping does not unload the home: the day-long timer goes with it.
+        self._on_hass_stop = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_STOP, self._async_hass_stopping
+        )
+
+    @callback
+    def _async_hass_stopping(self, _event: HassEvent[Any]) -> None:
+        self._on_hass_stop = None  # fired: nothing to remove any more
+        if self._digest is not None:
+            self._digest()
+            self._digest = None
 
     def _forget_removed(self, stored: dict[str, Any], ids: set[str]) -> None:
         """Clear the repairs of detectors removed from the home (their troubles went with them)."""
@@ -187,6 +199,9 @@ class HomeDiagnosis:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        if self._on_hass_stop is not None:
+            self._on_hass_stop()
+            self._on_hass_stop = None
         if self._digest is not None:
             self._digest()
             self._digest = None
