@@ -18,8 +18,10 @@ from .journal_service import async_setup_journal_service
 from .migration import async_migrate_entry as async_migrate_entry  # Home Assistant's hook
 from .offer_services import async_setup_offer_services
 from .panel import HomePanel, ImaProtectConfigEntry
+from .photo_services import async_setup_photo_services
 from .services import async_setup_services
 from .texts import async_load_texts
+from .verification import VerificationView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ PLATFORMS = [
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.BUTTON,
+    Platform.IMAGE,
 ]
 
 EVENT_TAG_SCANNED = "tag_scanned"
@@ -42,7 +45,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     async_setup_offer_services(hass)
     async_setup_journal_service(hass)
+    async_setup_photo_services(hass)
     hass.http.register_view(JournalCsvView())
+    hass.http.register_view(VerificationView())
     await async_load_texts(hass)
 
     async def _async_tag_scanned(event: Event) -> None:

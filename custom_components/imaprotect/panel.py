@@ -84,6 +84,7 @@ from .journal import HomeJournal
 from .notices import async_notify_owner
 from .offers import HomeOffers
 from .origin import async_origin, async_track_runs, async_user_name
+from .photos import HomePhotos
 from .station_gateway import StationGateway
 from .texts import text
 
@@ -140,6 +141,7 @@ class HomePanel:
         self.station: StationGateway | None = None  # set by the station link when configured
         self.journal = HomeJournal(hass, entry)  # other features record here too
         self._stopped = False
+        self.photos = HomePhotos(hass, entry, self)  # before the offers: they link its photos
         self.offers = HomeOffers(hass, entry, self)  # routes the alarms: listens from here on
 
     @property
@@ -156,6 +158,7 @@ class HomePanel:
         async_track_runs(self.hass)
         await self.journal.async_start(self)  # first: an alarm caught up on below is journalled
         await self.callout.async_start()
+        await self.photos.async_start()
         await self.offers.async_start()  # PROTECT+ decides where a caught-up alarm goes
         stored = await self._store.async_load()
         now = dt_util.utcnow()
@@ -226,6 +229,7 @@ class HomePanel:
         self._stopped = True
         await self.callout.async_stop()
         await self.offers.async_stop()
+        await self.photos.async_stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
