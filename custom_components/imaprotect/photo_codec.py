@@ -9,9 +9,10 @@ import io
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .contract.models import JPEG_MAGIC
 from .core.photos import TARGET_BYTES, fit
 
-JPEG_MAGIC = b"\xff\xd8\xff"
+__all__ = ["JPEG_MAGIC", "PhotoError", "encode_photo"]
 _QUALITIES = (85, 75, 65, 55, 45, 35)
 
 

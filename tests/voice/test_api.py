@@ -34,6 +34,7 @@ ROUTES = [
     ("PUT", "/api/v1/sites/home/heartbeat"),
     ("GET", "/api/v1/alerts/a-1"),
     ("POST", "/api/v1/alerts/a-1/cancel"),
+    ("POST", "/api/v1/alerts/a-1/photos"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/metrics"),
 ]
