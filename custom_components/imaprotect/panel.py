@@ -84,7 +84,7 @@ from .journal import HomeJournal
 from .notices import async_notify_owner
 from .offers import HomeOffers
 from .origin import async_origin, async_track_runs, async_user_name
-from .photos import HomePhotos
+from .photos import HomePhotos, PhotoSet
 from .station_gateway import StationGateway
 from .texts import text
 
@@ -142,12 +142,19 @@ class HomePanel:
         self.journal = HomeJournal(hass, entry)  # other features record here too
         self._stopped = False
         self.photos = HomePhotos(hass, entry, self)  # before the offers: they link its photos
+        self.photos.listeners.append(self._async_photos_taken)
         self.offers = HomeOffers(hass, entry, self)  # routes the alarms: listens from here on
 
     @property
     def title(self) -> str:
         """The home's name."""
         return self.entry.title
+
+    async def _async_photos_taken(self, photo_set: PhotoSet) -> None:
+        """An alarm's burst is over: its photos follow its alert to the voice server."""
+        folder = self.photos.folder
+        files = [str(folder / name) for name in photo_set.files]
+        await self.callout.async_photos_taken(photo_set.kind, files)
 
     async def async_start(self) -> None:
         """Restore the saved state, catch up with the detectors and start watching them.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -377,6 +378,11 @@ class PhotosIn(_Model):
     """
 
     photos: tuple[JpegPhoto, ...] = Field(min_length=1, max_length=MAX_PHOTOS, repr=False)
+
+    @classmethod
+    def of(cls, photos: Sequence[bytes]) -> PhotosIn:
+        """The body for these JPEGs (base64-encoded here)."""
+        return cls(photos=tuple(base64.b64encode(photo).decode("ascii") for photo in photos))
 
     def photo_bytes(self) -> tuple[bytes, ...]:
         """The photos decoded."""
