@@ -19,6 +19,7 @@ from .migration import async_migrate_entry as async_migrate_entry  # Home Assist
 from .offer_services import async_setup_offer_services
 from .panel import HomePanel, ImaProtectConfigEntry
 from .photo_services import async_setup_photo_services
+from .photos import async_remove_photos
 from .services import async_setup_services
 from .texts import async_load_texts
 from .verification import VerificationView
@@ -115,9 +116,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -> None:
-    """The home is deleted: the voice server forgets it and its contacts' numbers."""
+    """The home is deleted: the voice server forgets it and its contacts' numbers; its photos go."""
     await async_forget_site(hass, entry)
     await async_remove_journal(hass, entry)
+    await async_remove_photos(hass, entry)
 
 
 async def async_remove_config_entry_device(

@@ -18,9 +18,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 import logging
 import os
 from pathlib import Path
+import shutil
 from typing import TYPE_CHECKING, Any
 import uuid
 
@@ -92,6 +94,27 @@ def _write_private(path: Path, data: bytes) -> None:
 def _delete(paths: list[Path]) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+def _delete_orphans(folder: Path, known: set[str], before: float) -> int:
+    """Delete the photo files no set names (a crash between a shot and its record) once old."""
+    if not folder.is_dir():
+        return 0
+    gone = 0
+    for path in folder.glob("*.jpg"):
+        if path.name not in known and path.stat().st_mtime < before:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
+async def async_remove_photos(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The home is deleted: its photos and their index go with it."""
+    folder = Path(hass.config.path(".storage", FOLDER, entry.entry_id))
+    await hass.async_add_executor_job(partial(shutil.rmtree, folder, ignore_errors=True))
+    await Store[dict[str, Any]](
+        hass, PHOTOS_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.photos", private=True
+    ).async_remove()
 
 
 class HomePhotos:
@@ -169,8 +192,12 @@ class HomePhotos:
         """Delete the sets older than ``keep`` (files and records); return how many went."""
         now = now or dt_util.utcnow()
         gone = [s for s in self.sets.values() if s.done and expired(s.taken_at, now, self.keep)]
+        known = {name for s in self.sets.values() if s not in gone for name in s.files}
+        orphans = await self.hass.async_add_executor_job(
+            _delete_orphans, self.folder, known, (now - self.keep).timestamp()
+        )
         if not gone and not self.links.stored():
-            return 0
+            return orphans
         paths = [self.folder / name for s in gone for name in s.files]
         await self.hass.async_add_executor_job(_delete, paths)
         for photo_set in gone:
@@ -181,7 +208,7 @@ class HomePhotos:
             _LOGGER.info(
                 "%s: %d photo sets deleted after %s", self.entry.title, len(gone), self.keep
             )
-        return len(gone)
+        return len(gone) + orphans
 
     # ------------------------------------------------------------------ alarms
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 import io
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
 from PIL import Image
 import pytest
 
@@ -152,8 +154,10 @@ async def test_photos_are_purged_daily_once_their_days_are_over(
     files = await photos_taken(hass, entry)
     assert len(files) == 3
     await tick(hass, freezer, timedelta(days=1).total_seconds())
+    await hass.async_block_till_done(wait_background_tasks=True)  # the purge's timer job
     assert all(path.exists() for path in files)  # one day old: kept
     await tick(hass, freezer, timedelta(days=1).total_seconds())
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert not any(path.exists() for path in files)  # two days: the daily purge took them
     assert panel_of(entry).photos.sets == {}
 
@@ -267,3 +271,24 @@ async def test_the_shots_are_a_second_apart(hass: HomeAssistant) -> None:
     since_first = [at - big.served_at[0] for at in big.served_at]
     assert since_first[1] >= 0.2 - 0.01, since_first
     assert since_first[2] >= 0.4 - 0.01, since_first
+
+
+async def test_an_orphan_photo_file_is_purged_once_old_and_a_deleted_home_leaves_none(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await setup_camera_home(hass)
+    await action(hass, "take_photo", detector="Caméra jardin")
+    photos = panel_of(entry).photos
+    orphan = photos.folder / "left-by-a-crash.jpg"
+    recent = photos.folder / "just-written.jpg"
+    for path in (orphan, recent):
+        await hass.async_add_executor_job(path.write_bytes, b"\xff\xd8\xff")
+    old = (dt_util.utcnow() - timedelta(days=31)).timestamp()
+    await hass.async_add_executor_job(os.utime, orphan, (old, old))
+    assert await photos.async_purge() == 1
+    assert not orphan.exists()
+    assert recent.exists()  # perhaps a shot whose record is being written: kept for now
+    assert len(await photos_taken(hass, entry)) == 1
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not photos.folder.exists()
