@@ -59,11 +59,8 @@ class HomeLayout:
 
     def cameras_for(self, detector_id: str) -> tuple[str, ...]:
         """The cameras that photograph a detector's alarm: its own, then its zone's."""
-        wiring = next((w for w in self.wiring if w.detector_id == detector_id), None)
-        if wiring is None:
-            return ()
         zone_id = self.config.detector(detector_id).zone_id
-        found = [wiring.camera] if wiring.camera else []
+        found = [w.camera for w in self.wiring if w.detector_id == detector_id and w.camera]
         found += [camera for zone, camera in self.zone_cameras if zone == zone_id]
         return tuple(dict.fromkeys(found))
 

@@ -26,8 +26,8 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     return out.getvalue()
 
 
-def encode_photo(frame: bytes) -> bytes:
-    """``frame`` (JPEG, PNG, …) as a JPEG within 640x480, lowering its quality to ~150 kB.
+def encode_photo(frame: bytes, target: int = TARGET_BYTES) -> bytes:
+    """``frame`` (JPEG, PNG, …) as a JPEG within 640x480, its quality lowered to ``target`` bytes.
 
     A frame still too big at the lowest quality is shrunk further: a photo always comes out.
     """
@@ -42,7 +42,7 @@ def encode_photo(frame: bytes) -> bytes:
     while True:
         for quality in _QUALITIES:
             data = _jpeg(image, quality)
-            if len(data) <= TARGET_BYTES:
+            if len(data) <= target:
                 return data
         width, height = image.size
         image = image.resize((max(1, width * 3 // 4), max(1, height * 3 // 4)))

@@ -114,3 +114,11 @@ def test_a_png_frame_becomes_a_jpeg_of_its_own_size() -> None:
 def test_a_frame_that_is_no_image_is_refused() -> None:
     with pytest.raises(PhotoError):
         encode_photo(b"\xff\xd8\xff not a jpeg")
+
+
+def test_a_frame_too_detailed_for_its_target_is_shrunk_until_it_fits() -> None:
+    photo = encode_photo(_frame((640, 480)), target=8 * 1024)
+    assert len(photo) <= 8 * 1024
+    with Image.open(io.BytesIO(photo)) as image:
+        assert image.size[0] < 640  # the lowest quality was not enough: smaller, same ratio
+        assert abs(image.size[0] / image.size[1] - 640 / 480) < 0.02

@@ -292,3 +292,43 @@ async def test_an_orphan_photo_file_is_purged_once_old_and_a_deleted_home_leaves
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert not photos.folder.exists()
+
+
+async def test_a_failing_photo_listener_loses_no_photo(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = await setup_camera_home(hass)
+
+    async def broken(_photo_set: object) -> None:
+        raise RuntimeError("a follower's bug")
+
+    panel_of(entry).photos.listeners.insert(0, broken)
+    await armed_total(hass, freezer)
+    await flip(hass, GARDEN, "on")
+    assert len(await photos_taken(hass, entry)) == 3
+    assert "An imaprotect photo listener failed" in caplog.text
+
+
+async def test_an_unreadable_photo_record_is_dropped_with_a_warning(
+    hass: HomeAssistant, hass_storage: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = camera_entry()
+    hass_storage[f"imaprotect.{entry.entry_id}.photos"] = {
+        "version": 1,
+        "key": f"imaprotect.{entry.entry_id}.photos",
+        "data": {"sets": {"broken": {"detector_id": "garden"}}, "links": {}},
+    }
+    await async_setup_cameras(hass)
+    set_sources(hass)
+    hass.states.async_set(GARDEN, "off")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert panel_of(entry).photos.sets == {}
+    assert "an unreadable photo record was dropped" in caplog.text
+
+
+async def test_a_photo_file_gone_reads_as_none(hass: HomeAssistant) -> None:
+    entry = await setup_camera_home(hass)
+    photos = panel_of(entry).photos
+    assert await photos.async_read(photos.folder / "never-taken.jpg") is None

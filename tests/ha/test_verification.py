@@ -16,7 +16,7 @@ from custom_components.imaprotect.core.reports import ReportKind
 from custom_components.imaprotect.photo_codec import JPEG_MAGIC
 
 from .camera_kit import GARDEN, async_setup_cameras, camera_entry
-from .conftest import WINDOW, set_sources
+from .conftest import PANEL, WINDOW, set_sources
 from .offers_kit import RecordingStation
 from .test_panel import armed_total, flip
 
@@ -187,3 +187,30 @@ async def test_without_a_home_assistant_address_the_report_goes_without_a_link(
     (report,) = station.reports
     assert report.verification_url is None
     assert "no Home Assistant URL" in caplog.text
+
+
+async def test_a_photo_file_gone_is_not_found(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    entry, station = await station_home(hass)
+    token = await alarm_link(hass, freezer, station)
+    panel: HomePanel = entry.runtime_data
+    (photo_set,) = panel.photos.sets.values()
+    await hass.async_add_executor_job((panel.photos.folder / photo_set.files[0]).unlink)
+    client = await hass_client_no_auth()
+    assert (await client.get(f"/api/imaprotect/v/{token}/1")).status == 404
+    assert (await client.get(f"/api/imaprotect/v/{token}/2")).status == 200
+
+
+async def test_a_panic_from_the_panel_has_no_detector_and_no_link(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    _entry, station = await station_home(hass)
+    await armed_total(hass, freezer)
+    await hass.services.async_call(
+        "alarm_control_panel", "alarm_trigger", {"entity_id": PANEL}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert [report.verification_url for report in station.reports] == [None]
