@@ -80,13 +80,15 @@ async def test_the_photos_are_stored_0600_and_mailed_inline_to_the_contacts(
     ).fetchall()
     assert rows == [(n, len(p), hashlib.sha256(p).hexdigest()) for n, p in enumerate(PHOTOS)]
 
-    # Contact 0 gets the information e-mail, then the photos; contact 1 has no address.
+    # Contact 0 gets the information e-mail and the photos (the outbox sends e-mails side by
+    # side: in either order); contact 1 has no address.
     await until(lambda: len(smtp_sink.messages) == 2, within=15)
-    assert smtp_sink.subjects("c0@example.org") == [
+    photos_subject = "[Maison] Photos de l'alerte : intrusion"
+    assert sorted(smtp_sink.subjects("c0@example.org")) == [
         "[Maison] Alerte : intrusion",
-        "[Maison] Photos de l'alerte : intrusion",
+        photos_subject,
     ]
-    mail = smtp_sink.to("c0@example.org")[1]
+    (mail,) = [m for m in smtp_sink.to("c0@example.org") if m["Subject"] == photos_subject]
     assert mail.get_body(("plain",)) is not None
     assert "Porte d'entrée" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert _inline_photos(mail) == list(PHOTOS)
@@ -164,3 +166,22 @@ async def test_the_retention_deletes_the_photos_with_their_alert(running: Runnin
     assert photos.purge() == 3
     assert list(photos.folder.iterdir()) == []
     assert photos.count("photo-1") == 0
+
+
+async def test_without_an_address_the_photos_are_kept_and_nobody_is_mailed(
+    voice: VoiceFactory, smtp_sink: SmtpSink
+) -> None:
+    running = await voice(smtp_port=smtp_sink.port)
+    api = running.api
+    await api.put_site("home", site_body([contact(0, email=False)]))
+    assert (await api.post_alert("home", alert_body("quiet-1")))[0] == 201
+    assert (await api.call("POST", "/api/v1/alerts/quiet-1/photos", photos_body(*PHOTOS)))[0] == 201
+    photos = running.server.photos
+    assert photos is not None
+    assert photos.count("quiet-1") == 3
+    assert running.server.store.conn.execute("SELECT COUNT(*) FROM outbox_photo").fetchone() == (0,)
+    # A file lost on disk (a restored database without its folder) is skipped, with a warning.
+    first = sorted(photos.folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)[0]
+    first.unlink()
+    assert len(photos.read("quiet-1")) == 2
+    assert smtp_sink.messages == []
