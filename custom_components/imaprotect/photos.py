@@ -192,7 +192,8 @@ class HomePhotos:
         """Delete the sets older than ``keep`` (files and records); return how many went."""
         now = now or dt_util.utcnow()
         gone = [s for s in self.sets.values() if s.done and expired(s.taken_at, now, self.keep)]
-        known = {name for s in self.sets.values() if s not in gone for name in s.files}
+        going = {s.set_id for s in gone}
+        known = {name for s in self.sets.values() if s.set_id not in going for name in s.files}
         orphans = await self.hass.async_add_executor_job(
             _delete_orphans, self.folder, known, (now - self.keep).timestamp()
         )
