@@ -77,6 +77,18 @@ async def async_get_config_entry_diagnostics(
             "protect_plus": async_redact_data(panel.offers.protect_plus.plus.snapshot(), TO_REDACT),
         },
         "journal": _journal(entry),
+        "photos": _photos(entry),
+    }
+
+
+def _photos(entry: ImaProtectConfigEntry) -> dict[str, Any]:
+    """How many photos are kept and links open; never a token or a file name."""
+    photos = entry.runtime_data.photos
+    return {
+        "sets": len(photos.sets),
+        "files": sum(len(s.files) for s in photos.sets.values()),
+        "open_links": len(photos.links.stored()),
+        "kept_days": photos.keep.days,
     }
 
 

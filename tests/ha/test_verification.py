@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import json
 from pathlib import Path
 import re
 from typing import TYPE_CHECKING
@@ -11,6 +12,9 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 
 from custom_components.imaprotect.core.reports import ReportKind
 from custom_components.imaprotect.photo_codec import JPEG_MAGIC
@@ -214,3 +218,19 @@ async def test_a_panic_from_the_panel_has_no_detector_and_no_link(
     )
     await hass.async_block_till_done()
     assert [report.verification_url for report in station.reports] == [None]
+
+
+async def test_diagnostics_count_the_photos_and_never_show_a_token(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    entry, station = await station_home(hass)
+    token = await alarm_link(hass, freezer, station)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["photos"] == {"sets": 1, "files": 3, "open_links": 1, "kept_days": 30}
+    text = json.dumps(diagnostics)
+    assert token not in text
+    panel: HomePanel = entry.runtime_data
+    (photo_set,) = panel.photos.sets.values()
+    assert photo_set.set_id not in text
