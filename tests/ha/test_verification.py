@@ -88,6 +88,7 @@ async def test_the_burglary_report_links_a_page_with_the_alarm_s_photos(
     assert page.status == 200
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'; img-src 'self'")
     html = await page.text()
     sources = re.findall(r'<img src="([^"]+)"', html)
     assert sources == [f"{token}/1", f"{token}/2", f"{token}/3"]
