@@ -38,6 +38,8 @@ from custom_components.imaprotect.contract.models import (
     HeartbeatIn,
     NoticeIn,
     PersonRef,
+    PhotosAccepted,
+    PhotosIn,
     ServerInfo,
     Site,
     SiteSaved,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from voice_server.home_watch import HomeWatch
     from voice_server.metrics import Metrics
     from voice_server.notices import Notices
+    from voice_server.photos import AlertPhotos
     from voice_server.store import Alert, Store
 
 __all__ = ["ApiContext", "build_app"]
@@ -90,6 +93,7 @@ class ApiContext:
     allowed_regions: tuple[str, ...]
     health: Callable[[], Mapping[str, Any]]
     notices: Notices
+    photos: AlertPhotos | None = None
 
 
 CONTEXT = web.AppKey("context", ApiContext)
@@ -256,6 +260,20 @@ async def cancel_alert(request: web.Request) -> web.Response:
     return _json(_alert_view(ctx.store, alert))
 
 
+async def post_photos(request: web.Request) -> web.Response:
+    """Store an alert's photos and mail them to its contacts (idempotent on the alert)."""
+    ctx = _context(request)
+    alert_id = _alert_id(request)
+    body = await _parse(request, PhotosIn)
+    if ctx.photos is None:  # pragma: no cover - the server always has its photo store
+        raise ApiError(404, ErrorCode.NOT_FOUND, "alert_id", "no photo store")
+    try:
+        count, created = ctx.photos.add(alert_id, body.photo_bytes())
+    except LookupError:
+        raise ApiError(404, ErrorCode.NOT_FOUND, "alert_id", "no such alert") from None
+    return _json(PhotosAccepted(alert_id=alert_id, photos=count), 201 if created else 200)
+
+
 async def info(request: web.Request) -> web.Response:
     """What a client checks on connect: the schema versions served and the phone policy."""
     return _json(
@@ -358,6 +376,7 @@ def build_app(context: ApiContext) -> web.Application:
     app.router.add_post(http.NOTICES, post_notice)
     app.router.add_get(http.ALERT, get_alert)
     app.router.add_post(http.ALERT_CANCEL, cancel_alert)
+    app.router.add_post(http.ALERT_PHOTOS, post_photos)
     app.router.add_get(http.INFO, info)
     app.router.add_get(http.OPENAPI, openapi)
     app.router.add_get(http.HEALTH, healthz)

@@ -25,6 +25,7 @@ __all__ = [
     "exhausted_email",
     "expired_email",
     "info_email",
+    "photos_email",
 ]
 
 
@@ -56,6 +57,11 @@ _TEXT = {
             "Une alerte s'est déclenchée à « {site} » : {kind}.\n\n{details}\n\n"
             "La télésurveillance prend en charge l'alerte. Vous recevez un appel d'information "
             "qui ne demande aucun code."
+        ),
+        "photos_subject": "[{site}] Photos de l'alerte : {kind}",
+        "photos_body": (
+            "Les caméras de « {site} » ont pris ces photos au moment de l'alerte : {kind}.\n\n"
+            "{details}"
         ),
         "ack_subject": "[{site}] Alerte acquittée par {by}",
         "ack_body": "Alerte acquittée par {by} {at}.\n\n{details}\n\nPlus personne ne sera appelé.",
@@ -110,6 +116,11 @@ _TEXT = {
             "An alert went off at “{site}”: {kind}.\n\n{details}\n\n"
             "The monitoring station is handling the alert. You will get an information call "
             "that asks for no code."
+        ),
+        "photos_subject": "[{site}] Photos of the alert: {kind}",
+        "photos_body": (
+            "The cameras of “{site}” took these photos when the alert went off: {kind}.\n\n"
+            "{details}"
         ),
         "ack_subject": "[{site}] Alert acknowledged by {by}",
         "ack_body": "Alert acknowledged by {by} {at}.\n\n{details}\n\nNobody else will be called.",
@@ -212,6 +223,11 @@ def info_email(facts: AlertFacts, *, informing: bool = False) -> tuple[str, str]
     if facts.kind == _OFFLINE:
         return _fill(facts, "offline_info")
     return _fill(facts, "informed" if informing else "info")
+
+
+def photos_email(facts: AlertFacts) -> tuple[str, str]:
+    """Sent when the alarm's photos arrive (a few seconds after the alert): they are inline."""
+    return _fill(facts, "photos")
 
 
 def ack_email(facts: AlertFacts, by: str, at: datetime) -> tuple[str, str]:

@@ -30,13 +30,14 @@ __all__ = ["DB_SCHEMA_VERSION", "SchemaError", "migrate", "schema_version"]
 _LOGGER = logging.getLogger(__name__)
 
 #: The schema version this code writes and reads; ``len(_STEPS)`` (checked by the tests).
-DB_SCHEMA_VERSION = 5
+DB_SCHEMA_VERSION = 6
 
 #: Tables of the voice server (sqlite_sequence: SQLite's own, for AUTOINCREMENT).
 _TABLES = frozenset(
     {"sites", "alerts", "attempts", "outbox", "outbox_photo", "wrong_codes", "sqlite_sequence"}
 )
 _TABLES |= {"heartbeats"}  # step 5: the homes' heartbeats
+_TABLES |= {"alert_photos"}  # step 6: the alarms' photos (files next to the database)
 
 # Release 0.1.0's schema, one statement each: executescript() would commit half-way.
 _SCHEMA_1 = (
@@ -231,6 +232,27 @@ def _step_5(conn: sqlite3.Connection) -> None:
     )
 
 
+def _step_6(conn: sqlite3.Connection) -> None:
+    """The alarms' photos (see photos.py): one row per photo, the JPEG itself in a 0600 file.
+
+    ``file`` is the file's name in the photos folder next to the database, made by the server
+    (never from the alert id); ``sha256`` lets a restored folder be checked. No foreign key: the
+    retention deletes the alerts first, then the photos whose alert is gone. Idempotent, like the
+    steps before.
+    """
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS alert_photos (
+            alert_id TEXT NOT NULL,
+            position INTEGER NOT NULL,  -- 0, 1, … in the order Home Assistant sent them
+            file TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,      -- bytes
+            sha256 TEXT NOT NULL,
+            received_at TEXT NOT NULL,  -- ISO time the server stored it
+            PRIMARY KEY (alert_id, position)
+        )"""
+    )
+
+
 #: ``_STEPS[n]`` brings a database from version n to n + 1.
 _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _step_1,
@@ -238,6 +260,7 @@ _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _step_3,
     _step_4,
     _step_5,
+    _step_6,  # the alarms' photos
 )
 
 

@@ -26,6 +26,8 @@ from custom_components.imaprotect.contract.models import (
     HeartbeatIn,
     NoticeAccepted,
     NoticeIn,
+    PhotosAccepted,
+    PhotosIn,
     ServerInfo,
     Site,
     SiteSaved,
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["openapi_document"]
 
-_REQUESTS: tuple[type[BaseModel], ...] = (Site, AlertIn, CancelIn, HeartbeatIn, NoticeIn)
+_REQUESTS: tuple[type[BaseModel], ...] = (Site, AlertIn, CancelIn, HeartbeatIn, NoticeIn, PhotosIn)
 _ANSWERS: tuple[type[BaseModel], ...] = (
     SiteSaved,
     SiteView,
@@ -48,6 +50,7 @@ _ANSWERS: tuple[type[BaseModel], ...] = (
     ErrorBody,
     HeartbeatAccepted,
     NoticeAccepted,
+    PhotosAccepted,
 )
 
 
@@ -161,6 +164,20 @@ def _paths() -> dict[str, Any]:
                 "summary": "Stop the calls; a call in progress hears who stopped the alert",
                 "requestBody": _body(CancelIn, required=False),
                 "responses": {"200": _answer("the alert", AlertView), "404": unknown},
+            },
+        },
+        http.ALERT_PHOTOS: {
+            "parameters": [_ALERT_ID, _SCHEMA],
+            "post": {
+                "summary": "The alarm's photos (JPEG, base64): stored, and e-mailed inline to the"
+                " alert's contacts; idempotent on the alert",
+                "requestBody": _body(PhotosIn),
+                "responses": {
+                    "201": _answer("stored", PhotosAccepted),
+                    "200": _answer("the alert had its photos already", PhotosAccepted),
+                    "404": unknown,
+                    **_ERRORS,
+                },
             },
         },
         http.INFO: {

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 import functools
+import html
 import json
 import logging
 import random
@@ -372,11 +373,32 @@ def _email(sender: str, to: str, row: _Row, photos: Sequence[bytes]) -> EmailMes
     message["Date"] = formatdate(row.created_at, usegmt=True)
     message["Message-ID"] = f"<imaprotect.outbox.{row.id}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
-    message.set_content(row.body.decode())
-    for position, photo in enumerate(photos, 1):
-        message.add_attachment(
-            photo, maintype="image", subtype="jpeg", filename=f"photo-{position}.jpg"
+    text = row.body.decode()
+    message.set_content(text)
+    if photos:
+        # The photos inline: text/plain, or text/html in a multipart/related with the JPEGs,
+        # each named by its Content-ID (``cid:``), so mail readers show them in the message.
+        ids = [f"photo-{position}.{row.id}@{domain}" for position in range(1, len(photos) + 1)]
+        images = "".join(
+            f'<p><img src="cid:{cid}" alt="photo {n}" style="max-width:100%"></p>'
+            for n, cid in enumerate(ids, 1)
         )
+        paragraphs = "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n"))
+        message.add_alternative(
+            f"<!doctype html><html><body>{paragraphs.replace(chr(10), '<br>')}{images}"
+            "</body></html>",
+            subtype="html",
+        )
+        *_, rich = message.iter_parts()  # the HTML alternative: made multipart/related below
+        for position, (photo, cid) in enumerate(zip(photos, ids, strict=True), 1):
+            rich.add_related(
+                photo,
+                maintype="image",
+                subtype="jpeg",
+                cid=f"<{cid}>",
+                filename=f"photo-{position}.jpg",
+                disposition="inline",
+            )
     return message
 
 

@@ -31,6 +31,7 @@ from voice_server.home_watch import HomeWatch
 from voice_server.metrics import Metrics
 from voice_server.notices import Notices
 from voice_server.outbox import OutboxWorker
+from voice_server.photos import AlertPhotos
 from voice_server.prompts import PromptCache, fixed_texts
 from voice_server.store import Store
 
@@ -84,6 +85,7 @@ class VoiceServer:
         self.outbox: OutboxWorker | None = None
         self.campaigns: Campaigns | None = None
         self.homes: HomeWatch | None = None
+        self.photos: AlertPhotos | None = None
         self.port: int | None = None
         #: The trunk's endpoint state ("online", "offline"); None without one or Asterisk away.
         self.trunk: str | None = None
@@ -110,6 +112,9 @@ class VoiceServer:
         self._spawn(self._warm_prompts(), "prompts")
         self.campaigns.resume()
         self.homes = HomeWatch(self.store, self.campaigns, self.metrics, self.outbox.wake)
+        self.photos = AlertPhotos(
+            self.store, self.config.database.resolve().parent / "photos", self.outbox.wake
+        )
         self._spawn(self.homes.run(), "home-watch")
         await self.retention()
         self._spawn(self._retention_loop(), "retention")
@@ -122,6 +127,7 @@ class VoiceServer:
             allowed_regions=self.config.allowed_regions,
             health=self._health,
             notices=Notices(self.store, self.outbox.wake),
+            photos=self.photos,
         )
         self._runner = web.AppRunner(build_app(context), access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -170,6 +176,8 @@ class VoiceServer:
         """Delete what is kept no longer (see the module doc); errors are logged, not raised."""
         try:
             alerts, rows = self.store.purge(retention_days=self.config.retention_days)
+            if self.photos is not None:
+                rows += self.photos.purge()
             prompts = await asyncio.to_thread(self.prompts.prune)
         except Exception:
             _LOGGER.exception("retention failed")

@@ -18,9 +18,12 @@ from .journal_service import async_setup_journal_service
 from .migration import async_migrate_entry as async_migrate_entry  # Home Assistant's hook
 from .offer_services import async_setup_offer_services
 from .panel import HomePanel, ImaProtectConfigEntry
+from .photo_services import async_setup_photo_services
+from .photos import async_remove_photos
 from .services import async_setup_services
 from .station_runtime import async_remove_station
 from .texts import async_load_texts
+from .verification import VerificationView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ PLATFORMS = [
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.BUTTON,
+    Platform.IMAGE,
 ]
 
 EVENT_TAG_SCANNED = "tag_scanned"
@@ -43,7 +47,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     async_setup_offer_services(hass)
     async_setup_journal_service(hass)
+    async_setup_photo_services(hass)
     hass.http.register_view(JournalCsvView())
+    hass.http.register_view(VerificationView())
     await async_load_texts(hass)
 
     async def _async_tag_scanned(event: Event) -> None:
@@ -111,10 +117,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -> None:
-    """The home is deleted: the voice server forgets it and its contacts' numbers."""
+    """The home is deleted: the voice server forgets it and its contacts' numbers; its photos go."""
     await async_forget_site(hass, entry)
     await async_remove_journal(hass, entry)
     await async_remove_station(hass, entry)
+    await async_remove_photos(hass, entry)
 
 
 async def async_remove_config_entry_device(

@@ -1,6 +1,7 @@
-"""The home's buttons: SOS (silent: the panel shows nothing) and asking for a security agent.
+"""The home's buttons: SOS, a security agent, and a photo on demand from each image detector.
 
-Each is a row of the description table; pressing it goes to the home's offers with who pressed.
+SOS is silent: the panel shows nothing. Each is a row of a description table; pressing a
+home's button goes to the home's offers with who pressed.
 An agent is billed apart outside TOUT INCLUS and PROTECT+: the button's ``paid`` attribute says
 whether a press now would be.
 """
@@ -12,11 +13,14 @@ from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import SUBENTRY_DETECTOR
 from .core import Actor
-from .entity import ImaProtectEntity, home_device
+from .entity import DetectorEntity, ImaProtectEntity, home_device
+from .image import image_detector
 from .offers import HomeOffers, async_actor
 from .panel import HomePanel, ImaProtectConfigEntry
 from .protect_plus import signal_protect_plus
@@ -51,6 +55,24 @@ BUTTONS: tuple[HomeButtonEntityDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DetectorButtonEntityDescription(ButtonEntityDescription):
+    """A detector's button: ``press_fn`` gets the panel and the detector's id."""
+
+    press_fn: Callable[[HomePanel, str], Awaitable[object]]
+    exists_fn: Callable[[ConfigSubentry], bool]
+
+
+DETECTOR_BUTTONS: tuple[DetectorButtonEntityDescription, ...] = (
+    DetectorButtonEntityDescription(
+        key="take_photo",
+        translation_key="take_photo",
+        press_fn=lambda panel, detector_id: panel.photos.async_take_photo(detector_id),
+        exists_fn=image_detector,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ImaProtectConfigEntry,
@@ -59,6 +81,14 @@ async def async_setup_entry(
     """Add the home's buttons."""
     panel = entry.runtime_data
     async_add_entities(HomeButton(panel, description) for description in BUTTONS)
+    for subentry in entry.get_subentries_of_type(SUBENTRY_DETECTOR):
+        buttons = [
+            DetectorButton(panel, subentry, description)
+            for description in DETECTOR_BUTTONS
+            if description.exists_fn(subentry)
+        ]
+        if buttons:
+            async_add_entities(buttons, config_subentry_id=subentry.subentry_id)
 
 
 class HomeButton(ImaProtectEntity, ButtonEntity):
@@ -86,3 +116,22 @@ class HomeButton(ImaProtectEntity, ButtonEntity):
     async def async_press(self) -> None:
         actor = await async_actor(self.hass, self._context)
         await self.entity_description.press_fn(self.panel.offers, actor, self._context)
+
+
+class DetectorButton(DetectorEntity, ButtonEntity):
+    """One of a detector's buttons, on the detector's device."""
+
+    entity_description: DetectorButtonEntityDescription
+
+    def __init__(
+        self,
+        panel: HomePanel,
+        subentry: ConfigSubentry,
+        description: DetectorButtonEntityDescription,
+    ) -> None:
+        super().__init__(panel, subentry, description.key)
+        self.entity_description = description
+
+    @override
+    async def async_press(self) -> None:
+        await self.entity_description.press_fn(self.panel, self.detector_id)

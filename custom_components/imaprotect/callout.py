@@ -142,6 +142,7 @@ class CallOut:
         )
         self.instructions = SiteSync(hass, entry, self._client)
         self._episode: set[str] = set()  # alert kinds already raised in this alarm
+        self._episode_alerts: dict[str, str] = {}  # kind → its alert id, for the alarm's photos
         self._silent: list[str] = []  # ids of the silent alerts (duress), newest last
         self.queue: DeliveryQueue | None = None
         self.supervisor: Supervisor | None = None
@@ -239,6 +240,7 @@ class CallOut:
     @callback
     def async_end_episode(self) -> None:
         """The alarm is over (or disarmed): the next alarm starts new alerts."""
+        self._episode_alerts.clear()
         if self._episode:
             self._episode.clear()
             self.entry.async_create_task(self.hass, self.async_save(), "imaprotect save alert")
@@ -259,9 +261,10 @@ class CallOut:
         if kind in self._episode:
             return
         self._episode.add(kind)
+        alert_id = self._episode_alerts[kind] = uuid.uuid4().hex
         await self.async_send_alert(
             AlertIn(
-                alert_id=uuid.uuid4().hex,
+                alert_id=alert_id,
                 kind=AlertKind(kind),
                 detector=clean_name(detector) or None if detector else None,
                 zone=clean_name(zone) or None if zone else None,
@@ -288,6 +291,17 @@ class CallOut:
         if not self.supervisor.can_call:  # down or degraded: the phones may not ring
             await notify(self.hass, self.entry, message)
         await self.queue.async_add(body, notified=not self.supervisor.can_call)
+
+    async def async_photos_taken(self, kind: str | None, files: list[str]) -> None:
+        """An alarm's photos: to the voice server with this alarm's alert of their kind.
+
+        Without a voice server, or an alert (the station's alone, or an alarm over already),
+        they stay in Home Assistant only.
+        """
+        alert_id = self._episode_alerts.get(kind or "")
+        if self.queue is None or alert_id is None or not files:
+            return
+        await self.queue.async_add_photos(alert_id, files)
 
     async def async_cancel(self, by: str | None) -> None:
         """The home was disarmed: stop every call; kept and retried until the server has it."""

@@ -73,6 +73,7 @@ from .const import (
     CONF_PHONE,
     CONF_PHONE_CODE,
     CONF_PHONE_CODE_HASH,
+    CONF_PHOTO_DAYS,
     CONF_READER_DEVICES,
     CONF_SOURCE_ENTITY,
     CONF_STATION,
@@ -85,10 +86,12 @@ from .const import (
     DEFAULT_ENTRY_DELAY,
     DEFAULT_EXIT_DELAY,
     DEFAULT_OFFLINE_AFTER,
+    DEFAULT_PHOTO_DAYS,
     DOMAIN,
     MAX_ALARM_DURATION,
     MAX_DELAY,
     MAX_OFFLINE_AFTER,
+    MAX_PHOTO_DAYS,
     MIN_ALARM_DURATION,
     MIN_OFFLINE_AFTER,
     SECTION_CALL_OUT,
@@ -145,6 +148,15 @@ HOME_SCHEMA = probatio.Schema(
         ),
         probatio.Required(CONF_CODE_ARM_REQUIRED, default=False): BooleanSelector(),
         probatio.Optional(CONF_READER_DEVICES): DeviceSelector(DeviceSelectorConfig(multiple=True)),
+        probatio.Required(CONF_PHOTO_DAYS, default=DEFAULT_PHOTO_DAYS): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=MAX_PHOTO_DAYS,
+                step=1,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement=UnitOfTime.DAYS,
+            )
+        ),
         probatio.Optional(SECTION_CALL_OUT, default={}): section(
             probatio.Schema(
                 {
@@ -188,6 +200,9 @@ ZONE_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_NAME): TextSelector(),
         probatio.Required(CONF_PARTIAL, default=False): BooleanSelector(),
+        probatio.Optional(CONF_CAMERA_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain=Platform.CAMERA)
+        ),
     }
 )
 
@@ -296,6 +311,7 @@ def _validate_home(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
         CONF_ALARM_DURATION: int(user_input[CONF_ALARM_DURATION]),
         CONF_CODE_ARM_REQUIRED: bool(user_input[CONF_CODE_ARM_REQUIRED]),
         CONF_READER_DEVICES: list(user_input.get(CONF_READER_DEVICES) or []),
+        CONF_PHOTO_DAYS: int(user_input.get(CONF_PHOTO_DAYS, DEFAULT_PHOTO_DAYS)),
     }
     return data, errors
 
@@ -612,7 +628,10 @@ class ZoneSubentryFlow(_ImaProtectSubentryFlow):
         name = _clean_name(user_input, errors)
         if name and self._name_taken(SUBENTRY_ZONE, name):
             errors[CONF_NAME] = "name_exists"
-        return name, {CONF_PARTIAL: bool(user_input[CONF_PARTIAL])}, errors
+        data: dict[str, Any] = {CONF_PARTIAL: bool(user_input[CONF_PARTIAL])}
+        if camera := user_input.get(CONF_CAMERA_ENTITY):  # photographs its detectors' alarms
+            data[CONF_CAMERA_ENTITY] = camera
+        return name, data, errors
 
 
 class DetectorSubentryFlow(_ImaProtectSubentryFlow):

@@ -128,3 +128,10 @@ JOURNAL_STORAGE_VERSION: Final = 1
 # The monitoring-station link (SIA DC-09, issue 9): the home's options, ``station/options.py``.
 CONF_STATION_LINK: Final = "station_link"
 STATION_STORAGE_VERSION: Final = 1
+# Photos (issue 10): from image detectors and the cameras linked to zones.
+CONF_PHOTO_DAYS: Final = "photo_days"  # days an alarm photo is kept, then deleted
+DEFAULT_PHOTO_DAYS: Final = 30
+MAX_PHOTO_DAYS: Final = 365
+SERVICE_TAKE_PHOTO: Final = "take_photo"
+ATTR_DETECTOR: Final = "detector"
+PHOTOS_STORAGE_VERSION: Final = 1

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -30,7 +31,8 @@ from homeassistant.helpers.event import async_call_later
 from pydantic import ValidationError
 
 from .contract.enums import AlertKind
-from .contract.models import AlertIn, AlertView
+from .contract.limits import MAX_PHOTOS
+from .contract.models import AlertIn, AlertView, PhotosIn
 from .voice_client import VoiceClient, VoiceServerError, VoiceServerRejectedError
 
 if TYPE_CHECKING:
@@ -65,6 +67,17 @@ class OpenAlert:
             "delivered": self.delivered,
             "notified": self.notified,
         }
+
+
+def _read_all(files: list[str]) -> list[bytes]:
+    """The photo files' bytes; a file purged meanwhile gives nothing."""
+    found: list[bytes] = []
+    for name in files:
+        try:
+            found.append(Path(name).read_bytes())
+        except FileNotFoundError:
+            continue
+    return found
 
 
 class DeliveryHooks(Protocol):
@@ -104,6 +117,9 @@ class DeliveryQueue:
         self._hooks = hooks
         self.open: dict[str, OpenAlert] = {}  # in the order raised
         self.cancels: dict[str, str | None] = {}  # alert id → who disarmed
+        self.photos: dict[
+            str, list[str]
+        ] = {}  # alert id → its photo files, until the server has them
         self._lock = asyncio.Lock()
         self._failures = 0
         self._timer: CALLBACK_TYPE | None = None
@@ -127,12 +143,16 @@ class DeliveryQueue:
                     body, bool(item.get("delivered")), bool(item.get("notified"))
                 )
         self.cancels = {str(k): v for k, v in dict(stored.get("cancels", {})).items()}
+        self.photos = {
+            str(k): [str(path) for path in v] for k, v in dict(stored.get("photos", {})).items()
+        }
 
     def stored(self) -> dict[str, Any]:
         """The queue as the store keeps it."""
         return {
             "open": {alert_id: item.stored() for alert_id, item in self.open.items()},
             "cancels": self.cancels,
+            "photos": self.photos,
         }
 
     # ------------------------------------------------------------------ the queue
@@ -152,8 +172,10 @@ class DeliveryQueue:
 
     def _busy(self) -> bool:
         """Whether anything is left to send or to ask."""
-        return bool(self.cancels) or any(
-            not item.delivered or not item.checked for item in self.open.values()
+        return (
+            bool(self.cancels)
+            or bool(self.photos)
+            or any(not item.delivered or not item.checked for item in self.open.values())
         )
 
     async def async_add(self, body: AlertIn, *, notified: bool = False) -> None:
@@ -162,6 +184,12 @@ class DeliveryQueue:
         delivered = [alert_id for alert_id, item in self.open.items() if item.delivered]
         for alert_id in delivered[: max(0, len(self.open) - MAX_OPEN)]:
             del self.open[alert_id]
+        await self._hooks.async_save()
+        await self.async_drain()
+
+    async def async_add_photos(self, alert_id: str, files: list[str]) -> None:
+        """Keep an alert's photos (their files) and send them once the server has the alert."""
+        self.photos[alert_id] = files[:MAX_PHOTOS]
         await self._hooks.async_save()
         await self.async_drain()
 
@@ -227,7 +255,26 @@ class DeliveryQueue:
                     continue
                 await self._post(alert_id, item, item.body)
                 sent = True
+        for alert_id in list(self.photos):
+            waiting = self.open.get(alert_id)
+            if waiting is not None and not waiting.delivered:
+                continue  # after its alert
+            sent = await self._post_photos(alert_id) or sent
         return sent
+
+    async def _post_photos(self, alert_id: str) -> bool:
+        """Send an alert's photos; refused ones (4xx) and files gone are dropped, with a warning."""
+        files = self.photos[alert_id]
+        photos = [p for p in await self.hass.async_add_executor_job(_read_all, files) if p]
+        if not photos:
+            del self.photos[alert_id]
+            return False
+        try:
+            await self._client.async_post_photos(alert_id, PhotosIn.of(photos))
+        except VoiceServerRejectedError as err:
+            _LOGGER.warning("%s: the voice server refused the photos: %s", self.entry.title, err)
+        del self.photos[alert_id]
+        return True
 
     async def _post(self, alert_id: str, item: OpenAlert, body: AlertIn) -> None:
         """POST the alert (idempotent on its id); a 404 for the site sends the site again first."""

@@ -89,6 +89,7 @@ async def async_get_config_entry_diagnostics(
         "journal": _journal(entry),
         "self_diagnosis": _self_diagnosis(panel),
         "station_link": _station_link(entry),
+        "photos": _photos(entry),
     }
 
 
@@ -125,6 +126,17 @@ def _station_link(entry: ImaProtectConfigEntry) -> dict[str, Any] | None:
             },
             "users": dict(station.reports.numbers.users),
         },
+    }
+
+
+def _photos(entry: ImaProtectConfigEntry) -> dict[str, Any]:
+    """How many photos are kept and links open; never a token or a file name."""
+    photos = entry.runtime_data.photos
+    return {
+        "sets": len(photos.sets),
+        "files": sum(len(s.files) for s in photos.sets.values()),
+        "open_links": len(photos.links.stored()),
+        "kept_days": photos.keep.days,
     }
 
 

@@ -9,6 +9,7 @@ from .badges import home_badge_key, person_badges
 from .const import (
     CONF_ALARM_DURATION,
     CONF_BATTERY_ENTITY,
+    CONF_CAMERA_ENTITY,
     CONF_CODE_ARM_REQUIRED,
     CONF_CODE_HASH,
     CONF_DETECTOR_TYPE,
@@ -44,6 +45,7 @@ class DetectorWiring:
     source: str
     tamper: str | None
     battery: str | None
+    camera: str | None = None  # an image detector's camera (its settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,14 @@ class HomeLayout:
     config: HomeConfig
     wiring: tuple[DetectorWiring, ...]
     without_zone: tuple[str, ...] = ()  # names of detectors whose zone was deleted
+    zone_cameras: tuple[tuple[str, str], ...] = ()  # (zone id, camera entity) linked to zones
+
+    def cameras_for(self, detector_id: str) -> tuple[str, ...]:
+        """The cameras that photograph a detector's alarm: its own, then its zone's."""
+        zone_id = self.config.detector(detector_id).zone_id
+        found = [w.camera for w in self.wiring if w.detector_id == detector_id and w.camera]
+        found += [camera for zone, camera in self.zone_cameras if zone == zone_id]
+        return tuple(dict.fromkeys(found))
 
     def wiring_for_entity(self, entity_id: str) -> DetectorWiring | None:
         """Find the detector mirroring (or reporting tamper for) an entity."""
@@ -111,6 +121,7 @@ def _wiring(subentry: ConfigSubentry) -> DetectorWiring:
         source=data[CONF_SOURCE_ENTITY],
         tamper=data.get(CONF_TAMPER_ENTITY) or None,
         battery=data.get(CONF_BATTERY_ENTITY) or None,
+        camera=data.get(CONF_CAMERA_ENTITY) or None,
     )
 
 
@@ -140,4 +151,9 @@ def home_layout(entry: ConfigEntry) -> HomeLayout:
         config=config,
         wiring=tuple(_wiring(s) for s in detector_entries),
         without_zone=tuple(s.title for s in orphans),
+        zone_cameras=tuple(
+            (s.subentry_id, s.data[CONF_CAMERA_ENTITY])
+            for s in entry.get_subentries_of_type(SUBENTRY_ZONE)
+            if s.data.get(CONF_CAMERA_ENTITY)
+        ),
     )

@@ -15,6 +15,7 @@ event, no logbook line, no entity change; only the station report and a silent c
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime
 import logging
 from typing import TYPE_CHECKING, Any
@@ -147,7 +148,8 @@ class HomeOffers:
                 decided = route(
                     self.formula, Trigger(event.kind), protect_plus=protect, armed=in_alarm
                 )
-                self._spawn(self._async_alarm(event, decided))
+                link = self.panel.photos.verification_url(event) if decided.station else None
+                self._spawn(self._async_alarm(event, decided, link))
             case DuressUsed():
                 decided = route(self.formula, Trigger.DURESS, protect_plus=False, armed=False)
                 self._spawn(self._async_duress(event, decided))
@@ -164,7 +166,9 @@ class HomeOffers:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self.entry.async_create_task(self.hass, coro, "imaprotect route alert")
 
-    async def _async_alarm(self, event: AlarmRaised, decided: Route) -> None:
+    async def _async_alarm(
+        self, event: AlarmRaised, decided: Route, link: str | None = None
+    ) -> None:
         config = self.panel.layout.config
         detector = config.detector(event.detector_id).name if event.detector_id else None
         zone = config.zone(event.zone_id).name if event.zone_id else None
@@ -183,6 +187,7 @@ class HomeOffers:
                     event.at,
                     zone=self._numbers().zone(event.detector_id),
                     text=names,
+                    verification_url=link,
                 ),
                 to_contacts,
             )
@@ -257,15 +262,7 @@ class HomeOffers:
         if decided.station is not None:
             station = self.station()
             if station is not None:
-                await station.async_send(
-                    Report(
-                        decided.station,
-                        report.at,
-                        zone=report.zone,
-                        user=report.user,
-                        text=report.text,
-                    )
-                )
+                await station.async_send(replace(report, kind=decided.station))
                 if self._missing_told:  # the account came after the repair said it lacked
                     self.station_changed()
             else:

@@ -84,6 +84,7 @@ from .journal import HomeJournal
 from .notices import async_notify_owner
 from .offers import HomeOffers
 from .origin import async_origin, async_track_runs, async_user_name
+from .photos import HomePhotos, PhotoSet
 from .self_diagnosis import HomeDiagnosis
 from .station_gateway import StationGateway
 from .station_runtime import HomeStation
@@ -142,6 +143,8 @@ class HomePanel:
         self.station: StationGateway | None = None  # set by the station link when configured
         self.journal = HomeJournal(hass, entry)  # other features record here too
         self._stopped = False
+        self.photos = HomePhotos(hass, entry, self)  # before the offers: they link its photos
+        self.photos.listeners.append(self._async_photos_taken)
         self.offers = HomeOffers(hass, entry, self)  # routes the alarms: listens from here on
         self.diagnosis = HomeDiagnosis(hass, entry, self)  # its own troubles, told on
         self.station_link = HomeStation(hass, entry, self)  # sets ``station`` when configured
@@ -150,6 +153,12 @@ class HomePanel:
     def title(self) -> str:
         """The home's name."""
         return self.entry.title
+
+    async def _async_photos_taken(self, photo_set: PhotoSet) -> None:
+        """An alarm's burst is over: its photos follow its alert to the voice server."""
+        folder = self.photos.folder
+        files = [str(folder / name) for name in photo_set.files]
+        await self.callout.async_photos_taken(photo_set.kind, files)
 
     async def async_start(self) -> None:
         """Restore the saved state, catch up with the detectors and start watching them.
@@ -160,6 +169,7 @@ class HomePanel:
         async_track_runs(self.hass)
         await self.journal.async_start(self)  # first: an alarm caught up on below is journalled
         await self.callout.async_start()
+        await self.photos.async_start()
         await self.offers.async_start()  # PROTECT+ decides where a caught-up alarm goes
         await self.station_link.async_start()  # before the catch-up: its alarm reaches it
         stored = await self._store.async_load()
@@ -233,6 +243,7 @@ class HomePanel:
         await self.callout.async_stop()
         await self.offers.async_stop()
         await self.diagnosis.async_stop()
+        await self.photos.async_stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()

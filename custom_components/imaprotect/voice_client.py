@@ -26,6 +26,8 @@ from .contract.models import (
     HeartbeatIn,
     NoticeAccepted,
     NoticeIn,
+    PhotosAccepted,
+    PhotosIn,
     ServerInfo,
     Site,
     SiteSaved,
@@ -126,6 +128,11 @@ class VoiceClient:
         """Start an alert; the server answers at once and starts calling."""
         path = http.ALERTS.format(site_id=site_id)
         return await self._request("POST", path, AlertAccepted, alert)
+
+    async def async_post_photos(self, alert_id: str, photos: PhotosIn) -> PhotosAccepted:
+        """Send an alert's photos; the server mails them to the contacts (once per alert)."""
+        path = http.ALERT_PHOTOS.format(alert_id=alert_id)
+        return await self._request("POST", path, PhotosAccepted, photos)
 
     async def async_get_alert(self, alert_id: str) -> AlertView:
         """An alert's status and attempts."""

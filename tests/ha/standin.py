@@ -28,6 +28,7 @@ from custom_components.imaprotect.contract.models import (
     CancelIn,
     HeartbeatIn,
     NoticeIn,
+    PhotosIn,
     ServerInfo,
     Site,
 )
@@ -50,10 +51,12 @@ class StandIn:
         self.cancels: list[tuple[str, dict[str, Any]]] = []
         self.url = ""
         # Failure injection: how many of the next requests of a kind answer 503, and a 422.
-        self.unavailable = {"alert": 0, "cancel": 0}
+        self.unavailable = {"alert": 0, "cancel": 0, "photos": 0}
         self.reject_site: dict[str, str] | None = None
         self.statuses: dict[str, str] = {}  # GET /alerts/{id}: its status (default calling)
-        self.tries = {"alert": 0, "cancel": 0}  # requests received, failed ones included
+        self.tries = {"alert": 0, "cancel": 0, "photos": 0}  # requests received, failed included
+        self.photos: list[tuple[str, list[bytes]]] = []  # (alert id, JPEGs) taken, in order
+        self.photos_refusal: dict[str, str] | None = None  # answered 422 while set
         self.health = "ok"  # what /healthz says: "ok", "degraded", or "down" (a 503)
         self.heartbeats: list[dict[str, Any]] = []  # every heartbeat taken, with its site
         self.heartbeats_down = 0  # how many of the next heartbeats answer 503
@@ -73,6 +76,7 @@ class StandIn:
         app.router.add_put(http.SITE, self._put_site)
         app.router.add_post(http.ALERTS, self._post_alert)
         app.router.add_post(http.ALERT_CANCEL, self._cancel)
+        app.router.add_post(http.ALERT_PHOTOS, self._post_photos)
         app.router.add_get(http.INFO, self._info)
         app.router.add_get(http.ALERT, self._get_alert)
         app.router.add_get(http.HEALTH, self._healthz)
@@ -144,6 +148,20 @@ class StandIn:
         body = json.loads(raw)
         self.alerts.append(body | {"site": request.match_info["site_id"]})
         return web.json_response({"alert_id": body["alert_id"], "status": "calling"}, status=201)
+
+    async def _post_photos(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        if self._down("photos"):
+            return web.json_response({"error": "unavailable"}, status=503)
+        if self.photos_refusal is not None:
+            return web.json_response(self.photos_refusal, status=422)
+        raw = await request.read()
+        if (refused := _refused(PhotosIn, raw)) is not None:
+            return refused
+        alert_id = request.match_info["alert_id"]
+        photos = list(PhotosIn.model_validate_json(raw).photo_bytes())
+        self.photos.append((alert_id, photos))
+        return web.json_response({"alert_id": alert_id, "photos": len(photos)}, status=201)
 
     async def _cancel(self, request: web.Request) -> web.Response:
         self._authorised(request)

@@ -54,10 +54,12 @@ from custom_components.imaprotect.const import (
     CONF_PHONE,
     CONF_PHONE_CODE,
     CONF_PHONE_CODE_HASH,
+    CONF_PHOTO_DAYS,
     CONF_READER_DEVICES,
     CONF_SOURCE_ENTITY,
     CONF_TAMPER_ENTITY,
     CONF_ZONE,
+    DEFAULT_PHOTO_DAYS,
     DOMAIN,
     SECTION_SUPERVISION,
     SUBENTRY_DETECTOR,
@@ -85,6 +87,7 @@ HOME_DATA: dict[str, Any] = {
     CONF_ALARM_DURATION: 120,
     CONF_CODE_ARM_REQUIRED: True,
     CONF_READER_DEVICES: [],
+    CONF_PHOTO_DAYS: DEFAULT_PHOTO_DAYS,  # the default: the form leaves it
 }
 
 
@@ -293,6 +296,7 @@ async def test_create_home_defaults(hass: HomeAssistant) -> None:
         CONF_ALARM_DURATION: 180,
         CONF_CODE_ARM_REQUIRED: False,
         CONF_READER_DEVICES: [],
+        CONF_PHOTO_DAYS: 30,
     }
     assert result["result"].unique_id == "residence_secondaire"
 
@@ -339,6 +343,7 @@ async def test_reconfigure_home(hass: HomeAssistant, empty_home: MockConfigEntry
         CONF_EXIT_DELAY: 0.0,
         CONF_ALARM_DURATION: 90.0,
         CONF_CODE_ARM_REQUIRED: False,
+        CONF_PHOTO_DAYS: 7.0,  # the photos' days, from the number selector
     }
     result = await hass.config_entries.flow.async_configure(result["flow_id"], new)
     await hass.async_block_till_done()
@@ -355,6 +360,7 @@ async def test_reconfigure_home(hass: HomeAssistant, empty_home: MockConfigEntry
         CONF_ALARM_DURATION: 90,
         CONF_CODE_ARM_REQUIRED: False,
         CONF_READER_DEVICES: [],
+        CONF_PHOTO_DAYS: 7,
     }
 
 
@@ -447,6 +453,29 @@ async def test_reconfigure_zone(hass: HomeAssistant, furnished_home: MockConfigE
     zone = furnished_home.subentries[ZONE_GARAGE]
     assert zone.title == "garage"
     assert dict(zone.data) == {CONF_PARTIAL: False}
+
+
+async def test_a_zone_links_a_camera_and_can_drop_it(
+    hass: HomeAssistant, furnished_home: MockConfigEntry
+) -> None:
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, ZONE_GARAGE)
+    result = await _configure_subentry(
+        hass,
+        result,
+        {CONF_NAME: "Garage", CONF_PARTIAL: True, CONF_CAMERA_ENTITY: "camera.garage"},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    zone = furnished_home.subentries[ZONE_GARAGE]
+    assert dict(zone.data) == {CONF_PARTIAL: True, CONF_CAMERA_ENTITY: "camera.garage"}
+
+    result = await furnished_home.start_subentry_reconfigure_flow(hass, ZONE_GARAGE)
+    assert _suggested(result) == {
+        CONF_NAME: "Garage",
+        CONF_PARTIAL: True,
+        CONF_CAMERA_ENTITY: "camera.garage",
+    }
+    result = await _configure_subentry(hass, result, {CONF_NAME: "Garage", CONF_PARTIAL: True})
+    assert dict(furnished_home.subentries[ZONE_GARAGE].data) == {CONF_PARTIAL: True}
 
 
 # --- Detectors --------------------------------------------------------------------------------

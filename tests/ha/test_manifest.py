@@ -22,7 +22,10 @@ INTEGRATION = ROOT / "custom_components" / "imaprotect"
 MANIFEST = json.loads((INTEGRATION / "manifest.json").read_text())
 # Imported by the integration but installed by Home Assistant core itself.
 # cryptography: the station link's AES (station/cipher.py); Home Assistant core requires it.
-FROM_HOME_ASSISTANT = {"homeassistant", "aiohttp", "voluptuous", "probatio", "cryptography"}
+# PIL: Pillow re-encodes the alarm photos (photo_codec.py); Home Assistant core requires it.
+FROM_HOME_ASSISTANT = {
+    "homeassistant", "aiohttp", "voluptuous", "probatio", "cryptography", "PIL",
+}  # fmt: skip
 IMPORT_NAMES = {"phonenumbers": "phonenumbers", "pydantic": "pydantic", "pydantic_core": "pydantic"}
 
 

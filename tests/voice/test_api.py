@@ -35,6 +35,7 @@ ROUTES = [
     ("POST", "/api/v1/sites/home/notices"),
     ("GET", "/api/v1/alerts/a-1"),
     ("POST", "/api/v1/alerts/a-1/cancel"),
+    ("POST", "/api/v1/alerts/a-1/photos"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/metrics"),
 ]

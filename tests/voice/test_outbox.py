@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from email.message import EmailMessage
 import functools
 import json
 import logging
@@ -161,6 +162,17 @@ def _callback(conn: sqlite3.Connection, url: str, status: str, secret: str = SEC
         return enqueue_callback(conn, site_id="maison", url=url, secret=secret, payload=payload)
 
 
+def _inline_photos(message: EmailMessage) -> list[EmailMessage]:
+    """The JPEGs shown inline: in the HTML alternative's multipart/related, named by ``cid:``."""
+    html = message.get_body(("html",))
+    assert html is not None
+    source = html.get_content()
+    found = [part for part in message.walk() if part.get_content_type() == "image/jpeg"]
+    for part in found:
+        assert f'src="cid:{str(part["Content-ID"]).strip("<>")}"' in source
+    return found  # type: ignore[return-value]
+
+
 async def test_email_goes_to_each_recipient_with_photos(
     conn: sqlite3.Connection, smtp_server: SmtpSink, start_worker: WorkerFactory
 ) -> None:
@@ -181,8 +193,8 @@ async def test_email_goes_to_each_recipient_with_photos(
         body = message.get_body(("plain",))
         assert body is not None
         assert "« Maison » : intrusion" in body.get_content()
-        photos = list(message.iter_attachments())
-        assert [part.get_content_type() for part in photos] == ["image/jpeg", "image/jpeg"]
+        photos = _inline_photos(message)
+        assert [part.get_content_disposition() for part in photos] == ["inline", "inline"]
         assert [part.get_content() for part in photos] == [JPEG, OTHER_JPEG]
     row = _row(conn, outbox_id)
     assert row["attempts"] == 1
@@ -327,7 +339,7 @@ async def test_new_worker_on_the_same_database_delivers_what_was_pending(
         assert len(receiver.deliveries()) == _row(second, callback_id)["attempts"] >= 2
         (message,) = smtp_server.to(MARIE)
         assert message["Message-ID"] == f"<imaprotect.outbox.{email_id}@example.com>"
-        assert [part.get_content() for part in message.iter_attachments()] == [JPEG]
+        assert [part.get_content() for part in _inline_photos(message)] == [JPEG]
     finally:
         second.close()
 

@@ -4,6 +4,7 @@ __all__ = [
     "ALERT",
     "ALERTS",
     "ALERT_CANCEL",
+    "ALERT_PHOTOS",
     "HEALTH",
     "HEARTBEAT",
     "INFO",
@@ -20,6 +21,7 @@ HEARTBEAT = "/api/v1/sites/{site_id}/heartbeat"
 NOTICES = "/api/v1/sites/{site_id}/notices"
 ALERT = "/api/v1/alerts/{alert_id}"
 ALERT_CANCEL = "/api/v1/alerts/{alert_id}/cancel"
+ALERT_PHOTOS = "/api/v1/alerts/{alert_id}/photos"
 INFO = "/api/v1/info"
 OPENAPI = "/api/v1/openapi.json"
 HEALTH = "/healthz"

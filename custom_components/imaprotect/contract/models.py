@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -57,6 +58,7 @@ from .phones import DEFAULT_REGIONS, PhoneError, normalise_phone, normalise_stat
 from .text import check_name
 
 __all__ = [
+    "JPEG_MAGIC",
     "STORED",
     "AlertAccepted",
     "AlertIn",
@@ -73,6 +75,8 @@ __all__ = [
     "NoticeAccepted",
     "NoticeIn",
     "PersonRef",
+    "PhotosAccepted",
+    "PhotosIn",
     "ServerInfo",
     "Site",
     "SiteSaved",
@@ -356,6 +360,46 @@ class AlertIn(_Model):
     def photo_bytes(self) -> tuple[bytes, ...]:
         """The photos decoded."""
         return tuple(base64.b64decode(photo) for photo in self.photos)
+
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+"""How every JPEG starts (SOI marker, then the first segment's marker)."""
+
+
+def _check_jpeg(value: str) -> str:
+    if not _photo(value).startswith(JPEG_MAGIC):
+        raise PydanticCustomError("invalid_value", "not a JPEG")
+    return value
+
+
+JpegPhoto = Annotated[str, AfterValidator(_check_jpeg)]
+"""A ``Photo`` that starts as a JPEG does (the server stores and mails it as one)."""
+
+
+class PhotosIn(_Model):
+    """An alarm's photos, sent once the cameras gave them: ``POST /alerts/{id}/photos``.
+
+    Idempotent on the alert: the photos of an alert that already has some are not taken again.
+    They go to the alert's contacts in an information e-mail, inline.
+    """
+
+    photos: tuple[JpegPhoto, ...] = Field(min_length=1, max_length=MAX_PHOTOS, repr=False)
+
+    @classmethod
+    def of(cls, photos: Sequence[bytes]) -> PhotosIn:
+        """The body for these JPEGs (base64-encoded here)."""
+        return cls(photos=tuple(base64.b64encode(photo).decode("ascii") for photo in photos))
+
+    def photo_bytes(self) -> tuple[bytes, ...]:
+        """The photos decoded."""
+        return tuple(base64.b64decode(photo) for photo in self.photos)
+
+
+class PhotosAccepted(_Model):
+    """The answer to a photos POST: stored (201), or the alert had its photos already (200)."""
+
+    alert_id: str
+    photos: int
 
 
 class AlertAccepted(_Model):

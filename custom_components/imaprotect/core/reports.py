@@ -6,7 +6,7 @@ says what happened. Kept HA-free so the routing, the offers and the transmitter 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -61,4 +61,4 @@ class Report:
     user: int | None = None
     text: str | None = None
     detected_at: datetime | None = None
-    verification_url: str | None = None
+    verification_url: str | None = field(default=None, repr=False)  # holds a secret token
