@@ -162,8 +162,8 @@ class HomePhotos:
                 _LOGGER.warning("%s: an unreadable photo record was dropped", self.entry.title)
         self.links.load(dict(stored.get("links", {})))
         await self.async_purge()
-        self._purge_timer = async_track_time_interval(
-            self.hass, self._async_purge_tick, PURGE_INTERVAL
+        self._purge_timer = async_track_time_interval(  # Home Assistant's stop ends it too
+            self.hass, self._async_purge_tick, PURGE_INTERVAL, cancel_on_shutdown=True
         )
 
     async def async_stop(self) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 
@@ -67,6 +68,7 @@ class HomeStation:
                 entry.title,
             )
         self.link: StationLink | None = None
+        self._on_hass_stop: CALLBACK_TYPE | None = None
         self._store = _queue_store(hass, entry.entry_id)
         self.notices = StationNotices(hass, entry, panel)
         self.reports = StationReports(hass, entry, panel, self)
@@ -85,6 +87,10 @@ class HomeStation:
         link.add_listener(self._on_notice)
         await link.async_start()
         self.link = link
+        # Home Assistant stopping does not unload the home: the link closes (its queue saved).
+        self._on_hass_stop = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_STOP, self._async_hass_stopping
+        )
         self.panel.station = self
         self.panel.offers.station_changed()
         _LOGGER.debug(
@@ -94,6 +100,14 @@ class HomeStation:
     async def async_stop(self) -> None:
         """Stop the link; what is still queued is saved and sent after the next start."""
         await self.reports.async_stop()
+        if self._on_hass_stop is not None:
+            self._on_hass_stop()
+            self._on_hass_stop = None
+        if self.link is not None:
+            await self.link.async_stop()
+
+    async def _async_hass_stopping(self, _event: Event) -> None:
+        self._on_hass_stop = None  # fired: nothing to remove any more
         if self.link is not None:
             await self.link.async_stop()
 

@@ -64,6 +64,7 @@ async def test_a_wrong_field_is_said_and_the_form_recovers(
     assert "key" not in _suggested(result)  # a typed key is never shown back either
     result = await hass.config_entries.options.async_configure(result["flow_id"], link_form(PORT))
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()  # the home reloads with its link before the test ends
     assert entry.options[CONF_STATION_LINK]["account"] == "1234"
 
 
