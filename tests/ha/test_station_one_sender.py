@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -105,8 +106,13 @@ async def test_a_low_battery_goes_once_with_its_zone_and_its_restore_once_after_
 
 
 async def test_a_fault_goes_once_and_its_end_once(
-    hass: HomeAssistant, receiver: SiaReceiver, stand_in: StandIn, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    receiver: SiaReceiver,
+    stand_in: StandIn,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger=station_runtime.__name__)
     entry = await setup_offer_home(hass, stand_in, formula="tout_inclus", exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
     await _flip(hass, HALL, "unavailable")
@@ -116,6 +122,11 @@ async def test_a_fault_goes_once_and_its_end_once(
         ("UT", "003", "1"),
         ("UJ", "003", "1"),
         ARMED,
+    ]
+    dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    # Said without the detector's name: its kind and zone number only.
+    assert dropped == [
+        "Station report trouble_restore of zone 3 dropped: the station has it already"
     ]
 
 
