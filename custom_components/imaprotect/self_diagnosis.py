@@ -9,9 +9,11 @@ the panel's).
 
 Who hears: the owner gets an information e-mail through the voice server (a notice, never a
 call: ``diagnosis_notices``), or the home's notifiers without one; under A LA CARTE and TOUT
-INCLUS the station gets the trouble code as well (``core.diagnosis.station_report``: never what
-the offers sent already). Every morning while something is still wrong (a detector's trouble, the
-voice server's trunk or relay), the owner gets the digest.
+INCLUS the station gets the trouble code as well, with the detector's zone number
+(``core.diagnosis.station_report``: never what the offers sent already; the station link drops
+what another sender told it already). It is the one sender of a low battery (XT / XR). Every
+morning while something is still wrong (a detector's trouble, the voice server's trunk or relay),
+the owner gets the digest.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from .core.diagnosis import (
 )
 from .core.reports import Report
 from .core.routing import Handler
+from .core.station_reporter import AREA
 from .diagnosis_notices import OwnerNotices, trouble_item
 from .repairs import async_home_issue
 
@@ -321,7 +324,10 @@ class HomeDiagnosis:
             self.panel.offers.formula, trouble, active=active, sent_by_offers=sent
         )
         if report is not None:
-            await station.async_send(Report(report, at, text=self._name(detector_id)))
+            zone = self.panel.station_link.reports.numbers.zone(detector_id)
+            await station.async_send(
+                Report(report, at, area=AREA, zone=zone, text=self._name(detector_id))
+            )
 
     # ------------------------------------------------------------------ the owner
 

@@ -1,10 +1,12 @@
 """The reports the offers do not send (``core/station_reporter.py``), fed by the home's panel.
 
-It follows the panel's events and the detectors' battery entities, and keeps the reporter (its
-zone and user numbers included) in a ``Store`` of its own, saved on every change. The numbers
-exist whether or not the home has a station link: the offers number their alarms with them.
-Reports are sent in a task per event, in the order of the events (the offers' task for the same
-event was created first, so its alarm goes first).
+It follows the panel's events and keeps the reporter (its zone and user numbers included) and the
+trouble conditions the station was told of (``core/report_conditions.py``, the one choke point
+every report passes, so no sender repeats another) in a ``Store`` of its own, saved on every
+change. The numbers exist whether or not the home has a station link: the offers number their
+alarms with them, the self-diagnosis its troubles. Reports are sent in a task per event, in the
+order of the events (the offers' task for the same event was created first, so its alarm goes
+first).
 """
 
 from __future__ import annotations
@@ -12,20 +14,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import (
-    CALLBACK_TYPE,
-    Context,
-    Event as HassEvent,
-    EventStateChangedData,
-    State,
-    callback,
-)
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.core import CALLBACK_TYPE, Context, callback
 from homeassistant.helpers.storage import Store
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, STATION_STORAGE_VERSION
+from .core.report_conditions import FAMILIES, ConditionFamily, ReportConditions
+from .core.reports import ReportKind
 from .core.station_reporter import StationNumbers, StationReporter
 
 if TYPE_CHECKING:
@@ -37,29 +31,31 @@ if TYPE_CHECKING:
     from .panel import HomePanel
     from .station_runtime import HomeStation
 
-LOW_BATTERY_PERCENT = 20  # a level below it is a low battery (XT); at it or above, XR
-
-
-def battery_low(state: State | None) -> bool | None:
-    """Whether a battery entity says "low": a flag that is on, or a level below 20 %.
-
-    None when it says nothing (unavailable, unknown, not a number): no report either way.
-    """
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    if state.entity_id.startswith("binary_sensor."):
-        return state.state == STATE_ON
-    try:
-        return float(state.state) < LOW_BATTERY_PERCENT
-    except ValueError:
-        return None
-
 
 def reports_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where a home's reporter (its numbers included) is kept."""
     return Store(
         hass, STATION_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.station_reports", private=True
     )
+
+
+def stored_conditions(data: dict[str, Any] | None, reporter: StationReporter) -> ReportConditions:
+    """The saved conditions; from a store saved before them, those its reporter knew raised."""
+    if data is None or "conditions" in data:
+        return ReportConditions.restore((data or {}).get("conditions"))
+    raised: list[tuple[ConditionFamily, int | None]] = [
+        (ConditionFamily.TROUBLE, zone) for zone in reporter.troubles
+    ]
+    raised += [
+        (ConditionFamily.TAMPER, zone)
+        for kind, zone, _user in reporter.open_alarms
+        if kind is ReportKind.TAMPER
+    ]
+    raised += [
+        (ConditionFamily.LOW_BATTERY, reporter.numbers.zone(str(detector_id)))
+        for detector_id in data.get("low_battery", ())  # the reporter's own XT, until now
+    ]
+    return ReportConditions.from_raised(raised)
 
 
 class StationReports:
@@ -73,9 +69,9 @@ class StationReports:
         self.panel = panel
         self.station = station
         self.reporter = StationReporter()
+        self.conditions = ReportConditions()
         self._store = reports_store(hass, entry.entry_id)
         self._unsubscribe: list[CALLBACK_TYPE] = []
-        self._batteries: dict[str, str] = {}  # battery entity -> detector id
 
     @property
     def numbers(self) -> StationNumbers:
@@ -84,54 +80,51 @@ class StationReports:
 
     async def async_start(self) -> None:
         """Restore the reporter, number new detectors and people, and follow the panel."""
-        self.reporter = StationReporter.restore(await self._store.async_load())
+        stored = await self._store.async_load()
+        self.reporter = StationReporter.restore(stored)
+        self.conditions = stored_conditions(stored, self.reporter)
         config = self.panel.layout.config
         self.numbers.known(
             (detector.id for detector in config.detectors), (person.id for person in config.people)
         )
-        await self._store.async_save(self.reporter.snapshot())
+        await self._store.async_save(self._snapshot())
         if self.station.options is None:
             return
         self._unsubscribe.append(self.panel.async_add_listener(self._on_event))
-        self._batteries = {w.battery: w.detector_id for w in self.panel.layout.wiring if w.battery}
-        if self._batteries:
-            self._unsubscribe.append(
-                async_track_state_change_event(self.hass, list(self._batteries), self._on_battery)
-            )
-        for entity_id, detector_id in self._batteries.items():
-            self._battery(detector_id, self.hass.states.get(entity_id))
 
     async def async_stop(self) -> None:
         """Stop following; the reporter is saved."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        await self._store.async_save(self.reporter.snapshot())
+        await self._store.async_save(self._snapshot())
+
+    def _snapshot(self) -> dict[str, Any]:
+        return self.reporter.snapshot() | {"conditions": self.conditions.snapshot()}
 
     @callback
     def sent(self, report: Report) -> None:
         """An offer's report went to the station (for its restore)."""
         self.reporter.sent(report)
-        self._store.async_delay_save(self.reporter.snapshot, 0)
+        self._store.async_delay_save(self._snapshot, 0)
+
+    @callback
+    def admit(self, report: Report) -> bool:
+        """Whether ``report`` goes: not a condition the station has already (saved)."""
+        if not self.conditions.admit(report):
+            return False
+        if report.kind in FAMILIES:
+            self._store.async_delay_save(self._snapshot, 0)
+        return True
 
     @callback
     def _on_event(self, event: Event, _context: Context | None) -> None:
         self._send(self.reporter.on_event(event))
 
-    @callback
-    def _on_battery(self, event: HassEvent[EventStateChangedData]) -> None:
-        if (detector_id := self._batteries.get(event.data["entity_id"])) is not None:
-            self._battery(detector_id, event.data["new_state"])
-
-    def _battery(self, detector_id: str, state: State | None) -> None:
-        low = battery_low(state)
-        if low is not None:
-            self._send(self.reporter.battery(detector_id, low=low, at=dt_util.utcnow()))
-
     def _send(self, reports: list[Report]) -> None:
         if not reports:
             return
-        self._store.async_delay_save(self.reporter.snapshot, 0)
+        self._store.async_delay_save(self._snapshot, 0)
         self.entry.async_create_task(
             self.hass, self._async_send(reports), "imaprotect station reports"
         )

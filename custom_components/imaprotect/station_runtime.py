@@ -4,7 +4,10 @@ A home whose options hold a station link (``station/options.py``) gets a ``Stati
 queue lives in an HA ``Store`` of its own, so events queued when Home Assistant stops or the
 entry reloads are sent after the restart (store and forward). The panel's ``station`` is this
 object: it forwards the offers' reports to the link and lets the reporter (``station_reports``)
-know what went, for the restores. The link's notices go to ``station_notices``.
+know what went, for the restores. Every report passes ``async_send_own``, the one place where a
+trouble, low battery or tamper the station has already (or a restore of one it has not) is
+dropped, whoever sends it (``core/report_conditions.py``). The link's notices go to
+``station_notices``.
 """
 
 from __future__ import annotations
@@ -129,8 +132,15 @@ class HomeStation:
         await self.async_send_own(report)
 
     async def async_send_own(self, report: Report) -> None:
-        """Queue a report of the reporter's own."""
+        """Queue a report of the reporter's own; one the station has already is dropped."""
         if self.link is None:
+            return
+        if not self.reports.admit(report):
+            _LOGGER.debug(
+                "Station report %s of zone %s dropped: the station has it already",
+                report.kind.value,
+                report.zone,
+            )
             return
         await self.link.async_send(report)
 

@@ -109,17 +109,11 @@ def test_a_fault_restore_goes_only_after_its_trouble() -> None:
     assert reporter.on_event(FaultCleared(at=AT, detector_id="door")) == []
 
 
-def test_low_battery_goes_on_its_changes_only_and_survives_a_restart() -> None:
-    reporter = _reporter()
-    assert reporter.battery("window", low=False, at=AT) == []
-    assert _codes(reporter.battery("window", low=True, at=AT)) == [
-        (ReportKind.LOW_BATTERY, 2, None)
-    ]
-    restarted = StationReporter.restore(reporter.snapshot())
-    assert restarted.battery("window", low=True, at=AT) == []
-    assert _codes(restarted.battery("window", low=False, at=AT)) == [
-        (ReportKind.LOW_BATTERY_RESTORE, 2, None)
-    ]
+def test_a_low_battery_is_not_the_reporters_any_more() -> None:
+    """The self-diagnosis is its one sender: an old snapshot's XT list is left out."""
+    reporter = StationReporter.restore({"low_battery": ["window"]})
+    assert "low_battery" not in reporter.snapshot()
+    assert not hasattr(reporter, "battery")
 
 
 def test_the_snapshot_keeps_everything_pending() -> None:

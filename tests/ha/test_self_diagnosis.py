@@ -210,6 +210,8 @@ async def test_a_la_carte_tells_the_station_each_trouble_and_its_restore(
         ReportKind.TROUBLE_RESTORE,
     ]
     assert [r.text for r in station.reports] == ["Fenêtre salon"] * 4 + ["Couloir"] * 2
+    # Numbered like the other reports: the window is zone 2, the hall 3, in area 1.
+    assert [(r.zone, r.area) for r in station.reports] == [(2, 1)] * 4 + [(3, 1)] * 2
 
 
 async def test_tout_inclus_gets_each_trouble_once_and_its_restore(

@@ -109,14 +109,16 @@ async def test_arming_disarming_bypass_and_battery_go_with_their_numbers(
         blocking=True,
     )
     await _panel(hass, "alarm_disarm", code=MARIE_CODE)
-    hass.states.async_set(WINDOW_BATTERY, "12")
-    await hass.async_block_till_done()
-    hass.states.async_set(WINDOW_BATTERY, "95")
-    hass.states.async_set(WINDOW_BATTERY, "not a level")  # says nothing: no report
-    hass.states.async_set(WINDOW_BATTERY, "unavailable")
+    # The self-diagnosis (A LA CARTE: the station hears troubles) is the battery's one sender:
+    # low under 15 %, well again from 25 %, each once.
+    for level in ("18", "12", "22", "95", "not a level", "unavailable"):  # the last two: nothing
+        hass.states.async_set(WINDOW_BATTERY, level)
+        await hass.async_block_till_done()
     hass.states.async_set(FLOOD_BATTERY, "on")  # a low-battery flag
     await hass.async_block_till_done()
-    await _received(receiver, 11)
+    hass.states.async_set(WINDOW, "off")
+    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)  # last: nothing else queued before it
+    await _received(receiver, 12)
     assert entry.runtime_data.station.connected
     # Marie is user 1, Paul 2; the window (the second detector) zone 2.
     assert _seen(receiver) == [
@@ -131,6 +133,7 @@ async def test_arming_disarming_bypass_and_battery_go_with_their_numbers(
         ("XT", "002"),
         ("XR", "002"),
         ("XT", "006"),
+        ("CL", "001"),
     ]
 
 

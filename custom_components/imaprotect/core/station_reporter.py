@@ -10,8 +10,9 @@ test (RP) and path reports (YS/YK). This reporter, fed the engine's events, adds
   CL); restores before it: each alarm the station had in this episode (BR, FH, WH, TR, PH), so a
   receiver that goes back to its previous state on BR ends disarmed, then UU for each bypass;
 * the end of an alarm without a disarm (the siren's time is over) restores its alarms, not the SOS;
-* bypass UB per detector at a forced arming; the fault restore UJ of a detector whose UT went;
-* low battery XT / restore XR of a detector, on its changes (a restart sends nothing twice).
+* bypass UB per detector at a forced arming; the fault restore UJ of a detector whose UT went.
+
+A detector's low battery (XT / XR) is the self-diagnosis's (``core/diagnosis.py``), its one sender.
 
 Numbers: a detector is a zone, a person a user, numbered from 1 in the order first seen and never
 given again, even after the detector or person is deleted (a station's history stays right).
@@ -110,7 +111,6 @@ class StationReporter:
     bypassed: list[int] = field(default_factory=list)  # zones, restored (UU) at the disarm
     open_alarms: list[tuple[ReportKind, int | None, int | None]] = field(default_factory=list)
     troubles: list[int] = field(default_factory=list)  # zones whose UT went
-    low_battery: list[str] = field(default_factory=list)  # detector ids whose XT went
 
     def sent(self, report: Report) -> None:
         """An offer's report went to the station: remember what will need its restore."""
@@ -154,17 +154,6 @@ class StationReporter:
                 pass
         return []
 
-    def battery(self, detector_id: str, *, low: bool, at: datetime) -> list[Report]:
-        """A detector's battery is low (XT) or fine again (XR); nothing when unchanged."""
-        if low == (detector_id in self.low_battery):
-            return []
-        if low:
-            self.low_battery.append(detector_id)
-        else:
-            self.low_battery.remove(detector_id)
-        kind = ReportKind.LOW_BATTERY if low else ReportKind.LOW_BATTERY_RESTORE
-        return [Report(kind, at, area=AREA, zone=self.numbers.zone(detector_id))]
-
     def _user(self, actor: Actor | None) -> int | None:
         return self.numbers.user(actor.person_id) if actor is not None else None
 
@@ -197,7 +186,6 @@ class StationReporter:
             "bypassed": list(self.bypassed),
             "open_alarms": [[kind.value, zone, user] for kind, zone, user in self.open_alarms],
             "troubles": list(self.troubles),
-            "low_battery": list(self.low_battery),
         }
 
     @classmethod
@@ -212,5 +200,4 @@ class StationReporter:
                 (ReportKind(kind), zone, user) for kind, zone, user in data.get("open_alarms", ())
             ],
             troubles=[int(zone) for zone in data.get("troubles", ())],
-            low_battery=[str(i) for i in data.get("low_battery", ())],
         )
