@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from custom_components.imaprotect.core.report_conditions import (
+    ALWAYS_SENT,
     FAMILIES,
     ConditionFamily,
     ReportConditions,
@@ -18,7 +19,6 @@ AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 PAIRS = [
     (ReportKind.TROUBLE, ReportKind.TROUBLE_RESTORE),
     (ReportKind.LOW_BATTERY, ReportKind.LOW_BATTERY_RESTORE),
-    (ReportKind.TAMPER, ReportKind.TAMPER_RESTORE),
 ]
 
 
@@ -36,6 +36,17 @@ def test_a_raise_goes_once_and_its_restore_once(raised: ReportKind, restored: Re
     assert conditions.admit(_report(restored))
     assert not conditions.admit(_report(restored))
     assert conditions.admit(_report(raised))  # raised again after its restore
+
+
+def test_a_tamper_alarm_always_goes_and_its_restore_once() -> None:
+    """A TA is an alarm: sent again rather than dropped; its TR still goes only once."""
+    conditions = ReportConditions()
+    assert {ReportKind.TAMPER} == ALWAYS_SENT
+    assert not conditions.admit(_report(ReportKind.TAMPER_RESTORE))
+    assert conditions.admit(_report(ReportKind.TAMPER))
+    assert conditions.admit(_report(ReportKind.TAMPER))  # another sender: it goes all the same
+    assert conditions.admit(_report(ReportKind.TAMPER_RESTORE))
+    assert not conditions.admit(_report(ReportKind.TAMPER_RESTORE))
 
 
 def test_the_families_are_apart_for_one_zone() -> None:
@@ -75,8 +86,9 @@ def test_a_restart_resends_nothing() -> None:
     assert snapshot == {"raised": [["tamper", 5], ["trouble", 1]]}
     restarted = ReportConditions.restore(snapshot)
     assert restarted == conditions
-    assert not restarted.admit(_report(ReportKind.TAMPER, zone=5))
+    assert not restarted.admit(_report(ReportKind.TROUBLE, zone=1))
     assert restarted.admit(_report(ReportKind.TAMPER_RESTORE, zone=5))
+    assert not restarted.admit(_report(ReportKind.TAMPER_RESTORE, zone=5))
 
 
 def test_restore_of_nothing_and_of_an_unknown_family() -> None:

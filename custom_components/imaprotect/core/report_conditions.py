@@ -4,7 +4,8 @@ Several senders tell the station of the same detector condition: the offers (a f
 wired tamper's TA), the self-diagnosis (its troubles and their restores) and the station reporter
 (the fault's UJ, the tamper alarm's TR). Every report passes one choke point that keeps, per
 condition family (trouble, low battery, tamper) and zone, whether the station has it raised: a
-raise while raised is dropped, a restore while not raised is dropped. Every other kind (alarms,
+raise while raised is dropped, a restore while not raised is dropped, except a tamper's raise
+(TA): it is an alarm, and an alarm always goes (twice rather than never). Every other kind (alarms,
 arming, bypass, tests, paths) passes, and so does a report without a zone (its detector is
 unknown, so nothing can say it is the same). Pure and clock-free; ``snapshot`` / ``restore``
 keep it across restarts, so a restart resends nothing.
@@ -32,6 +33,9 @@ class ConditionFamily(StrEnum):
     TAMPER = "tamper"
 
 
+#: Raises that always go (they are alarms): only noted, so their restore is not dropped.
+ALWAYS_SENT: frozenset[ReportKind] = frozenset({ReportKind.TAMPER})
+
 #: Report kind -> (its family, whether it raises the condition).
 FAMILIES: dict[ReportKind, tuple[ConditionFamily, bool]] = {
     ReportKind.TROUBLE: (ConditionFamily.TROUBLE, True),
@@ -56,7 +60,7 @@ class ReportConditions:
             return True
         kind, raising = family
         key = (kind, report.zone)
-        if raising == (key in self.raised):
+        if raising == (key in self.raised) and report.kind not in ALWAYS_SENT:
             return False
         if raising:
             self.raised.add(key)
