@@ -6,7 +6,8 @@ Every change of an alert is one transaction together with the emails and callbac
 201 — survives a process crash, an OS crash and a power cut alike: Home Assistant never resends an
 alert it was told is kept. One fsync per commit costs nothing at an alarm's pace; under an
 avalanche of alerts, the alerts' creations and first calls share theirs (``group``,
-group_commit.py).
+group_commit.py), and the outbox's delivery marks are not synced on their own (a lost one only
+sends its row again, see ``OutboxWorker._write``).
 The connection is used from the event-loop thread only; no transaction spans an ``await``.
 
 The database, its ``-wal`` and ``-shm`` files are the owner's only (0600) — they hold phones,

@@ -139,3 +139,22 @@ async def test_it_never_commits_a_transaction_someone_else_left_open(db: Path) -
     assert await mine == "mine"
     assert _on_disk(db) == ["mine", "theirs"]
     conn.close()
+
+
+async def test_a_follow_up_that_raises_costs_the_others_nothing(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    conn = _open(db)
+    group = GroupCommit(conn)
+    followed: list[str] = []
+
+    def broken(_name: str) -> None:
+        raise RuntimeError("bug")
+
+    results = await asyncio.gather(
+        group.run(_insert("first"), broken), group.run(_insert("second"), followed.append)
+    )
+    assert results == ["first", "second"]
+    assert followed == ["second"]
+    assert "a grouped write's follow-up failed" in caplog.text
+    conn.close()
