@@ -103,6 +103,12 @@ _ELIGIBLE = """
         WHERE older.delivered_at IS NULL AND older.dead_at IS NULL AND older.kind = 'callback'
           AND older.site_id = outbox.site_id AND older.url = outbox.url AND older.id < outbox.id))
 """
+# The oldest pending row, read from the due index (pending rows only), not from the table's
+# delivered history.
+_OLDEST_PENDING = (
+    "SELECT MIN(id) FROM outbox INDEXED BY outbox_due"
+    " WHERE delivered_at IS NULL AND dead_at IS NULL"
+)
 # A failure is recorded only if the row was not retargeted meanwhile (its new settings deserve
 # their own attempts; it then goes again at once, see retarget_callbacks).
 _UNCHANGED = "id = ? AND url IS ? AND secret IS ?"
@@ -453,10 +459,15 @@ class OutboxWorker:
         now = self._clock()
         free = _CONCURRENCY - len(self._in_flight)
         if free > 0:
+            # Walk the pending rows in id order from the oldest one, so that the ordering rule is
+            # checked only until ``free`` rows are found: through the due index (``+`` keeps the
+            # planner off it) the rule was checked for every pending row, then sorted — 8 ms a
+            # look with 5 000 rows pending, once per finished delivery under an avalanche.
+            (oldest,) = self._conn.execute(_OLDEST_PENDING).fetchone()
             rows = self._conn.execute(
                 f"SELECT {_COLUMNS} FROM outbox WHERE {_ELIGIBLE}"  # noqa: S608 - constants only
-                " AND next_attempt <= :now ORDER BY id LIMIT :free",
-                {**self._query_args(), "now": now, "free": free},
+                " AND +next_attempt <= :now AND id >= :oldest ORDER BY id LIMIT :free",
+                {**self._query_args(), "now": now, "free": free, "oldest": oldest or 0},
             ).fetchall()
             for values in rows:
                 row = _Row(*values)
