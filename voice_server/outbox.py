@@ -103,12 +103,10 @@ _ELIGIBLE = """
         WHERE older.delivered_at IS NULL AND older.dead_at IS NULL AND older.kind = 'callback'
           AND older.site_id = outbox.site_id AND older.url = outbox.url AND older.id < outbox.id))
 """
-# The oldest pending row, read from the due index (pending rows only), not from the table's
-# delivered history.
-_OLDEST_PENDING = (
-    "SELECT MIN(id) FROM outbox INDEXED BY outbox_due"
-    " WHERE delivered_at IS NULL AND dead_at IS NULL"
-)
+# Where the look starts: no pending row is older. Read from the due index alone (undelivered
+# rows: the pending ones and the few dead-lettered), neither from the table's delivered history
+# nor with a lookup of each row.
+_OLDEST_PENDING = "SELECT MIN(id) FROM outbox INDEXED BY outbox_due WHERE delivered_at IS NULL"
 # A failure is recorded only if the row was not retargeted meanwhile (its new settings deserve
 # their own attempts; it then goes again at once, see retarget_callbacks).
 _UNCHANGED = "id = ? AND url IS ? AND secret IS ?"
