@@ -173,3 +173,26 @@ async def test_a_badge_caught_by_the_reload_reaches_the_home_once_back(
     assert home.runtime_data is not None
     assert panel_state(hass) == "arming"
     assert [(e.data["method"], e.data["person"]) for e in armed] == [("badge", "Marie")]
+
+
+async def test_an_action_while_the_panel_entity_is_re_created_is_only_logged_by_home_assistant(
+    hass: HomeAssistant, home: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The known limit (README): Home Assistant never hands such a call to the integration."""
+    calls: list[asyncio.Task[object]] = []
+    during_the_reload(
+        home,
+        lambda: calls.append(
+            hass.async_create_task(
+                hass.services.async_call(
+                    "alarm_control_panel", "alarm_arm_away", {"entity_id": PANEL}, blocking=True
+                )
+            )
+        ),
+    )
+    edit_a_detector(hass, home)
+    await hass.async_block_till_done()
+    assert calls[0].done()
+    assert calls[0].exception() is None
+    assert panel_state(hass) == "disarmed"
+    assert f"Referenced entities {PANEL} are missing or not currently available" in caplog.text
