@@ -36,6 +36,11 @@ class _Write:
     error: BaseException | None = None
 
 
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    """Mark the outcome as seen (it is never cancelled: callers wait through ``shield``)."""
+    done.exception()
+
+
 class GroupCommit:
     """Collects the writes of a loop turn and commits them together on ``conn``."""
 
@@ -52,6 +57,7 @@ class GroupCommit:
         """``write(conn)`` in this turn's transaction; its result once the commit is synced."""
         loop = asyncio.get_running_loop()
         item = _Write(write, after, loop.create_future())
+        item.done.add_done_callback(_retrieved)  # a caller gone meanwhile leaves no warning
         self._pending.append(item)
         if len(self._pending) == 1:
             loop.call_soon(self._commit)
