@@ -578,8 +578,9 @@ async def run(
     """Start Asterisk, run the scenarios asked for, fill ``report``."""
     try:
         pool = PortPool()
+        biggest = AVALANCHE_SITES if args.only in (None, "avalanche") else LOAD_SITES
         asterisk = start_asterisk(
-            work / "asterisk", pool, processes
+            work / "asterisk", pool, processes, sites=args.sites or biggest
         )  # main thread: see DIE_WITH_PARENT
         report["asterisk_boot_s"] = round(asterisk.boot_seconds, 2)
         # One hash for every contact (as strong as Home Assistant makes them: --iterations).

@@ -26,8 +26,10 @@ __all__ = ["ProcStat", "start_asterisk", "start_phone", "system_cpu"]
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 #: 1 000 simultaneous calls (scenario C) need 2 000 RTP ports, and a port pair is only reused
-#: some time after its call ended.
-_RTP_PORTS = 4000
+#: some time after its call ended: four ports a site, at least 1 000, at most 4 000 (a smaller run
+#: needs a smaller free window, which other work on the machine leaves more often).
+_RTP_PORTS_PER_SITE = 4
+_RTP_PORTS = (1000, 4000)
 
 
 # --- /proc figures ---------------------------------------------------------------------------
@@ -71,13 +73,18 @@ def system_cpu() -> tuple[float, float]:
 # --- children -----------------------------------------------------------------------------------
 
 
-def start_asterisk(run_dir: Path, pool: PortPool, children: Children) -> AsteriskInstance:
+def start_asterisk(
+    run_dir: Path, pool: PortPool, children: Children, *, sites: int
+) -> AsteriskInstance:
     """The project's Asterisk configuration on free loopback ports, fully booted.
 
-    Started from the main thread (see ``DIE_WITH_PARENT``), with a wider RTP range than the tests'.
+    Started from the main thread (see ``DIE_WITH_PARENT``), with a wider RTP range than the
+    tests', sized for ``sites`` simultaneous alerts.
     """
+    low, high = _RTP_PORTS
+    rtp_ports = min(max(_RTP_PORTS_PER_SITE * sites, low), high)
     instance = launch_asterisk(
-        asterisk_settings(run_dir, pool, rtp_ports=_RTP_PORTS), prefix=DIE_WITH_PARENT
+        asterisk_settings(run_dir, pool, rtp_ports=rtp_ports), prefix=DIE_WITH_PARENT
     )
     children.on_stop(instance.stop)
     return instance

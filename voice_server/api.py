@@ -227,7 +227,7 @@ async def post_alert(request: web.Request) -> web.Response:
         note=body.note,
     )
     try:
-        alert, created = ctx.campaigns.create(site_id, alert_request)
+        alert, created = await ctx.campaigns.async_create(site_id, alert_request)
     except AlertConflictError:
         raise ApiError(
             409, ErrorCode.CONFLICT, "alert_id", "alert id used by another site"

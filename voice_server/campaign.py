@@ -132,6 +132,34 @@ class Campaigns:
     def create(self, site_id: str, request: AlertRequest) -> tuple[Alert, bool]:
         """Record a new alert and start calling; (alert, created). Repeats change nothing."""
         received = time.monotonic()
+        alert, new = self._new_alert(site_id, request)
+        if new:
+            self._ledger.open(alert, request.photos)
+            self._launch(alert.alert_id, received)
+        return alert, new
+
+    async def async_create(self, site_id: str, request: AlertRequest) -> tuple[Alert, bool]:
+        """``create`` for the API: the alert shares its fsync with the others of this loop turn.
+
+        It returns once the alert is on disk (the 201 promises that); its calls start then even
+        if the client is gone meanwhile.
+        """
+        received = time.monotonic()
+        alert, new = self._new_alert(site_id, request)
+        if not new:
+            return alert, False
+        if await self._ledger.async_open(
+            alert, request.photos, lambda: self._launch(alert.alert_id, received)
+        ):
+            return alert, True
+        return self._new_alert(site_id, request)  # the same alert, recorded meanwhile
+
+    def _launch(self, alert_id: str, received: float) -> None:
+        self._received[alert_id] = received
+        self._start(alert_id)
+
+    def _new_alert(self, site_id: str, request: AlertRequest) -> tuple[Alert, bool]:
+        """The alert this request makes, or the one already recorded under its id (False)."""
         existing = self._store.get_alert(request.alert_id)
         if existing is not None:
             if existing.site_id != site_id:
@@ -164,9 +192,6 @@ class Campaigns:
             ),
             note=request.note,
         )
-        self._ledger.open(alert, request.photos)
-        self._received[alert.alert_id] = received
-        self._start(alert.alert_id)
         return alert, True
 
     def cancel(self, alert_id: str, by: str | None) -> Alert | None:
@@ -309,7 +334,7 @@ class Campaigns:
         """One call, recorded before it is dialled and after it ended; how it counts."""
         channel_id = f"imaprotect-{uuid.uuid4().hex}"
         with self._ari.subscribe(channel_id) as events:
-            attempt_id = self._ledger.start_attempt(alert, contact, channel_id)
+            attempt_id = await self._ledger.async_start_attempt(alert, contact, channel_id)
             session = CallSession(
                 self._tools,
                 alert=alert,

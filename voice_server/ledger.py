@@ -67,13 +67,36 @@ class AlertLedger:
     def open(self, alert: Alert, photos: Sequence[bytes] = ()) -> None:
         """A new alert: its row, the ``calling`` or ``queued`` callback, the information e-mail."""
         with self._store.transaction() as conn:
-            Store.insert_alert(conn, alert)
-            self._callback(
-                conn, alert, CallbackEvent.ALERT_STATUS, alert.status, reason=alert.reason
-            )
-            info = mailer.info_email(alert_facts(alert), informing=alert.informing)
-            self._email(conn, alert, info, photos)
+            self._open(conn, alert, photos)
         self._wake()
+
+    async def async_open(
+        self, alert: Alert, photos: Sequence[bytes], then: Callable[[], None]
+    ) -> bool:
+        """``open``, committed with the other writes of this loop turn (one fsync for all).
+
+        False, and nothing written, when an alert with this id was recorded meanwhile (the
+        same alert sent twice at once). ``then`` runs once it is on disk (the call tree starts).
+        """
+
+        def write(conn: sqlite3.Connection) -> bool:
+            if self._store.get_alert(alert.alert_id) is not None:
+                return False
+            self._open(conn, alert, photos)
+            return True
+
+        def opened(created: bool) -> None:
+            if created:
+                self._wake()
+                then()
+
+        return await self._store.group.run(write, opened)
+
+    def _open(self, conn: sqlite3.Connection, alert: Alert, photos: Sequence[bytes]) -> None:
+        Store.insert_alert(conn, alert)
+        self._callback(conn, alert, CallbackEvent.ALERT_STATUS, alert.status, reason=alert.reason)
+        info = mailer.info_email(alert_facts(alert), informing=alert.informing)
+        self._email(conn, alert, info, photos)
 
     def set_status(self, alert: Alert, status: AlertStatus, reason: Reason | None = None) -> bool:
         """Queued with ``reason``, or calling again; its callback. False if nothing changed."""
@@ -181,16 +204,24 @@ class AlertLedger:
     def start_attempt(self, alert: Alert, contact: Contact, channel_id: str) -> int:
         """A call about to be dialled at the alert's cursor; returns the attempt's id."""
         with self._store.transaction() as conn:
-            attempt_id = Store.insert_attempt(conn, alert, contact, channel_id, self._now())
-            self._callback(
-                conn,
-                alert,
-                CallbackEvent.ATTEMPT_STARTED,
-                alert.status,
-                contact,
-                attempt_id=attempt_id,
-            )
+            attempt_id = self._start_attempt(conn, alert, contact, channel_id)
         self._wake()
+        return attempt_id
+
+    async def async_start_attempt(self, alert: Alert, contact: Contact, channel_id: str) -> int:
+        """``start_attempt``, committed with the other writes of this loop turn."""
+        return await self._store.group.run(
+            lambda conn: self._start_attempt(conn, alert, contact, channel_id),
+            lambda _attempt_id: self._wake(),
+        )
+
+    def _start_attempt(
+        self, conn: sqlite3.Connection, alert: Alert, contact: Contact, channel_id: str
+    ) -> int:
+        attempt_id = Store.insert_attempt(conn, alert, contact, channel_id, self._now())
+        self._callback(
+            conn, alert, CallbackEvent.ATTEMPT_STARTED, alert.status, contact, attempt_id=attempt_id
+        )
         return attempt_id
 
     def answered(self, attempt_id: int) -> None:

@@ -104,6 +104,10 @@ _ELIGIBLE = """
         WHERE older.delivered_at IS NULL AND older.dead_at IS NULL AND older.kind = 'callback'
           AND older.site_id = outbox.site_id AND older.url = outbox.url AND older.id < outbox.id))
 """
+# Where the look starts: no pending row is older. Read from the due index alone (undelivered
+# rows: the pending ones and the few dead-lettered), neither from the table's delivered history
+# nor with a lookup of each row.
+_OLDEST_PENDING = "SELECT MIN(id) FROM outbox INDEXED BY outbox_due WHERE delivered_at IS NULL"
 # A failure is recorded only if the row was not retargeted meanwhile (its new settings deserve
 # their own attempts; it then goes again at once, see retarget_callbacks).
 _UNCHANGED = "id = ? AND url IS ? AND secret IS ?"
@@ -363,12 +367,15 @@ def _envelope_address(address: str) -> str:
     return f"{local}@{domain.encode('idna').decode('ascii')}"
 
 
-def _email(sender: str, to: str, row: _Row, photos: Sequence[bytes]) -> EmailMessage:
-    """The message for one recipient, rebuilt alike at each attempt (date and id from the row)."""
+def _email(sender: str, row: _Row, photos: Sequence[bytes]) -> EmailMessage:
+    """The row's message, rebuilt alike at each attempt (date and id from the row).
+
+    Built once for all its recipients (``_addressed`` puts each one in ``To``): the email
+    package's header parsing is most of a message's cost on the event loop.
+    """
     domain = parseaddr(sender)[1].rpartition("@")[2] or "imaprotect.invalid"
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = to
     message["Subject"] = row.subject or ""
     message["Date"] = formatdate(row.created_at, usegmt=True)
     message["Message-ID"] = f"<imaprotect.outbox.{row.id}@{domain}>"
@@ -399,6 +406,13 @@ def _email(sender: str, to: str, row: _Row, photos: Sequence[bytes]) -> EmailMes
                 filename=f"photo-{position}.jpg",
                 disposition="inline",
             )
+    return message
+
+
+def _addressed(message: EmailMessage, to: str) -> EmailMessage:
+    """The message to one recipient: ``to`` in its ``To`` header, no one else."""
+    del message["To"]
+    message["To"] = to
     return message
 
 
@@ -487,10 +501,15 @@ class OutboxWorker:
         now = self._clock()
         free = _CONCURRENCY - len(self._in_flight)
         if free > 0:
+            # Walk the pending rows in id order from the oldest one, so that the ordering rule is
+            # checked only until ``free`` rows are found: through the due index (``+`` keeps the
+            # planner off it) the rule was checked for every pending row, then sorted — 8 ms a
+            # look with 5 000 rows pending, once per finished delivery under an avalanche.
+            (oldest,) = self._conn.execute(_OLDEST_PENDING).fetchone()
             rows = self._conn.execute(
                 f"SELECT {_COLUMNS} FROM outbox WHERE {_ELIGIBLE}"  # noqa: S608 - constants only
-                " AND next_attempt <= :now ORDER BY id LIMIT :free",
-                {**self._query_args(), "now": now, "free": free},
+                " AND +next_attempt <= :now AND id >= :oldest ORDER BY id LIMIT :free",
+                {**self._query_args(), "now": now, "free": free, "oldest": oldest or 0},
             ).fetchall()
             for values in rows:
                 row = _Row(*values)
@@ -584,12 +603,16 @@ class OutboxWorker:
             use_tls=smtp.tls,
             timeout=smtp.timeout,
         ) as client:
+            message: EmailMessage | None = None
             for address in list(pending):
                 try:
                     envelope = _envelope_address(address)
-                    message = _email(smtp.sender, envelope, row, photos)
+                    if message is None:
+                        message = _email(smtp.sender, row, photos)
                     await client.send_message(
-                        message, sender=parseaddr(smtp.sender)[1], recipients=[envelope]
+                        _addressed(message, envelope),
+                        sender=parseaddr(smtp.sender)[1],
+                        recipients=[envelope],
                     )
                 except _SESSION_ERRORS:
                     raise  # the session is gone: nobody else can be sent to now
@@ -690,11 +713,24 @@ class OutboxWorker:
         return min(base * jitter, self._max_backoff)
 
     def _write(self, *statements: tuple[str, Sequence[Any]]) -> None:
-        """Run the statements as one transaction (or inside the caller's, see the class doc)."""
+        """Run the statements as one transaction (or inside the caller's, see the class doc).
+
+        The worker's own transaction is not synced to disk on its own (``synchronous=NORMAL``
+        for it, the connection's setting back right after): what it records — a row delivered,
+        a recipient served, a retry's time — lost in a power cut only sends that row again,
+        which the receivers recognise (at-least-once, as after a crash). The next synced commit
+        of the store (WAL: one log, written in order) makes it durable too. Under an avalanche of
+        alerts this spares the event loop one fsync per delivery.
+        """
         if self._conn.in_transaction:
             for sql, params in statements:
                 self._conn.execute(sql, params)
             return
-        with self._conn:
-            for sql, params in statements:
-                self._conn.execute(sql, params)
+        (level,) = self._conn.execute("PRAGMA synchronous").fetchone()
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with self._conn:
+                for sql, params in statements:
+                    self._conn.execute(sql, params)
+        finally:
+            self._conn.execute(f"PRAGMA synchronous={int(level)}")

@@ -4,7 +4,10 @@ Every change of an alert is one transaction together with the emails and callbac
 (see outbox.py), so a crash or ``kill -9`` loses or duplicates nothing. WAL with
 ``synchronous=FULL`` syncs the log at every commit, so a transaction committed — an alert answered
 201 — survives a process crash, an OS crash and a power cut alike: Home Assistant never resends an
-alert it was told is kept. One fsync per commit costs nothing at an alarm's pace.
+alert it was told is kept. One fsync per commit costs nothing at an alarm's pace; under an
+avalanche of alerts, the alerts' creations and first calls share theirs (``group``,
+group_commit.py), and the outbox's delivery marks are not synced on their own (a lost one only
+sends its row again, see ``OutboxWorker._write``).
 The connection is used from the event-loop thread only; no transaction spans an ``await``.
 
 The database, its ``-wal`` and ``-shm`` files are the owner's only (0600) — they hold phones,
@@ -41,6 +44,7 @@ from custom_components.imaprotect.contract.enums import (
 from custom_components.imaprotect.contract.models import STORED, AttemptView, Contact, Site
 from voice_server import heartbeats, migrations, outbox
 from voice_server.calltree import Cursor
+from voice_server.group_commit import GroupCommit
 from voice_server.private import DatabaseInUseError, hold_lock, private_dir, private_file
 
 __all__ = ["Alert", "Attempt", "Contact", "DatabaseInUseError", "Site", "Store", "now_iso"]
@@ -187,6 +191,8 @@ class Store:
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             migrations.migrate(self.conn)  # refuses a database newer than this code
+            #: Writes that may wait one loop turn to share their fsync (group_commit.py).
+            self.group = GroupCommit(self.conn)
             # An older release left its -wal and -shm world-readable: they exist after a write.
             for suffix in ("-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):

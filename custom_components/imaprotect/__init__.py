@@ -3,14 +3,16 @@
 from contextlib import suppress
 import logging
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Context, Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .callout import async_forget_site
 from .const import BADGE_TOGGLE, DOMAIN
+from .errors import HomeReloadingError
 from .heartbeat import HomeHeartbeat
 from .journal import async_remove_journal
 from .journal_export import JournalCsvView
@@ -62,6 +64,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         if not isinstance(tag_id, str):
             return
         device_id = event.data.get("device_id")
+        await _async_wait_for_reloads(hass)
         heard: list[HomePanel] = []
         for entry in hass.config_entries.async_loaded_entries(DOMAIN):
             panel: HomePanel = entry.runtime_data
@@ -75,12 +78,47 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
                 )
         owners = [panel for panel in heard if panel.owns_badge(tag_id)]
         for panel in owners or heard:
-            # A refusal is recorded by the panel (rejected badge, refused command).
-            with suppress(HomeAssistantError):
-                await panel.async_present_badge(tag_id, BADGE_TOGGLE, context=event.context)
+            await _async_present_badge(hass, panel, tag_id, event.context)
 
     hass.bus.async_listen(EVENT_TAG_SCANNED, _async_tag_scanned)
     return True
+
+
+async def _async_wait_for_reloads(hass: HomeAssistant) -> None:
+    """Let the homes being set up or reloaded (a settings edit) finish first.
+
+    A badge scanned during a reload then reaches the home as it comes back, instead of finding
+    no loaded home to hear it.
+    """
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is not ConfigEntryState.LOADED and entry.setup_lock.locked():
+            async with entry.setup_lock:
+                pass
+
+
+async def _async_present_badge(
+    hass: HomeAssistant, panel: HomePanel, tag_id: str, context: Context
+) -> None:
+    """Present a scanned badge; a home that started reloading meanwhile takes it once back.
+
+    Any other refusal is recorded by the panel (rejected badge, refused command).
+    """
+    try:
+        await panel.async_present_badge(tag_id, BADGE_TOGGLE, context=context)
+    except HomeReloadingError:
+        pass
+    except HomeAssistantError:
+        return
+    else:
+        return
+    entry = panel.entry
+    async with entry.setup_lock:
+        pass
+    if entry.state is not ConfigEntryState.LOADED:
+        _LOGGER.warning("A badge scan reached %s while it was being unloaded", panel.title)
+        return
+    with suppress(HomeAssistantError):
+        await entry.runtime_data.async_present_badge(tag_id, BADGE_TOGGLE, context=context)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -> bool:

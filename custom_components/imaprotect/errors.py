@@ -1,6 +1,6 @@
 """Turn the core's refusals into translated Home Assistant errors the user can act on."""
 
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
@@ -51,3 +51,18 @@ def translate_refusal(err: AlarmError, layout: HomeLayout) -> ServiceValidationE
 def missing_code_error() -> ServiceValidationError:
     """A disarm, or an arming that needs a code, came without one."""
     return ServiceValidationError(translation_domain=DOMAIN, translation_key="code_required")
+
+
+class HomeReloadingError(HomeAssistantError):
+    """A command reached a home that is stopping to reload its settings: refused, never lost.
+
+    The home is back within a moment; the caller (a user, an automation, a tag scan) sends the
+    command again to the home it came back as.
+    """
+
+    def __init__(self, home: str) -> None:
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key="home_reloading",
+            translation_placeholders={"home": home},
+        )

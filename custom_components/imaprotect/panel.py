@@ -78,7 +78,7 @@ from .core import (
     StateChanged,
     identify_code,
 )
-from .errors import translate_refusal
+from .errors import HomeReloadingError, translate_refusal
 from .home_config import HomeLayout, home_layout
 from .journal import HomeJournal
 from .notices import async_notify_owner
@@ -142,7 +142,11 @@ class HomePanel:
         self._listeners: list[EventListener] = []
         self.station: StationGateway | None = None  # set by the station link when configured
         self.journal = HomeJournal(hass, entry)  # other features record here too
-        self._stopped = False
+        self._stopping = False  # commands are refused from here on (a reload or a shutdown)
+        self._stopped = False  # the listeners are stopped: nothing is published any more
+        self._commits = 0  # commits under way: the stop waits for them
+        self._no_commit = asyncio.Event()
+        self._no_commit.set()
         self.photos = HomePhotos(hass, entry, self)  # before the offers: they link its photos
         self.photos.listeners.append(self._async_photos_taken)
         self.offers = HomeOffers(hass, entry, self)  # routes the alarms: listens from here on
@@ -238,23 +242,36 @@ class HomePanel:
         )
 
     async def async_stop(self) -> None:
-        """Stop watching and save; the next start resumes from here."""
-        self._stopped = True
-        await self.callout.async_stop()
-        await self.offers.async_stop()
-        await self.diagnosis.async_stop()
-        await self.photos.async_stop()
+        """Stop watching and save; the next start resumes from here.
+
+        Commands are refused first (``HomeReloadingError``), then the commits under way end and
+        whatever the engine still holds is published while the call-out, the offers and the
+        journal still listen: an alarm raised just before a reload is never dropped.
+        """
+        self._stopping = True
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
         if self._timer is not None:
             self._timer()
             self._timer = None
+        await self._no_commit.wait()
+        await self._async_commit(urgent=False)
+        self._stopped = True
+        await self.callout.async_stop()
+        await self.offers.async_stop()
+        await self.diagnosis.async_stop()
+        await self.photos.async_stop()
         await self._store.async_save(self._stored())
         await self.journal.async_stop()
         await self.station_link.async_stop()  # last: what is still queued is saved
 
     # ------------------------------------------------------------------ inputs
+
+    def _check_running(self) -> None:
+        """Refuse a command once the home is stopping: it would reach an engine nobody saves."""
+        if self._stopping:
+            raise HomeReloadingError(self.title)
 
     @callback
     def _async_source_changed(self, event: HassEvent[EventStateChangedData]) -> None:
@@ -290,11 +307,13 @@ class HomePanel:
         is the call's: a wrong code is recorded with its real origin (the logged-in user).
         """
         async with self._code_lock:
+            self._check_running()
             try:
                 self.engine.check_code_lock(self.now())
                 found = await self.hass.async_add_executor_job(
                     identify_code, self.layout.config.people, code
                 )
+                self._check_running()  # the home may have stopped during the check
                 return self.engine.record_code_attempt(
                     found.person if found else None,
                     self.now(),
@@ -307,6 +326,7 @@ class HomePanel:
 
     async def async_authenticate_badge(self, badge_id: str) -> Person:
         """Identify a badge's holder; rejected badges are recorded."""
+        self._check_running()
         try:
             return self.engine.authenticate_badge(badge_id, dt_util.utcnow())
         finally:
@@ -316,6 +336,7 @@ class HomePanel:
         self, mode: ArmMode, actor: Actor, *, force: bool, context: Context | None = None
     ) -> None:
         """Arm (raises the core's refusals; the caller translates them)."""
+        self._check_running()
         self._context = context
         try:
             self.engine.arm(mode, actor, dt_util.utcnow(), force=force)
@@ -324,6 +345,7 @@ class HomePanel:
 
     async def async_disarm(self, actor: Actor, context: Context | None = None) -> None:
         """Disarm, stopping any alarm."""
+        self._check_running()
         self._context = context
         try:
             self.engine.disarm(actor, dt_util.utcnow())
@@ -332,6 +354,7 @@ class HomePanel:
 
     async def async_trigger(self, actor: Actor, context: Context | None = None) -> None:
         """Raise the alarm at once (panic)."""
+        self._check_running()
         self._context = context
         try:
             self.engine.trigger(actor, dt_util.utcnow())
@@ -342,6 +365,7 @@ class HomePanel:
         self, actor: Actor, *, siren: bool = False, context: Context | None = None
     ) -> None:
         """Someone asks for help (at any time); with ``siren`` the panel triggers too."""
+        self._check_running()
         self._context = context
         try:
             self.engine.sos(actor, dt_util.utcnow(), siren=siren)
@@ -405,6 +429,7 @@ class HomePanel:
         behind ``context``) as an ``imaprotect_badge_enabled`` event for the logbook; disabling
         it is recorded the same way (``imaprotect_badge_disabled``), for the journal.
         """
+        self._check_running()
         was_disabled = self.badge_disabled(badge.digest)
         self.engine.set_badge_disabled(badge.digest, disabled)
         await self._async_commit()
@@ -441,17 +466,25 @@ class HomePanel:
         """
         if self._stopped:
             return
-        context, self._context = self._context, None
-        events = self.engine.drain_events()
-        self._origin = await async_origin(self.hass, context) if events else {}
-        for event in events:
-            self._publish(event, context)
-        self._reschedule()
-        async_dispatcher_send(self.hass, signal_update(self.entry.entry_id))
-        if events or urgent:
-            await self._store.async_save(self._stored())
-        else:
-            self._store.async_delay_save(self._stored, READINGS_SAVE_DELAY)
+        self._commits += 1
+        self._no_commit.clear()
+        try:
+            context, self._context = self._context, None
+            events = self.engine.drain_events()
+            self._origin = await async_origin(self.hass, context) if events else {}
+            for event in events:
+                self._publish(event, context)
+            if not self._stopping:  # a stopping home's deadlines are the next start's
+                self._reschedule()
+            async_dispatcher_send(self.hass, signal_update(self.entry.entry_id))
+            if events or urgent:
+                await self._store.async_save(self._stored())
+            else:
+                self._store.async_delay_save(self._stored, READINGS_SAVE_DELAY)
+        finally:
+            self._commits -= 1
+            if not self._commits:
+                self._no_commit.set()
 
     def _reschedule(self) -> None:
         if self._timer is not None:

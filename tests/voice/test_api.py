@@ -232,6 +232,32 @@ async def test_alert_waits_while_asterisk_is_away_and_is_idempotent(api: VoiceAp
     assert (status, cancelled["status"], cancelled["attempts"]) == (200, "cancelled", [])
 
 
+async def test_alerts_arriving_together_share_their_fsync(running: RunningVoice) -> None:
+    """Avalanche (issue 8): one synced commit per alert held up every other alert's answer."""
+    api = running.api
+    await api.put_site("home", _GOOD_SITE)
+    commits: list[str] = []
+    running.server.store.conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None
+    )
+    answers = await asyncio.gather(
+        *(api.post_alert("home", alert_body(f"g-{i}")) for i in range(40))
+    )
+    running.server.store.conn.set_trace_callback(None)
+    assert [status for status, _ in answers] == [201] * 40
+    assert len(commits) < 20  # one per alert before
+    for i in range(40):
+        assert running.server.store.get_alert(f"g-{i}") is not None
+
+
+async def test_the_same_alert_sent_twice_at_once_is_recorded_once(running: RunningVoice) -> None:
+    api = running.api
+    await api.put_site("home", _GOOD_SITE)
+    answers = await asyncio.gather(*(api.post_alert("home", alert_body("twice")) for _ in range(2)))
+    assert sorted(status for status, _ in answers) == [200, 201]
+    assert running.server.store.active_alert_ids() == ["twice"]
+
+
 async def test_openapi_lists_every_route(running: RunningVoice) -> None:
     status, document = await running.api.call("GET", "/api/v1/openapi.json")
     assert status == 200

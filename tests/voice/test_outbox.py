@@ -203,6 +203,31 @@ async def test_email_goes_to_each_recipient_with_photos(
     assert worker.delivered == {"email": 1, "callback": 0}
 
 
+async def test_delivery_marks_skip_the_fsync_and_leave_the_store_synced(
+    db_path: Path, receiver: CallbackSink, start_worker: WorkerFactory
+) -> None:
+    """Avalanche (issue 8): one fsync per delivered row blocked the loop that answers alerts.
+
+    A lost mark only sends its row again (at-least-once); the store's own commits (an alert
+    answered 201) stay ``synchronous=FULL``.
+    """
+    conn = _connect(db_path)
+    conn.execute("PRAGMA synchronous=FULL")  # as the store opens it
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    worker = start_worker(conn)
+    outbox_id = _callback(conn, receiver.url, "calling")
+    worker.wake()
+    await until(lambda: pending_counts(conn) == {"email": 0, "callback": 0})
+    conn.set_trace_callback(None)
+    mark = next(i for i, sql in enumerate(statements) if sql.startswith("UPDATE outbox SET deliv"))
+    setting = [sql for sql in statements[:mark] if sql.startswith("PRAGMA synchronous=")][-1]
+    assert setting == "PRAGMA synchronous=NORMAL"
+    assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL again
+    assert _row(conn, outbox_id)["delivered_at"] is not None
+    conn.close()
+
+
 async def test_smtp_down_then_back(
     conn: sqlite3.Connection, smtp_server: SmtpSink, start_worker: WorkerFactory
 ) -> None:
@@ -667,3 +692,23 @@ def test_purge_keeps_pending_rows_and_a_week_of_finished_ones(conn: sqlite3.Conn
     assert photos == left
     # Ids are never reused after a purge: they are the receivers' idempotency keys.
     assert _email(conn, MARIE) > max(ids.values())
+
+
+async def test_the_worker_finds_due_rows_without_sorting_every_pending_one(
+    conn: sqlite3.Connection, receiver: CallbackSink, start_worker: WorkerFactory
+) -> None:
+    """Avalanche (issue 8): each look checked the ordering rule of every pending row.
+
+    Then it sorted them: 8 ms with 5 000 rows pending, once per finished delivery.
+    """
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    worker = start_worker(conn)
+    _callback(conn, receiver.url, "calling")
+    worker.wake()
+    await until(lambda: pending_counts(conn) == {"email": 0, "callback": 0})
+    conn.set_trace_callback(None)
+    look = next(sql for sql in statements if sql.lstrip().startswith("SELECT id, kind"))
+    plan = " / ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + look))
+    assert "USING INTEGER PRIMARY KEY" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
