@@ -421,6 +421,14 @@ class AriClient:
         """Stop a playback (e.g. on the first DTMF digit); no error if it already ended."""
         await self._request("DELETE", f"/playbacks/{quote(playback_id, safe='')}", missing_ok=True)
 
+    async def mute(self, channel_id: str, *, muted: bool, direction: str = "in") -> None:
+        """Mute (or unmute) a channel's audio; ``in``: what it sends, so others stop hearing it.
+
+        Only voice is suppressed: its DTMF keys still arrive as ChannelDtmfReceived.
+        """
+        path = f"/channels/{quote(channel_id, safe='')}/mute"
+        await self._request("POST" if muted else "DELETE", path, params={"direction": direction})
+
     async def create_bridge(self, bridge_id: str | None = None, name: str = "") -> str:
         """Create a mixing bridge; return its id."""
         bridge_id = bridge_id or f"bridge-{uuid.uuid4()}"

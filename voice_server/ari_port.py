@@ -64,6 +64,10 @@ class AriPort(Protocol):
         """Stop a playback (no error if it ended)."""
         ...
 
+    async def mute(self, channel_id: str, *, muted: bool, direction: str = "in") -> None:
+        """Mute or unmute a channel's audio (``in``: what it sends)."""
+        ...
+
     async def create_bridge(self, bridge_id: str | None = None, name: str = "") -> str:
         """Create a mixing bridge; return its id."""
         ...

@@ -18,11 +18,17 @@ import time
 from typing import TYPE_CHECKING
 
 from custom_components.imaprotect.contract.codes import verify_code
-from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome
+from custom_components.imaprotect.contract.enums import (
+    AlertKind,
+    AlertStatus,
+    Outcome,
+    TalkDownMode,
+)
 from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
 from voice_server.call_media import CANCELLED, ERRORS_AWAY, PROMPT_SECONDS, RING_SLACK, CallMedia
 from voice_server.calltree import CallResult, outcome_for_cause, outcome_on_watchdog
 from voice_server.keypad import (
+    TALK_DOWN_ENDS,
     Acknowledge,
     CheckCode,
     Collect,
@@ -33,9 +39,12 @@ from voice_server.keypad import (
     Prompt,
     RepeatMessage,
     StartSos,
+    StartTalkDown,
 )
 from voice_server.prompts import Texts, alert_message, texts
 from voice_server.sos_bridge import StationBridge
+from voice_server.speaker_bridge import SpeakerBridge
+from voice_server.talk_downs import TalkDownLog, TalkDownRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -77,6 +86,12 @@ def prompt_text(words: Texts, prompt: Prompt) -> str:
             return words.code_locked
         case Prompt.CODE_LOCKED_OR_SOS:
             return words.code_locked_or_sos
+        case Prompt.TALK_DOWN_OVER:
+            return words.talk_down_over
+        case Prompt.SPEAKER_UNREACHABLE:
+            return words.speaker_unreachable
+        case Prompt.WARNING_SENT:
+            return words.warning_sent
 
 
 class CallTools:
@@ -92,6 +107,7 @@ class CallTools:
         metrics: Metrics,
         ledger: AlertLedger,
         check_code: Callable[[str, str], bool] = verify_code,
+        talk_downs: TalkDownLog | None = None,
     ) -> None:
         self.ari = ari
         self.prompts = prompts
@@ -101,6 +117,7 @@ class CallTools:
         self.ledger = ledger
         #: The slow PBKDF2 check, run in a worker thread.
         self.check_code = check_code
+        self.talk_downs = talk_downs or TalkDownLog(ledger)
 
 
 class CallSession:
@@ -281,8 +298,9 @@ class CallSession:
             max_wrong_codes=self._settings.max_wrong_codes,
             code_pause=self._settings.code_pause,
             locked=self._code_locked(),
+            can_talk_down=self.alert.plan.talk_down is not None,
         )
-        opening = await media.media(prompt_text(self._words, keypad.opening_prompt))
+        opening = await media.media(self._prompt_text(keypad, keypad.opening_prompt))
         self._opening = (await message, opening)
         await media.play(*self._opening)
         while True:
@@ -337,8 +355,13 @@ class CallSession:
                 if (result := await self._sos()) is not None:
                     return result
                 return await self._apply(keypad, keypad.station_unreachable())
+            case StartTalkDown():
+                ended = await self._talk_down()
+                if isinstance(ended, CallResult):
+                    return ended
+                return await self._apply(keypad, keypad.talk_down_over(ended))
             case PlayPrompt(prompt=prompt):
-                await self.media.play_text(prompt_text(self._words, prompt))
+                await self.media.play_text(self._prompt_text(keypad, prompt))
                 return None
             case RepeatMessage():
                 await self.media.play(*self._opening)
@@ -350,6 +373,38 @@ class CallSession:
                 return CallResult(outcome)
             case GiveUp(outcome=outcome):
                 return CallResult(outcome)
+
+    def _prompt_text(self, keypad: Keypad, prompt: Prompt) -> str:
+        """A prompt's sentence; the code prompt names the talk-down key when the site has one.
+
+        The end of a talk-down is followed by the code prompt again.
+        """
+        words, mode = self._words, self.alert.plan.talk_down
+        text = prompt_text(words, prompt)
+        if prompt in TALK_DOWN_ENDS:
+            return f"{text} {self._prompt_text(keypad, keypad.opening_prompt)}"
+        if prompt is keypad.opening_prompt and mode is not None:
+            hint = words.talk_down_key if mode is TalkDownMode.SPEAKER else words.warning_key
+            return f"{text} {hint}"
+        return text
+
+    async def _talk_down(self) -> CallResult | Prompt:
+        """The talk-down key: the speaker bridge, or the warning asked of Home Assistant."""
+        plan = self.alert.plan
+        record = TalkDownRecord(self._tools.talk_downs, self.alert, self.contact, self.attempt_id)
+        if plan.speaker is None:
+            record.started(TalkDownMode.WARNING)
+            return Prompt.WARNING_SENT
+        bridge = SpeakerBridge(
+            self._ari,
+            self.media,
+            endpoint=self._tools.dialer.speaker(plan.speaker),
+            settings=self._settings,
+            alert_id=self.alert.alert_id,
+            record=record,
+        )
+        self._extend_watchdog()
+        return await bridge.run()
 
     async def _gone(self, event: AriEvent) -> CallResult:
         """The contact's line went away: they hung up, unless Asterisk is shutting down.
@@ -391,6 +446,15 @@ class CallSession:
     def _escalated(self) -> None:
         """Both legs are bridged: the alert is escalated, and the call may last the SOS limit."""
         self._tools.ledger.finish(self.alert, AlertStatus.ESCALATED, self.contact, self.attempt_id)
+        self._extend_watchdog()
+
+    def _extend_watchdog(self) -> None:
+        """A bridge may last the SOS time limit: the per-call watchdog waits that long more."""
         if self._watchdog is not None:  # asyncio timeouts run on the loop's clock
             loop_now = asyncio.get_running_loop().time()
-            self._watchdog.reschedule(loop_now + self._settings.sos_max_duration + RING_SLACK)
+            self._watchdog.reschedule(
+                loop_now
+                + self._settings.ring_timeout
+                + self._settings.sos_max_duration
+                + RING_SLACK
+            )

@@ -30,13 +30,14 @@ __all__ = ["DB_SCHEMA_VERSION", "SchemaError", "migrate", "schema_version"]
 _LOGGER = logging.getLogger(__name__)
 
 #: The schema version this code writes and reads; ``len(_STEPS)`` (checked by the tests).
-DB_SCHEMA_VERSION = 5
+DB_SCHEMA_VERSION = 6
 
 #: Tables of the voice server (sqlite_sequence: SQLite's own, for AUTOINCREMENT).
 _TABLES = frozenset(
     {"sites", "alerts", "attempts", "outbox", "outbox_photo", "wrong_codes", "sqlite_sequence"}
 )
 _TABLES |= {"heartbeats"}  # step 5: the homes' heartbeats
+_TABLES |= {"talkdowns"}  # step 6: talk-downs (a contact listening in through the home's speaker)
 
 # Release 0.1.0's schema, one statement each: executescript() would commit half-way.
 _SCHEMA_1 = (
@@ -231,6 +232,28 @@ def _step_5(conn: sqlite3.Connection) -> None:
     )
 
 
+def _step_6(conn: sqlite3.Connection) -> None:
+    """Talk-downs (see talk_down.py): when a contact listened in, spoke, stopped, on which call.
+
+    No foreign key: a purge deletes them with their alert (``Store.purge``) in the same
+    transaction. Idempotent, like the steps before.
+    """
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS talkdowns (
+            id INTEGER PRIMARY KEY,
+            alert_id TEXT NOT NULL,
+            attempt_id INTEGER NOT NULL,
+            mode TEXT NOT NULL,              -- speaker or warning (contract TalkDownMode)
+            by_station INTEGER NOT NULL DEFAULT 0,  -- 1: the station's operator asked for it
+            started_at TEXT NOT NULL,
+            spoke_at TEXT,                   -- the contact's voice first reached the home
+            ended_at TEXT,
+            end_reason TEXT                  -- key, contact_gone, speaker_gone, unreachable...
+        )"""
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS talkdowns_alert ON talkdowns (alert_id)")
+
+
 #: ``_STEPS[n]`` brings a database from version n to n + 1.
 _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _step_1,
@@ -238,6 +261,7 @@ _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _step_3,
     _step_4,
     _step_5,
+    _step_6,
 )
 
 

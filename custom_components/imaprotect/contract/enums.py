@@ -17,6 +17,7 @@ __all__ = [
     "Language",
     "Outcome",
     "Reason",
+    "TalkDownMode",
 ]
 
 
@@ -98,6 +99,11 @@ class CallbackEvent(StrEnum):
     ATTEMPT_ENDED = "attempt_ended"  # that call ended (its outcome is set)
     CODE_REJECTED = "code_rejected"  # a contact typed a wrong code (``wrong_codes`` counts them)
     HOME_BACK = "home_back"  # heartbeats came back after a silence the server reported (``since``)
+    # Talk-down (``talk_down`` says which): a contact listens in, then speaks, through the home's
+    # speaker; without one, asks Home Assistant for the spoken warning (and the siren).
+    TALK_DOWN_STARTED = "talk_down_started"
+    TALK_DOWN_ENDED = "talk_down_ended"
+    WARNING_REQUESTED = "warning_requested"
 
 
 class Reason(StrEnum):
@@ -121,3 +127,10 @@ class Acknowledgement(StrEnum):
 
     REQUIRED = "required"
     NONE = "none"
+
+
+class TalkDownMode(StrEnum):
+    """How a contact reaches the people in the home during a call."""
+
+    SPEAKER = "speaker"  # bridged to the home's auto-answer SIP speaker: listen, then speak
+    WARNING = "warning"  # no speaker: Home Assistant plays a spoken warning (and the siren)
