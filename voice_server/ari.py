@@ -429,10 +429,16 @@ class AriClient:
         path = f"/channels/{quote(channel_id, safe='')}/mute"
         await self._request("POST" if muted else "DELETE", path, params={"direction": direction})
 
-    async def create_bridge(self, bridge_id: str | None = None, name: str = "") -> str:
-        """Create a mixing bridge; return its id."""
+    async def create_bridge(
+        self, bridge_id: str | None = None, name: str = "", *, dtmf_events: bool = False
+    ) -> str:
+        """Create a mixing bridge; return its id.
+
+        ``dtmf_events``: the keys a member presses reach the application only, not the others.
+        """
         bridge_id = bridge_id or f"bridge-{uuid.uuid4()}"
-        params = {"type": "mixing", "bridgeId": bridge_id}
+        kind = "mixing,dtmf_events" if dtmf_events else "mixing"
+        params = {"type": kind, "bridgeId": bridge_id}
         if name:
             params["name"] = name
         await self._request("POST", "/bridges", params=params)

@@ -68,7 +68,9 @@ class AriPort(Protocol):
         """Mute or unmute a channel's audio (``in``: what it sends)."""
         ...
 
-    async def create_bridge(self, bridge_id: str | None = None, name: str = "") -> str:
+    async def create_bridge(
+        self, bridge_id: str | None = None, name: str = "", *, dtmf_events: bool = False
+    ) -> str:
         """Create a mixing bridge; return its id."""
         ...
 

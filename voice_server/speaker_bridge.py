@@ -138,7 +138,8 @@ class SpeakerBridge:
         try:
             await self._ari.mute(media.channel_id, muted=True)
             muted = True
-            await self._ari.create_bridge(self.bridge_id, name="talk-down")
+            # The contact's keys are for us: the home hears none of them.
+            await self._ari.create_bridge(self.bridge_id, name="talk-down", dtmf_events=True)
             await self._ari.add_to_bridge(self.bridge_id, media.channel_id)
             await self._ari.add_to_bridge(self.bridge_id, self.speaker_id)
             talk_id = self._record.started(TalkDownMode.SPEAKER)
@@ -146,6 +147,7 @@ class SpeakerBridge:
                 async with asyncio.timeout(limit):
                     while True:
                         event = await media.events.get(within=limit)
+                        _LOGGER.debug("talk-down: %s on %s %s", event.type, event.channel_id, event.digit)
                         if event.channel_id == self.speaker_id and event.type in {
                             "ChannelLeftBridge",
                             *CHANNEL_GONE,

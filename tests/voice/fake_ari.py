@@ -123,10 +123,12 @@ class FakeAri:
         assert direction == "in"
         self.mutes.append((channel_id, muted))
 
-    async def create_bridge(self, bridge_id: str | None = None, name: str = "") -> str:
+    async def create_bridge(
+        self, bridge_id: str | None = None, name: str = "", *, dtmf_events: bool = False
+    ) -> str:
         """Record the bridge."""
         assert bridge_id is not None
-        self.bridges.append(("create", bridge_id))
+        self.bridges.append(("create", bridge_id, *(("dtmf_events",) if dtmf_events else ())))
         return bridge_id
 
     async def add_to_bridge(self, bridge_id: str, channel_id: str) -> None:
