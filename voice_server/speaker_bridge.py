@@ -147,7 +147,7 @@ class SpeakerBridge:
                 async with asyncio.timeout(limit):
                     while True:
                         event = await media.events.get(within=limit)
-                        _LOGGER.debug("talk-down: %s on %s %s", event.type, event.channel_id, event.digit)
+                        _LOGGER.debug("talk-down: %s on %s", event.type, event.channel_id)
                         if event.channel_id == self.speaker_id and event.type in {
                             "ChannelLeftBridge",
                             *CHANNEL_GONE,

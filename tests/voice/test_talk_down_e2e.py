@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
-from tests.voice.conftest import ARI_PASSWORD, ARI_USER
-
 from testkit.polling import until
 from testkit.sipp import start_sipp
+from tests.voice.conftest import ARI_PASSWORD, ARI_USER
 from tests.voice.harness import NUMBERS, alert_body, contact, finished, outcomes, site_body
 
 if TYPE_CHECKING:
@@ -46,7 +45,7 @@ def _speaker(tmp_path: Path, port_pool: PortPool) -> SippPhone:
 
 
 async def _rtp_counts(asterisk: AsteriskInstance, samples: list[dict[str, Any]]) -> None:
-    """Every 0.2 s, the RTP packet counts of the call's legs (ARI rtp_statistics), until cancelled."""
+    """Every 0.2 s, the RTP counts of the legs (ARI rtp_statistics), until cancelled."""
     token = base64.b64encode(f"{ARI_USER}:{ARI_PASSWORD}".encode()).decode()
     base = f"{asterisk.settings.ari_url}/ari"
     async with aiohttp.ClientSession(headers={"Authorization": f"Basic {token}"}) as http:
