@@ -19,6 +19,7 @@ from .migration import async_migrate_entry as async_migrate_entry  # Home Assist
 from .offer_services import async_setup_offer_services
 from .panel import HomePanel, ImaProtectConfigEntry
 from .services import async_setup_services
+from .talk_down import HomeTalkDown
 from .texts import async_load_texts
 
 _LOGGER = logging.getLogger(__name__)
@@ -90,6 +91,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -
     heartbeat = HomeHeartbeat(hass, entry, panel)  # after the start: it sends the state restored
     heartbeat.async_start()
     entry.async_on_unload(heartbeat.async_stop)
+    talk_down = HomeTalkDown(hass, entry, panel)  # listen-in reports, spoken warning
+    talk_down.async_start()
+    entry.async_on_unload(talk_down.async_stop)
     entry.runtime_data = panel
     entry.async_on_unload(entry.add_update_listener(_async_entry_changed))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -96,6 +96,9 @@ class EntryKind(StrEnum):
     PHONE_CODE_REJECTED = "phone_code_rejected"
     BADGE_ENABLED = "badge_enabled"
     BADGE_DISABLED = "badge_disabled"
+    TALK_DOWN_STARTED = "talk_down_started"  # a contact listens in through the home's speaker
+    TALK_DOWN_ENDED = "talk_down_ended"
+    WARNING_PLAYED = "warning_played"  # no speaker: the spoken warning (and sirens) at home
 
     @classmethod
     @override
