@@ -13,7 +13,7 @@ only the station hears of its listen-in.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from homeassistant.components.media_player import (
@@ -73,6 +73,8 @@ class HomeTalkDown:
         self.entry = entry
         self.panel = panel
         self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._sounding: list[str] = []  # the warning's sirens, on until their timer ends
+        self._silence: CALLBACK_TYPE | None = None
 
     @callback
     def async_start(self) -> None:
@@ -81,9 +83,13 @@ class HomeTalkDown:
 
     @callback
     def async_stop(self) -> None:
-        """Stop listening; sirens already on keep the timer that silences them."""
+        """Stop listening; the warning's sirens stop now rather than never."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
+        if self._silence is not None:
+            self._silence()
+            self._silence = None
+            self.hass.async_create_task(self._async_silence(), "imaprotect warning sirens off")
 
     @callback
     def _async_callback(self, payload: Callback) -> None:
@@ -94,7 +100,7 @@ class HomeTalkDown:
             if silent:
                 _LOGGER.info("%s: no warning at home for a silent alert", self.entry.title)
                 return
-            self._record(payload, EntryKind.WARNING_PLAYED, "warning")
+            self._record(payload, EntryKind.WARNING_PLAYED, "warning_requested")
             self.entry.async_create_task(
                 self.hass, self.async_warn(), "imaprotect talk-down warning"
             )
@@ -153,6 +159,15 @@ class HomeTalkDown:
             await self._async_sirens(sirens)
 
     async def _async_announce(self, players: list[str], engine: str) -> None:
+        if missing := [p for p in players if self.hass.states.get(p) is None]:
+            _LOGGER.warning(
+                "%s: the spoken warning could not be played on %s (no such media player)",
+                self.entry.title,
+                ", ".join(missing),
+            )
+            players = [p for p in players if p not in missing]
+            if not players:
+                return
         language = "fr" if self.hass.config.language.startswith("fr") else "en"
         message = text(self.hass, "warning_message")
         # Home Assistant's TTS media source (``tts.speak`` makes the same): the player resolves it.
@@ -173,23 +188,32 @@ class HomeTalkDown:
             _LOGGER.warning("%s: the spoken warning could not be played: %s", self.entry.title, err)
 
     async def _async_sirens(self, sirens: list[str]) -> None:
-        target: dict[str, Any] = {ATTR_ENTITY_ID: sirens}
         try:
             await self.hass.services.async_call(
-                Platform.SIREN, SERVICE_TURN_ON, target, blocking=True
+                Platform.SIREN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: sirens}, blocking=True
             )
         except HomeAssistantError as err:
             _LOGGER.warning("%s: the warning's sirens did not start: %s", self.entry.title, err)
             return
+        self._sounding = sorted({*self._sounding, *sirens})
+        if self._silence is not None:  # a second warning: the duration starts again
+            self._silence()
         seconds = int(self.entry.data.get(CONF_ALARM_DURATION, DEFAULT_ALARM_DURATION))
 
-        async def _async_silence(_now: datetime) -> None:
-            try:
-                await self.hass.services.async_call(
-                    Platform.SIREN, SERVICE_TURN_OFF, target, blocking=True
-                )
-            except HomeAssistantError as err:
-                _LOGGER.warning("%s: the warning's sirens did not stop: %s", self.entry.title, err)
+        async def _async_timer(_now: datetime) -> None:
+            self._silence = None
+            await self._async_silence()
 
-        # Not cancelled with the entry: a reload must not leave the sirens sounding.
-        async_call_later(self.hass, seconds, _async_silence)
+        self._silence = async_call_later(self.hass, seconds, _async_timer)
+
+    async def _async_silence(self) -> None:
+        """The warning's sirens off (the alarm duration is over, or the home stops)."""
+        sirens, self._sounding = self._sounding, []
+        if not sirens:
+            return
+        try:
+            await self.hass.services.async_call(
+                Platform.SIREN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: sirens}, blocking=True
+            )
+        except HomeAssistantError as err:
+            _LOGGER.warning("%s: the warning's sirens did not stop: %s", self.entry.title, err)
