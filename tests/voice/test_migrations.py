@@ -307,3 +307,24 @@ async def test_the_server_carries_on_with_a_release_0_1_0_database(
         assert callback_sink.refused == 0
     finally:
         await server.stop()
+
+
+def test_step_6_adds_the_talk_downs_to_a_version_5_database(tmp_path: Path) -> None:
+    """Issue 10: a database at version 5 gains the (empty) talkdowns table, nothing else."""
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path)
+    conn.isolation_level = None
+    for step in migrations._STEPS[:5]:
+        step(conn)
+    conn.execute("PRAGMA user_version = 5")
+    assert "talkdowns" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert migrations.migrate(conn) == 5
+    assert schema_version(conn) == 6
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(talkdowns)")]
+    assert columns == [
+        "id", "alert_id", "attempt_id", "mode", "by_station", "started_at", "spoke_at",
+        "ended_at", "end_reason",
+    ]  # fmt: skip
+    migrations._STEPS[5](conn)  # idempotent, like every step
+    assert conn.execute("SELECT count(*) FROM talkdowns").fetchone() == (0,)
+    conn.close()
