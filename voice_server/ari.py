@@ -421,6 +421,16 @@ class AriClient:
         """Stop a playback (e.g. on the first DTMF digit); no error if it already ended."""
         await self._request("DELETE", f"/playbacks/{quote(playback_id, safe='')}", missing_ok=True)
 
+    async def snoop(self, channel_id: str, *, snoop_id: str, spy: str = "in") -> str:
+        """A channel that hears ``channel_id`` (``spy=in``: what it sends), into this application.
+
+        It arrives as StasisStart; put it in a bridge to let others listen without being heard.
+        """
+        path = f"/channels/{quote(channel_id, safe='')}/snoop"
+        params = {"spy": spy, "whisper": "none", "app": self.app, "snoopId": snoop_id}
+        await self._request("POST", path, params=params)
+        return snoop_id
+
     async def mute(self, channel_id: str, *, muted: bool, direction: str = "in") -> None:
         """Mute (or unmute) a channel's audio; ``in``: what it sends, so others stop hearing it.
 

@@ -64,6 +64,10 @@ class AriPort(Protocol):
         """Stop a playback (no error if it ended)."""
         ...
 
+    async def snoop(self, channel_id: str, *, snoop_id: str, spy: str = "in") -> str:
+        """A channel hearing ``channel_id``, into the application; returns its id."""
+        ...
+
     async def mute(self, channel_id: str, *, muted: bool, direction: str = "in") -> None:
         """Mute or unmute a channel's audio (``in``: what it sends)."""
         ...

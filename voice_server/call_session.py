@@ -22,13 +22,12 @@ from custom_components.imaprotect.contract.enums import (
     AlertKind,
     AlertStatus,
     Outcome,
-    TalkDownMode,
 )
 from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
 from voice_server.call_media import CANCELLED, ERRORS_AWAY, PROMPT_SECONDS, RING_SLACK, CallMedia
+from voice_server.call_talk_down import CallTalkDown, prompt_text
 from voice_server.calltree import CallResult, outcome_for_cause, outcome_on_watchdog
 from voice_server.keypad import (
-    TALK_DOWN_ENDS,
     Acknowledge,
     CheckCode,
     Collect,
@@ -36,15 +35,13 @@ from voice_server.keypad import (
     GiveUp,
     Keypad,
     PlayPrompt,
-    Prompt,
     RepeatMessage,
     StartSos,
     StartTalkDown,
 )
-from voice_server.prompts import Texts, alert_message, texts
+from voice_server.prompts import alert_message, texts
 from voice_server.sos_bridge import StationBridge
-from voice_server.speaker_bridge import SpeakerBridge
-from voice_server.talk_downs import TalkDownLog, TalkDownRecord
+from voice_server.talk_downs import TalkDownLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,31 +64,6 @@ _ORIGINATE_RETRY_DELAY = 0.2
 _CONFLICT = 409
 _SHUTDOWN_GRACE = 0.5  # how long after a hang-up an Asterisk shutdown closes the WebSocket
 _CANCEL_FOLLOWS = 1.0  # how long the cancellation event may trail a lost acknowledgement
-
-
-def prompt_text(words: Texts, prompt: Prompt) -> str:
-    """The sentence of a keypad prompt in the call's language."""
-    match prompt:
-        case Prompt.ENTER_CODE:
-            return words.enter_code
-        case Prompt.ENTER_CODE_OR_SOS:
-            return words.enter_code_or_sos
-        case Prompt.WRONG_CODE:
-            return words.wrong_code
-        case Prompt.TOO_MANY:
-            return words.too_many
-        case Prompt.STATION_UNREACHABLE:
-            return words.station_unreachable
-        case Prompt.CODE_LOCKED:
-            return words.code_locked
-        case Prompt.CODE_LOCKED_OR_SOS:
-            return words.code_locked_or_sos
-        case Prompt.TALK_DOWN_OVER:
-            return words.talk_down_over
-        case Prompt.SPEAKER_UNREACHABLE:
-            return words.speaker_unreachable
-        case Prompt.WARNING_SENT:
-            return words.warning_sent
 
 
 class CallTools:
@@ -147,6 +119,9 @@ class CallSession:
         self._answered = False
         self._watchdog: asyncio.Timeout | None = None
         self._opening: tuple[str, ...] = ()  # the message and the code prompt, to say again
+        self._talk = CallTalkDown(
+            tools, alert=alert, contact=contact, attempt_id=attempt_id, words=self._words
+        )
         self.media = CallMedia(
             tools.ari,
             tools.prompts,
@@ -300,7 +275,7 @@ class CallSession:
             locked=self._code_locked(),
             can_talk_down=self.alert.plan.talk_down is not None,
         )
-        opening = await media.media(self._prompt_text(keypad, keypad.opening_prompt))
+        opening = await media.media(self._talk.prompt_text(keypad, keypad.opening_prompt))
         self._opening = (await message, opening)
         await media.play(*self._opening)
         while True:
@@ -356,12 +331,13 @@ class CallSession:
                     return result
                 return await self._apply(keypad, keypad.station_unreachable())
             case StartTalkDown():
-                ended = await self._talk_down()
+                self._extend_watchdog()
+                ended = await self._talk.run(self.media)
                 if isinstance(ended, CallResult):
                     return ended
                 return await self._apply(keypad, keypad.talk_down_over(ended))
             case PlayPrompt(prompt=prompt):
-                await self.media.play_text(self._prompt_text(keypad, prompt))
+                await self.media.play_text(self._talk.prompt_text(keypad, prompt))
                 return None
             case RepeatMessage():
                 await self.media.play(*self._opening)
@@ -373,38 +349,6 @@ class CallSession:
                 return CallResult(outcome)
             case GiveUp(outcome=outcome):
                 return CallResult(outcome)
-
-    def _prompt_text(self, keypad: Keypad, prompt: Prompt) -> str:
-        """A prompt's sentence; the code prompt names the talk-down key when the site has one.
-
-        The end of a talk-down is followed by the code prompt again.
-        """
-        words, mode = self._words, self.alert.plan.talk_down
-        text = prompt_text(words, prompt)
-        if prompt in TALK_DOWN_ENDS:
-            return f"{text} {self._prompt_text(keypad, keypad.opening_prompt)}"
-        if prompt is keypad.opening_prompt and mode is not None:
-            hint = words.talk_down_key if mode is TalkDownMode.SPEAKER else words.warning_key
-            return f"{text} {hint}"
-        return text
-
-    async def _talk_down(self) -> CallResult | Prompt:
-        """The talk-down key: the speaker bridge, or the warning asked of Home Assistant."""
-        plan = self.alert.plan
-        record = TalkDownRecord(self._tools.talk_downs, self.alert, self.contact, self.attempt_id)
-        if plan.speaker is None:
-            record.started(TalkDownMode.WARNING)
-            return Prompt.WARNING_SENT
-        bridge = SpeakerBridge(
-            self._ari,
-            self.media,
-            endpoint=self._tools.dialer.speaker(plan.speaker),
-            settings=self._settings,
-            alert_id=self.alert.alert_id,
-            record=record,
-        )
-        self._extend_watchdog()
-        return await bridge.run()
 
     async def _gone(self, event: AriEvent) -> CallResult:
         """The contact's line went away: they hung up, unless Asterisk is shutting down.
@@ -440,6 +384,7 @@ class CallSession:
             settings=self._settings,
             alert_id=self.alert.alert_id,
             on_bridged=self._escalated,
+            operator=self._talk.operator(self.media),
         )
         return await bridge.run()
 
@@ -451,10 +396,6 @@ class CallSession:
     def _extend_watchdog(self) -> None:
         """A bridge may last the SOS time limit: the per-call watchdog waits that long more."""
         if self._watchdog is not None:  # asyncio timeouts run on the loop's clock
-            loop_now = asyncio.get_running_loop().time()
-            self._watchdog.reschedule(
-                loop_now
-                + self._settings.ring_timeout
-                + self._settings.sos_max_duration
-                + RING_SLACK
-            )
+            settings = self._settings
+            more = settings.ring_timeout + settings.sos_max_duration + RING_SLACK
+            self._watchdog.reschedule(asyncio.get_running_loop().time() + more)

@@ -42,6 +42,7 @@ class TalkDownEnd(StrEnum):
     UNREACHABLE = "unreachable"  # Asterisk went away
     PLAYED = "played"  # a warning: asked for, and Home Assistant plays it
     RESTART = "restart"  # left open by a process that died
+    SOS_ENDED = "sos_ended"  # the operator's: the SOS bridge it was part of ended
 
 
 def _view(row: tuple[object, ...]) -> TalkDownView:

@@ -28,6 +28,7 @@ class FakeAri:
     hung_up: list[str] = field(default_factory=list)
     bridges: list[tuple[str, ...]] = field(default_factory=list)
     mutes: list[tuple[str, bool]] = field(default_factory=list)  # (channel id, muted)
+    snoops: list[tuple[str, str]] = field(default_factory=list)  # (spied channel, snoop id)
     variables: dict[str, Mapping[str, str]] = field(default_factory=dict)  # channel id -> vars
     #: Raised by the next originate calls, in order (then they succeed).
     originate_errors: list[BaseException] = field(default_factory=list)
@@ -117,6 +118,12 @@ class FakeAri:
     async def stop_playback(self, playback_id: str) -> None:
         """Record the stop."""
         self.stopped.append(playback_id)
+
+    async def snoop(self, channel_id: str, *, snoop_id: str, spy: str = "in") -> str:
+        """Record the snoop channel (its StasisStart is the test's to emit)."""
+        assert spy == "in"
+        self.snoops.append((channel_id, snoop_id))
+        return snoop_id
 
     async def mute(self, channel_id: str, *, muted: bool, direction: str = "in") -> None:
         """Record the (un)muting."""
