@@ -5,6 +5,7 @@ The real Asterisk and SIPp path is in test_talk_down_e2e.py; these pin each bran
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -347,3 +348,151 @@ def test_a_talk_down_left_open_is_closed_at_the_next_start(make_world: WorldFact
     world.ledger.finish(alert, AlertStatus.EXHAUSTED)
     assert world.store.purge(retention_days=1, now=datetime.now(UTC) + timedelta(days=2))[0] == 1
     assert _rows(world) == []
+
+
+# --- the operator, on an SOS bridge -------------------------------------------------------------
+
+_STATION = "+33123456789"
+
+
+async def _sos_bridged(world: World, call: Running) -> str:
+    """The contact presses 9, the station answers: both are bridged; the station's channel."""
+    world.ari.dtmf(call.channel, "9")
+    await until(lambda: len(world.ari.originated) == 2)
+    station: str = world.ari.originated[1][1]
+    world.ari.emit("StasisStart", station)
+    await until(lambda: len(world.ari.bridges) == 3)
+    return station
+
+
+async def test_the_operator_listens_in_then_speaks_then_stops(make_world: WorldFactory) -> None:
+    world = _with(make_world(station=_STATION), speaker=SPEAKER)
+    call = _call(world, _alert(world))
+    await _answered(world, call)
+    station = await _sos_bridged(world, call)
+    create, *_ = world.ari.bridges
+    assert create[2:] == ("dtmf_events",)
+    bridge = create[1]
+    world.ari.dtmf(call.channel, "*")  # the contact's star is not the operator's
+    world.ari.dtmf(station, "1#")  # nothing to speak into or stop yet
+    world.ari.dtmf(station, "*")
+    await until(lambda: len(world.ari.originated) == 3)
+    speaker = world.ari.originated[2][1]
+    assert world.ari.variables[speaker] == AUTO_ANSWER
+    world.ari.dtmf(station, "*")  # ringing: a second star stops it
+    await until(lambda: speaker in world.ari.hung_up)
+    assert _rows(world) == []  # nobody listened in
+
+    world.ari.dtmf(station, "*")
+    await until(lambda: len(world.ari.originated) == 4)
+    speaker = world.ari.originated[3][1]
+    world.ari.emit("StasisStart", speaker)
+    await until(lambda: len(world.ari.snoops) == 1)
+    spied, snoop = world.ari.snoops[0]
+    assert spied == speaker
+    world.ari.emit("StasisStart", snoop)
+    await until(lambda: ("add", bridge, snoop) in world.ari.bridges)
+    assert ("add", bridge, speaker) not in world.ari.bridges  # the home hears nobody
+    ((event, started),) = _talk_downs(world)
+    assert (event, started["by_station"]) == ("talk_down_started", True)
+    world.ari.dtmf(station, "1")
+    await until(lambda: ("add", bridge, speaker) in world.ari.bridges)
+    await until(lambda: snoop in world.ari.hung_up)
+    world.ari.dtmf(station, "#")
+    await until(lambda: speaker in world.ari.hung_up)
+    assert _rows(world) == [("speaker", "key", 1, 1)]
+    assert not call.task.done()  # the SOS bridge goes on
+    world.ari.emit("ChannelLeftBridge", call.channel)
+    assert await call.result() == CallResult(Outcome.SOS)
+    assert world.store.get_alert("a-1").status is AlertStatus.ESCALATED  # type: ignore[union-attr]
+
+
+async def test_the_end_of_the_sos_bridge_ends_the_operators_talk_down(
+    make_world: WorldFactory,
+) -> None:
+    world = _with(make_world(station=_STATION), speaker=SPEAKER)
+    call = _call(world, _alert(world))
+    await _answered(world, call)
+    station = await _sos_bridged(world, call)
+    world.ari.dtmf(station, "*")
+    await until(lambda: len(world.ari.originated) == 3)
+    speaker = world.ari.originated[2][1]
+    world.ari.emit("StasisStart", speaker)
+    await until(lambda: len(world.ari.snoops) == 1)
+    world.ari.emit("StasisStart", world.ari.snoops[0][1])
+    await until(lambda: len(_talk_downs(world)) == 1)
+    world.ari.emit("ChannelLeftBridge", station)
+    assert await call.result() == CallResult(Outcome.SOS)
+    assert speaker in world.ari.hung_up
+    assert _rows(world) == [("speaker", "sos_ended", 0, 1)]
+
+
+async def test_the_speaker_hanging_up_on_the_operator(make_world: WorldFactory) -> None:
+    world = _with(make_world(station=_STATION), speaker=SPEAKER)
+    call = _call(world, _alert(world))
+    await _answered(world, call)
+    station = await _sos_bridged(world, call)
+    world.ari.dtmf(station, "*")
+    await until(lambda: len(world.ari.originated) == 3)
+    speaker = world.ari.originated[2][1]
+    world.ari.emit("StasisStart", speaker)
+    await until(lambda: len(world.ari.snoops) == 1)
+    snoop = world.ari.snoops[0][1]
+    world.ari.emit("StasisStart", snoop)
+    await until(lambda: len(_talk_downs(world)) == 1)
+    world.ari.emit("StasisEnd", snoop)  # its own end changes nothing
+    world.ari.emit("ChannelDestroyed", speaker, cause=16)
+    await until(lambda: len(_talk_downs(world)) == 2)
+    assert _rows(world) == [("speaker", "speaker_gone", 0, 1)]
+    world.ari.emit("ChannelDestroyed", speaker, cause=16)  # late: not the talk-down's any more
+    await asyncio.sleep(0.02)
+    assert not call.task.done()
+    world.ari.emit("ChannelLeftBridge", call.channel)
+    assert await call.result() == CallResult(Outcome.SOS)
+
+
+@pytest.mark.parametrize("failing", ["originate", "snoop", "listen", "speak"])
+async def test_an_operator_talk_down_asterisk_refuses(
+    make_world: WorldFactory, failing: str
+) -> None:
+    world = _with(make_world(station=_STATION), speaker=SPEAKER)
+    call = _call(world, _alert(world))
+    await _answered(world, call)
+    station = await _sos_bridged(world, call)
+    refusal = AriError("POST", "/x", 500, "refused")
+
+    async def refuse(*_args: object, **_kwargs: object) -> str:
+        raise refusal
+
+    adds = 0
+    real_add = world.ari.add_to_bridge
+
+    async def add(bridge_id: str, channel_id: str) -> None:
+        nonlocal adds
+        adds += 1
+        if (failing, adds) in {("listen", 1), ("speak", 2)}:
+            raise refusal
+        await real_add(bridge_id, channel_id)
+
+    if failing == "originate":
+        world.ari.originate_errors.append(refusal)
+    elif failing == "snoop":
+        world.ari.snoop = refuse  # type: ignore[method-assign]
+    world.ari.add_to_bridge = add  # type: ignore[method-assign]
+    world.ari.dtmf(station, "*")
+    await asyncio.sleep(0.02)
+    if failing != "originate":
+        speaker = world.ari.originated[2][1]
+        world.ari.emit("StasisStart", speaker)
+        await asyncio.sleep(0.02)
+        if failing != "snoop":
+            world.ari.emit("StasisStart", world.ari.snoops[0][1])
+            await asyncio.sleep(0.02)
+            if failing == "speak":
+                world.ari.dtmf(station, "1")
+                await asyncio.sleep(0.02)
+        assert speaker in world.ari.hung_up
+    expected = [("speaker", "unreachable", 0, 1)] if failing == "speak" else []
+    assert _rows(world) == expected
+    world.ari.emit("ChannelLeftBridge", call.channel)
+    assert await call.result() == CallResult(Outcome.SOS)

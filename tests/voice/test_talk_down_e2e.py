@@ -142,3 +142,46 @@ async def test_star_bridges_the_contact_to_the_auto_answer_speaker(
         "SELECT mode, end_reason, spoke_at IS NOT NULL FROM talkdowns WHERE alert_id = 'td-1'"
     ).fetchall()
     assert row == [("speaker", "key", 1)]
+
+
+async def test_the_station_operator_listens_in_from_the_sos_bridge(
+    asterisk: AsteriskInstance,
+    sipp_phone: SippFactory,
+    voice: VoiceFactory,
+    callback_sink: CallbackSink,
+    tmp_path: Path,
+    port_pool: PortPool,
+) -> None:
+    speaker = _speaker(tmp_path, port_pool)
+    phone = sipp_phone("uas_dtmf", digits="9", delay_ms=800, name="sos")
+    # The operator: * once bridged, 1 four seconds later, # three seconds after that.
+    station = sipp_phone(
+        "uas_dtmf", digits="," * 2 + "*" + "," * 4 + "1" + "," * 3 + "#", name="station"
+    )
+    running = await voice(
+        asterisk=asterisk, routes={NUMBERS[0]: phone.endpoint}, sos_max_duration=14.0
+    )
+    site = site_body([contact(0)], station=station.uri, callback_url=callback_sink.url)
+    await running.api.put_site("home", site | {"speaker": speaker.uri})
+
+    await running.api.post_alert("home", alert_body("td-2"))
+    alert = await running.api.wait_alert("td-2", finished, within=40)
+
+    assert alert["status"] == "escalated", asterisk.log_tail()
+    assert outcomes(alert) == [("c0", "sos")]
+    trace = speaker.trace.read_text(errors="replace")
+    assert trace.count("INVITE sip:speaker@") == 1
+    assert "Call-Info: <sip:imaprotect.invalid>;answer-after=0" in trace
+    assert "Alert-Info: <http://imaprotect.invalid>;info=alert-autoanswer;delay=0" in trace
+    assert speaker.errors() == 0
+    await until(lambda: len(_talk_downs(callback_sink.payloads)) == 2, within=10)
+    (_, started), (_, ended) = _talk_downs(callback_sink.payloads)
+    assert isinstance(started, dict)
+    assert isinstance(ended, dict)
+    assert started["by_station"] is True
+    assert started["spoke_at"] is None
+    assert ended["spoke_at"] is not None
+    row = running.server.store.conn.execute(
+        "SELECT by_station, end_reason FROM talkdowns WHERE alert_id = 'td-2'"
+    ).fetchall()
+    assert row == [(1, "key")]
