@@ -20,6 +20,7 @@ from tests.voice.conftest import ARI_PASSWORD, ARI_USER
 from tests.voice.harness import NUMBERS, alert_body, contact, finished, outcomes, site_body
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from testkit.sipp import SippPhone
@@ -45,22 +46,43 @@ def _speaker(tmp_path: Path, port_pool: PortPool) -> SippPhone:
 
 
 async def _rtp_counts(asterisk: AsteriskInstance, samples: list[dict[str, Any]]) -> None:
-    """Every 0.2 s, the RTP counts of the legs (ARI rtp_statistics), until cancelled."""
+    """Every 0.2 s, the RTP counts of the legs (ARI rtp_statistics), until cancelled.
+
+    Legs are named by their first appearance: the contact, then the station; the speaker by its id.
+    """
     token = base64.b64encode(f"{ARI_USER}:{ARI_PASSWORD}".encode()).decode()
     base = f"{asterisk.settings.ari_url}/ari"
+    names: dict[str, str] = {}
     async with aiohttp.ClientSession(headers={"Authorization": f"Basic {token}"}) as http:
         while True:
             async with http.get(f"{base}/channels") as answer:
                 channels = [c["id"] for c in await answer.json()]
             sample: dict[str, Any] = {}
             for channel in channels:
+                if channel.startswith("imaprotect-speaker-"):
+                    leg = "speaker"
+                elif channel.startswith("imaprotect-snoop-"):
+                    continue
+                else:
+                    leg = names.setdefault(channel, ("contact", "station")[min(len(names), 1)])
                 async with http.get(f"{base}/channels/{channel}/rtp_statistics") as answer:
                     if answer.status == 200:
                         stats = await answer.json()
-                        leg = "speaker" if channel.startswith("imaprotect-speaker-") else "contact"
                         sample[leg] = (stats["txcount"], stats["rxcount"])
             samples.append(sample)
             await asyncio.sleep(0.2)
+
+
+@contextlib.asynccontextmanager
+async def _counting(asterisk: AsteriskInstance) -> AsyncIterator[list[dict[str, Any]]]:
+    samples: list[dict[str, Any]] = []
+    task = asyncio.create_task(_rtp_counts(asterisk, samples))
+    try:
+        yield samples
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _assert_heard_both_ways(samples: list[dict[str, Any]]) -> None:
@@ -104,15 +126,9 @@ async def test_star_bridges_the_contact_to_the_auto_answer_speaker(
     site = site_body([contact(0)], callback_url=callback_sink.url) | {"speaker": speaker.uri}
     await running.api.put_site("home", site)
 
-    samples: list[dict[str, Any]] = []
-    counting = asyncio.create_task(_rtp_counts(asterisk, samples))
-    await running.api.post_alert("home", alert_body("td-1"))
-    try:
+    async with _counting(asterisk) as samples:
+        await running.api.post_alert("home", alert_body("td-1"))
         alert = await running.api.wait_alert("td-1", finished, within=60)
-    finally:
-        counting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await counting
     _assert_heard_both_ways(samples)
 
     assert alert["status"] == "acknowledged", asterisk.log_tail()
@@ -153,7 +169,9 @@ async def test_the_station_operator_listens_in_from_the_sos_bridge(
     port_pool: PortPool,
 ) -> None:
     speaker = _speaker(tmp_path, port_pool)
-    phone = sipp_phone("uas_dtmf", digits="9", delay_ms=800, name="sos")
+    # The contact speaks from 1 s after pressing 9 for 10 s: while the operator only listens (the
+    # 4 s between * and 1) the home must hear none of it.
+    phone = sipp_phone("uas_dtmf", digits="9," + "~" * 10, delay_ms=800, name="sos")
     # The operator: * once bridged, 1 four seconds later, # three seconds after that.
     station = sipp_phone(
         "uas_dtmf", digits="," * 2 + "*" + "," * 4 + "1" + "," * 3 + "#", name="station"
@@ -164,8 +182,9 @@ async def test_the_station_operator_listens_in_from_the_sos_bridge(
     site = site_body([contact(0)], station=station.uri, callback_url=callback_sink.url)
     await running.api.put_site("home", site | {"speaker": speaker.uri})
 
-    await running.api.post_alert("home", alert_body("td-2"))
-    alert = await running.api.wait_alert("td-2", finished, within=40)
+    async with _counting(asterisk) as samples:
+        await running.api.post_alert("home", alert_body("td-2"))
+        alert = await running.api.wait_alert("td-2", finished, within=40)
 
     assert alert["status"] == "escalated", asterisk.log_tail()
     assert outcomes(alert) == [("c0", "sos")]
@@ -185,3 +204,12 @@ async def test_the_station_operator_listens_in_from_the_sos_bridge(
         "SELECT by_station, end_reason FROM talkdowns WHERE alert_id = 'td-2'"
     ).fetchall()
     assert row == [(1, "key")]
+    # The speaker leg while only a snoop of it was bridged: the contact spoke, the home got nothing.
+    with_speaker = [s for s in samples if "speaker" in s and "contact" in s]
+    assert with_speaker, samples
+    silent = [s for s in with_speaker if s["speaker"][0] == 0]
+    assert silent, samples
+    assert silent[-1]["contact"][1] - silent[0]["contact"][1] >= 40, samples
+    # Once the operator pressed 1, the home heard the call, and answered (its echo).
+    assert with_speaker[-1]["speaker"][0] >= 50, samples
+    assert with_speaker[-1]["speaker"][1] >= 50, samples
