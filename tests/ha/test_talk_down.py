@@ -18,6 +18,7 @@ from homeassistant.components.demo.media_player import DemoYoutubePlayer
 from homeassistant.components.demo.siren import DemoSiren
 from homeassistant.const import MATCH_ALL, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -295,3 +296,68 @@ async def test_the_sirens_stop_when_the_home_stops(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(SIREN).state == "off"  # type: ignore[union-attr]
+
+
+class _OfflinePlayer(DemoYoutubePlayer):
+    """A player whose device is gone: Home Assistant raises, as a real integration would."""
+
+    def play_media(self, media_type: str, media_id: str, **kwargs: Any) -> None:
+        raise HomeAssistantError("player offline")
+
+
+class _StuckSiren(DemoSiren):
+    """A siren that starts but cannot be stopped."""
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        raise HomeAssistantError("siren stuck")
+
+
+class _DeadSiren(DemoSiren):
+    """A siren that cannot start."""
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        raise HomeAssistantError("siren dead")
+
+
+async def test_devices_that_fail_are_logged_never_raised(
+    hass: HomeAssistant,
+    stand_in: StandIn,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    setup_test_component_platform(
+        hass, Platform.MEDIA_PLAYER, [_OfflinePlayer("Attic", "x", "y", 10)]
+    )
+    setup_test_component_platform(
+        hass, Platform.SIREN, [_StuckSiren(name="Stuck", is_on=False), _DeadSiren(name="Dead")]
+    )
+    for domain in (Platform.MEDIA_PLAYER, Platform.SIREN):
+        assert await async_setup_component(hass, domain, {domain: {"platform": "test"}})
+    entry = await setup_offer_home(
+        hass,
+        stand_in,
+        warning_players=["media_player.attic"],
+        warning_tts="tts.piper",
+        warning_sirens=["siren.stuck"],
+    )
+    await trigger(hass)
+    (alert,) = stand_in.alerts
+    warning = _talk_down("warning", ended_at=AT)
+    await _post(hass, hass_client_no_auth, entry, alert["alert_id"], "warning_requested", warning)
+    assert "the spoken warning could not be played: player offline" in caplog.text
+    assert hass.states.get("siren.stuck").state == "on"  # type: ignore[union-attr]
+    await tick(hass, freezer, 181)
+    assert "the warning's sirens did not stop: siren stuck" in caplog.text
+
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "warning_sirens": ["siren.dead"]}
+    )
+    await hass.async_block_till_done()
+    await _post(hass, hass_client_no_auth, entry, alert["alert_id"], "warning_requested", warning)
+    assert "the warning's sirens did not start: siren dead" in caplog.text
+    # Other callbacks are not the talk-down's.
+    body = {"event": "attempt_started", "site_id": entry.entry_id, "alert_id": alert["alert_id"],
+            "status": "calling", "contact": MARIE, "at": AT}  # fmt: skip
+    assert await post_callback(hass_client_no_auth, body) == 200
+    assert [e["kind"] for e in _journalled(entry)] == ["warning_played", "warning_played"]
