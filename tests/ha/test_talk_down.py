@@ -158,6 +158,22 @@ async def test_a_listen_in_is_journalled_and_reported_to_the_station(
     assert journal[0]["who"]["method"] == "phone"
 
 
+async def test_a_listen_in_on_the_server_s_own_alert_reaches_the_station(
+    hass: HomeAssistant, stand_in: StandIn, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """A home_offline alert is the server's: its talk-downs are the home's by their signature."""
+    station = RecordingStation()
+    entry = await setup_offer_home(hass, stand_in, gateway=station, speaker="intercom-1")
+    await _post(
+        hass, hass_client_no_auth, entry, "offline-1", "talk_down_started", _talk_down("speaker")
+    )
+    assert station.kinds == [ReportKind.LISTEN_IN_BEGIN]
+    body = {"event": "attempt_started", "site_id": entry.entry_id, "alert_id": "offline-1",
+            "status": "calling", "contact": MARIE, "at": AT}  # fmt: skip
+    assert await post_callback(hass_client_no_auth, body) == 200  # taken, ignored (unknown)
+    assert [e["kind"] for e in _journalled(entry)] == ["talk_down_started"]
+
+
 async def test_without_a_station_link_the_listen_in_is_only_journalled(
     hass: HomeAssistant, stand_in: StandIn, hass_client_no_auth: ClientSessionGenerator
 ) -> None:

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 import pytest
 
-from custom_components.imaprotect.contract.enums import AlertStatus, Outcome, TalkDownMode
+from custom_components.imaprotect.contract.enums import (
+    AlertKind,
+    AlertStatus,
+    Outcome,
+    TalkDownMode,
+)
 from custom_components.imaprotect.contract.models import Site
 from tests.voice import test_call_session as _session
 from tests.voice.fake_ari import until
@@ -27,6 +32,7 @@ from tests.voice.test_call_session import (
 )
 from voice_server.ari import CONNECTION_LOST, AriError, AriEvent
 from voice_server.call_media import cancelled_event
+from voice_server.callees import callees
 from voice_server.calltree import CallResult
 from voice_server.config import CallSettings
 from voice_server.keypad import Collect, Keypad, Prompt, StartSos, StartTalkDown
@@ -125,6 +131,16 @@ def test_the_speaker_dial_string() -> None:
     assert dialer.speaker(SPEAKER) == f"PJSIP/direct/{SPEAKER}"
     assert dialer.speaker("intercom-1") == "PJSIP/intercom-1"
     assert dialer.speaker("intercom-9") == "PJSIP/direct/sip:x@127.0.0.1:5999"
+
+
+def test_a_duress_alert_offers_no_talk_down(make_world: WorldFactory) -> None:
+    """Nothing may sound at home when someone gave a duress code: no speaker, no warning."""
+    site = _with(make_world(contacts=2), speaker=SPEAKER, warning=True).site
+    plan = callees(site, AlertKind.SOS, skip=("c0",))
+    assert [c.id for c in plan.contacts] == ["c1"]
+    assert (plan.speaker, plan.warning, plan.talk_down) == (None, False, None)
+    kept = callees(site, AlertKind.INTRUSION)
+    assert (kept.speaker, kept.talk_down) == (SPEAKER, TalkDownMode.SPEAKER)
 
 
 # --- the warning --------------------------------------------------------------------------------
