@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.voice
 
-#: ``*`` listens in; once bridged the contact speaks 2 s (muted: the home must not hear it), ``1``
+#: ``*`` listens in; once bridged the contact speaks 3 s (muted: the home must not hear it), ``1``
 #: unmutes, 3 s more, ``#`` ends the bridge, then the code acknowledges the alert (``,`` is a
 #: one-second pause in the pcap, ``~`` one second of a tone: the contact speaking).
-_KEYS = "*" + "," * 8 + "~" * 2 + "1" + "~" * 3 + "#" + "," * 2 + "4321#"
+_KEYS = "*" + "," * 7 + "~" * 3 + "1" + "~" * 3 + "#" + "," * 2 + "4321#"
 
 
 def _speaker(tmp_path: Path, port_pool: PortPool) -> SippPhone:
@@ -94,10 +94,10 @@ def _assert_heard_both_ways(samples: list[dict[str, Any]]) -> None:
     """
     bridged = [s for s in samples if "speaker" in s and "contact" in s]
     assert bridged, samples
-    # The contact spoke 2 s (100 packets) while muted: the home got nothing.
+    # The contact spoke (at least 1 s, 50 packets, of it) while muted: the home got nothing.
     muted = [s for s in bridged if s["speaker"][0] == 0]
     assert muted, samples
-    assert max(s["contact"][1] for s in muted) - bridged[0]["contact"][1] >= 80, samples
+    assert max(s["contact"][1] for s in muted) - bridged[0]["contact"][1] >= 50, samples
     # Then the home heard the contact (tx to the speaker), the speaker answered (its echo)...
     heard = [s for s in bridged if s["speaker"][0] > 0]
     assert heard, samples
