@@ -8,6 +8,7 @@ SIPp's own ``dtmf_2833_*.pcap`` each restart their own sequence, so they cannot 
 
 from __future__ import annotations
 
+import math
 import struct
 from typing import TYPE_CHECKING
 
@@ -26,10 +27,28 @@ _FIRST_TIMESTAMP = 160_000
 _EPOCH = 1_700_000_000  # pcap record times; only their differences matter to SIPp
 
 
+def _ulaw(sample: int) -> int:
+    """G.711 µ-law of one 16-bit sample."""
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), 32635) + 0x84
+    exponent = max(magnitude.bit_length() - 8, 0)
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+#: 20 ms of a 500 Hz tone (16 samples a period), µ-law.
+_TONE = bytes(
+    _ulaw(round(8000 * math.sin(2 * math.pi * i / 16))) for i in range(_PACKET_MS * _SAMPLES_PER_MS)
+)
+
+
 def rtp_packets(
     digits: str, *, tone_ms: int = 160, gap_ms: int = 240, volume: int = 10
 ) -> list[tuple[int, bytes]]:
-    """(send time in ms, RTP packet) for each packet; ``,`` in ``digits`` is a 1 s pause."""
+    """(send time in ms, RTP packet) for each packet; ``,`` in ``digits`` is a 1 s pause.
+
+    ``~`` is one second of voice: a 500 Hz tone in PCMU (payload type 0), in the same stream.
+    """
     if tone_ms < _PACKET_MS or tone_ms % _PACKET_MS:
         raise ValueError(f"tone_ms must be a multiple of {_PACKET_MS}")
     packets: list[tuple[int, bytes]] = []
@@ -38,6 +57,14 @@ def rtp_packets(
         if char == ",":
             now += 1000
             timestamp += 1000 * _SAMPLES_PER_MS
+            continue
+        if char == "~":
+            for _ in range(1000 // _PACKET_MS):
+                header = struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, timestamp, _SSRC)
+                packets.append((now, header + _TONE))
+                seq += 1
+                timestamp += _PACKET_MS * _SAMPLES_PER_MS
+                now += _PACKET_MS
             continue
         event = EVENTS[char.upper()]
         steps = tone_ms // _PACKET_MS

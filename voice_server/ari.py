@@ -431,10 +431,34 @@ class AriClient:
         """Stop a playback (e.g. on the first DTMF digit); no error if it already ended."""
         await self._request("DELETE", f"/playbacks/{quote(playback_id, safe='')}", missing_ok=True)
 
-    async def create_bridge(self, bridge_id: str | None = None, name: str = "") -> str:
-        """Create a mixing bridge; return its id."""
+    async def snoop(self, channel_id: str, *, snoop_id: str, spy: str = "in") -> str:
+        """A channel that hears ``channel_id`` (``spy=in``: what it sends), into this application.
+
+        It arrives as StasisStart; put it in a bridge to let others listen without being heard.
+        """
+        path = f"/channels/{quote(channel_id, safe='')}/snoop"
+        params = {"spy": spy, "whisper": "none", "app": self.app, "snoopId": snoop_id}
+        await self._request("POST", path, params=params)
+        return snoop_id
+
+    async def mute(self, channel_id: str, *, muted: bool, direction: str = "in") -> None:
+        """Mute (or unmute) a channel's audio; ``in``: what it sends, so others stop hearing it.
+
+        Only voice is suppressed: its DTMF keys still arrive as ChannelDtmfReceived.
+        """
+        path = f"/channels/{quote(channel_id, safe='')}/mute"
+        await self._request("POST" if muted else "DELETE", path, params={"direction": direction})
+
+    async def create_bridge(
+        self, bridge_id: str | None = None, name: str = "", *, dtmf_events: bool = False
+    ) -> str:
+        """Create a mixing bridge; return its id.
+
+        ``dtmf_events``: the keys a member presses reach the application only, not the others.
+        """
         bridge_id = bridge_id or f"bridge-{uuid.uuid4()}"
-        params = {"type": "mixing", "bridgeId": bridge_id}
+        kind = "mixing,dtmf_events" if dtmf_events else "mixing"
+        params = {"type": kind, "bridgeId": bridge_id}
         if name:
             params["name"] = name
         await self._request("POST", "/bridges", params=params)

@@ -64,7 +64,17 @@ class AriPort(Protocol):
         """Stop a playback (no error if it ended)."""
         ...
 
-    async def create_bridge(self, bridge_id: str | None = None, name: str = "") -> str:
+    async def snoop(self, channel_id: str, *, snoop_id: str, spy: str = "in") -> str:
+        """A channel hearing ``channel_id``, into the application; returns its id."""
+        ...
+
+    async def mute(self, channel_id: str, *, muted: bool, direction: str = "in") -> None:
+        """Mute or unmute a channel's audio (``in``: what it sends)."""
+        ...
+
+    async def create_bridge(
+        self, bridge_id: str | None = None, name: str = "", *, dtmf_events: bool = False
+    ) -> str:
         """Create a mixing bridge; return its id."""
         ...
 

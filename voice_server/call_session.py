@@ -18,9 +18,14 @@ import time
 from typing import TYPE_CHECKING
 
 from custom_components.imaprotect.contract.codes import verify_code
-from custom_components.imaprotect.contract.enums import AlertKind, AlertStatus, Outcome
+from custom_components.imaprotect.contract.enums import (
+    AlertKind,
+    AlertStatus,
+    Outcome,
+)
 from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
 from voice_server.call_media import CANCELLED, ERRORS_AWAY, PROMPT_SECONDS, RING_SLACK, CallMedia
+from voice_server.call_talk_down import CallTalkDown, prompt_text
 from voice_server.calltree import CallResult, outcome_for_cause, outcome_on_watchdog
 from voice_server.keypad import (
     Acknowledge,
@@ -30,12 +35,13 @@ from voice_server.keypad import (
     GiveUp,
     Keypad,
     PlayPrompt,
-    Prompt,
     RepeatMessage,
     StartSos,
+    StartTalkDown,
 )
-from voice_server.prompts import Texts, alert_message, texts
+from voice_server.prompts import alert_message, texts
 from voice_server.sos_bridge import StationBridge
+from voice_server.talk_downs import TalkDownLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,25 +66,6 @@ _SHUTDOWN_GRACE = 0.5  # how long after a hang-up an Asterisk shutdown closes th
 _CANCEL_FOLLOWS = 1.0  # how long the cancellation event may trail a lost acknowledgement
 
 
-def prompt_text(words: Texts, prompt: Prompt) -> str:
-    """The sentence of a keypad prompt in the call's language."""
-    match prompt:
-        case Prompt.ENTER_CODE:
-            return words.enter_code
-        case Prompt.ENTER_CODE_OR_SOS:
-            return words.enter_code_or_sos
-        case Prompt.WRONG_CODE:
-            return words.wrong_code
-        case Prompt.TOO_MANY:
-            return words.too_many
-        case Prompt.STATION_UNREACHABLE:
-            return words.station_unreachable
-        case Prompt.CODE_LOCKED:
-            return words.code_locked
-        case Prompt.CODE_LOCKED_OR_SOS:
-            return words.code_locked_or_sos
-
-
 class CallTools:
     """What every call of the server shares: ARI, prompts, dial strings, settings, records."""
 
@@ -92,6 +79,7 @@ class CallTools:
         metrics: Metrics,
         ledger: AlertLedger,
         check_code: Callable[[str, str], bool] = verify_code,
+        talk_downs: TalkDownLog | None = None,
     ) -> None:
         self.ari = ari
         self.prompts = prompts
@@ -101,6 +89,7 @@ class CallTools:
         self.ledger = ledger
         #: The slow PBKDF2 check, run in a worker thread.
         self.check_code = check_code
+        self.talk_downs = talk_downs or TalkDownLog(ledger)
 
 
 class CallSession:
@@ -130,6 +119,9 @@ class CallSession:
         self._answered = False
         self._watchdog: asyncio.Timeout | None = None
         self._opening: tuple[str, ...] = ()  # the message and the code prompt, to say again
+        self._talk = CallTalkDown(
+            tools, alert=alert, contact=contact, attempt_id=attempt_id, words=self._words
+        )
         self.media = CallMedia(
             tools.ari,
             tools.prompts,
@@ -281,8 +273,9 @@ class CallSession:
             max_wrong_codes=self._settings.max_wrong_codes,
             code_pause=self._settings.code_pause,
             locked=self._code_locked(),
+            can_talk_down=self.alert.plan.talk_down is not None,
         )
-        opening = await media.media(prompt_text(self._words, keypad.opening_prompt))
+        opening = await media.media(self._talk.prompt_text(keypad, keypad.opening_prompt))
         self._opening = (await message, opening)
         await media.play(*self._opening)
         while True:
@@ -337,8 +330,14 @@ class CallSession:
                 if (result := await self._sos()) is not None:
                     return result
                 return await self._apply(keypad, keypad.station_unreachable())
+            case StartTalkDown():
+                self._extend_watchdog()
+                ended = await self._talk.run(self.media)
+                if isinstance(ended, CallResult):
+                    return ended
+                return await self._apply(keypad, keypad.talk_down_over(ended))
             case PlayPrompt(prompt=prompt):
-                await self.media.play_text(prompt_text(self._words, prompt))
+                await self.media.play_text(self._talk.prompt_text(keypad, prompt))
                 return None
             case RepeatMessage():
                 await self.media.play(*self._opening)
@@ -385,12 +384,18 @@ class CallSession:
             settings=self._settings,
             alert_id=self.alert.alert_id,
             on_bridged=self._escalated,
+            operator=self._talk.operator(self.media),
         )
         return await bridge.run()
 
     def _escalated(self) -> None:
         """Both legs are bridged: the alert is escalated, and the call may last the SOS limit."""
         self._tools.ledger.finish(self.alert, AlertStatus.ESCALATED, self.contact, self.attempt_id)
+        self._extend_watchdog()
+
+    def _extend_watchdog(self) -> None:
+        """A bridge may last the SOS time limit: the per-call watchdog waits that long more."""
         if self._watchdog is not None:  # asyncio timeouts run on the loop's clock
-            loop_now = asyncio.get_running_loop().time()
-            self._watchdog.reschedule(loop_now + self._settings.sos_max_duration + RING_SLACK)
+            settings = self._settings
+            more = settings.ring_timeout + settings.sos_max_duration + RING_SLACK
+            self._watchdog.reschedule(asyncio.get_running_loop().time() + more)

@@ -4,7 +4,8 @@ Decided once, when the alert is created, and kept in its plan (the site as it wa
 restarted server calls the same people. An agent request is for the monitoring station itself:
 its plan's one callee is the site's station (SIP address or number), with no e-mail and no code.
 A duress alert skips the person who gave the duress code: neither called nor e-mailed, since
-their phone may be in other hands.
+their phone may be in other hands; and nothing may sound at home, so its calls offer no talk-down
+(no speaker, no warning in its plan).
 """
 
 from __future__ import annotations
@@ -36,4 +37,4 @@ def callees(plan: Site, kind: AlertKind, skip: Collection[str] = ()) -> Site:
     if not skip:
         return plan
     kept = tuple(contact for contact in plan.contacts if contact.id not in skip)
-    return plan.model_copy(update={"contacts": kept})
+    return plan.model_copy(update={"contacts": kept, "speaker": None, "warning": False})

@@ -217,6 +217,8 @@ class Campaigns:
             _LOGGER.warning("closed %d call attempts left open by a previous run", len(stale))
             channels = [a.channel_id for a in stale]
             self._start_task("hangup-stale", self._hangup_stale(channels))
+        if talk_downs := self._tools.talk_downs.close_stale():
+            _LOGGER.warning("closed %d talk-downs left open by a previous run", talk_downs)
         for alert_id in self._store.active_alert_ids():
             _LOGGER.info("alert %s: resuming its call tree", alert_id)
             self._start(alert_id)

@@ -213,7 +213,7 @@ class HomeWatch:
         conn: sqlite3.Connection, site: Site, callback: Callback, *, keep: set[str]
     ) -> None:
         """Queue a callback; optional fields absent unless kept (the ledger's convention)."""
-        optional = {"cancelled_by", "reason", "wrong_codes", "since"}
+        optional = {"cancelled_by", "reason", "wrong_codes", "since", "talk_down"}
         assert site.callback_url is not None
         assert site.callback_secret is not None
         outbox.enqueue_callback(

@@ -25,6 +25,9 @@ it and ``code_checked`` takes its result. Decisions, as the call has always beha
 6. A contact whose code is locked (too many wrong codes in a day, counted by the ledger across
    calls and alerts) hears "your code is locked" instead of a check, and may still press 9 for the
    station; the wrong code that reaches the lock says so at once.
+7. ``*`` as the first digit, when the site has a talk-down (its speaker, or Home Assistant's
+   spoken warning), asks for it; phone codes are digits only, so ``*`` is free. When the
+   talk-down is over its prompt plays (``talk_down_over``) and code entry goes on.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from custom_components.imaprotect.contract.enums import Outcome
 
 __all__ = [
     "MAX_DIGITS",
+    "TALK_DOWN_ENDS",
     "Acknowledge",
     "CheckCode",
     "Collect",
@@ -48,12 +52,14 @@ __all__ = [
     "Prompt",
     "RepeatMessage",
     "StartSos",
+    "StartTalkDown",
 ]
 
 MAX_DIGITS = 16
 _CODE_DIGITS = frozenset("0123456789*")
 _SUBMIT = "#"
 _SOS = "9"
+_TALK_DOWN = "*"
 
 
 class Prompt(StrEnum):
@@ -66,6 +72,14 @@ class Prompt(StrEnum):
     STATION_UNREACHABLE = "station_unreachable"
     CODE_LOCKED = "code_locked"
     CODE_LOCKED_OR_SOS = "code_locked_or_sos"
+    # The end of a talk-down, then the code prompt again.
+    TALK_DOWN_OVER = "talk_down_over"
+    SPEAKER_UNREACHABLE = "speaker_unreachable"
+    WARNING_SENT = "warning_sent"
+
+
+#: The prompts that may end a talk-down.
+TALK_DOWN_ENDS = frozenset({Prompt.TALK_DOWN_OVER, Prompt.SPEAKER_UNREACHABLE, Prompt.WARNING_SENT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +97,11 @@ class CheckCode:
 @dataclass(frozen=True, slots=True)
 class StartSos:
     """Bridge the contact to the station; call ``Keypad.station_unreachable`` if that fails."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartTalkDown:
+    """Listen in through the home's speaker (or ask for the warning); then ``talk_down_over``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +137,15 @@ class GiveUp:
 
 
 type KeypadAction = (
-    Collect | CheckCode | StartSos | PlayPrompt | Acknowledge | EndCall | RepeatMessage | GiveUp
+    Collect
+    | CheckCode
+    | StartSos
+    | StartTalkDown
+    | PlayPrompt
+    | Acknowledge
+    | EndCall
+    | RepeatMessage
+    | GiveUp
 )
 
 
@@ -133,8 +160,10 @@ class Keypad:
         max_wrong_codes: int,
         code_pause: float = 3.0,
         locked: bool = False,
+        can_talk_down: bool = False,
     ) -> None:
         self.can_sos = can_sos
+        self.can_talk_down = can_talk_down
         self._digit_timeout = digit_timeout
         self._max_wrong = max_wrong_codes
         self._code_pause = code_pause
@@ -176,6 +205,9 @@ class Keypad:
         self._submit_at = None
         if digit == _SOS and not self._digits and self.can_sos:
             return StartSos()
+        if digit == _TALK_DOWN and not self._digits and self.can_talk_down:
+            self.deadline = None  # no silence deadline while the talk-down lasts
+            return StartTalkDown()
         if digit == _SUBMIT and self._digits:
             return self._submit()
         if digit in _CODE_DIGITS and len(self._digits) < MAX_DIGITS:
@@ -212,6 +244,12 @@ class Keypad:
     def station_unreachable(self) -> KeypadAction:
         """The SOS bridge could not reach the station: say so, code entry goes on."""
         return self._play(Prompt.STATION_UNREACHABLE)
+
+    def talk_down_over(self, prompt: Prompt) -> KeypadAction:
+        """The talk-down ended (``prompt`` says how): say so, code entry goes on."""
+        if prompt not in TALK_DOWN_ENDS:
+            raise ValueError(f"{prompt} does not end a talk-down")
+        return self._play(prompt)
 
     def silence(self, now: float | None = None) -> KeypadAction:
         """The wait of ``time_left`` seconds ended with no event at ``now``.

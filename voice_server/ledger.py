@@ -11,8 +11,10 @@ Callbacks (``CallbackEvent``): ``alert_status`` at creation (calling, or queued 
 ``attempt_started`` / ``attempt_ended`` with the callee as ``contact``; ``code_rejected`` for each
 wrong code typed on the phone, with the contact's count of the last 24 hours (``wrong_codes``).
 ``status`` is always the alert's status at that moment; ``reason``, ``wrong_codes`` and
-``cancelled_by`` appear only in the callbacks they belong to. They go to the site's *current*
-callback URL and secret, which Home Assistant may have changed since the alert.
+``cancelled_by`` appear only in the callbacks they belong to; so does ``talk_down``, in the
+``talk_down_started`` / ``talk_down_ended`` / ``warning_requested`` callbacks (talk_downs.py).
+They go to the site's *current* callback URL and secret, which Home Assistant may have changed
+since the alert.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from custom_components.imaprotect.contract.enums import (
     Outcome,
     Reason,
 )
-from custom_components.imaprotect.contract.models import Callback, PersonRef
+from custom_components.imaprotect.contract.models import Callback, PersonRef, TalkDownView
 from voice_server import mailer, outbox
 from voice_server.calltree import outcome_for_status
 from voice_server.store import Attempt, Store, now_iso
@@ -63,6 +65,32 @@ class AlertLedger:
         self._wake = wake_outbox
         self._now = now
         self._wall = wall
+
+    @property
+    def store(self) -> Store:
+        """The database the ledger writes (the talk-down log writes there too)."""
+        return self._store
+
+    def notify(
+        self,
+        conn: sqlite3.Connection,
+        alert: Alert,
+        event: CallbackEvent,
+        contact: Contact,
+        *,
+        attempt_id: int,
+        talk_down: TalkDownView,
+    ) -> None:
+        """Queue a talk-down callback inside the caller's transaction (then call ``wake``)."""
+        current = self._store.get_alert(alert.alert_id)
+        status = current.status if current else alert.status
+        self._callback(
+            conn, alert, event, status, contact, attempt_id=attempt_id, talk_down=talk_down
+        )
+
+    def wake(self) -> None:
+        """Tell the outbox worker that callbacks were committed."""
+        self._wake()
 
     def open(self, alert: Alert, photos: Sequence[bytes] = ()) -> None:
         """A new alert: its row, the ``calling`` or ``queued`` callback, the information e-mail."""
@@ -289,6 +317,7 @@ class AlertLedger:
         cancelled_by: str | None = None,
         reason: Reason | None = None,
         wrong_codes: int | None = None,
+        talk_down: TalkDownView | None = None,
     ) -> None:
         """Queue a callback to the site's current URL and secret; none if the site has none."""
         site = self._store.get_site(alert.site_id)
@@ -305,6 +334,7 @@ class AlertLedger:
             cancelled_by=cancelled_by,
             reason=reason,
             wrong_codes=wrong_codes,
+            talk_down=talk_down,
         )
         # ``cancelled_by`` (maybe null) only in the cancellation callback, as the contract says;
         # ``reason`` and ``wrong_codes`` only where they are set.
@@ -315,6 +345,7 @@ class AlertLedger:
                 ("reason", reason is None),
                 ("wrong_codes", wrong_codes is None),
                 ("since", True),  # home_back callbacks only (home_watch.py)
+                ("talk_down", talk_down is None),  # talk-down callbacks only (talk_downs.py)
             )
             if absent
         }

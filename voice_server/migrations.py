@@ -30,7 +30,7 @@ __all__ = ["DB_SCHEMA_VERSION", "SchemaError", "migrate", "schema_version"]
 _LOGGER = logging.getLogger(__name__)
 
 #: The schema version this code writes and reads; ``len(_STEPS)`` (checked by the tests).
-DB_SCHEMA_VERSION = 6
+DB_SCHEMA_VERSION = 7
 
 #: Tables of the voice server (sqlite_sequence: SQLite's own, for AUTOINCREMENT).
 _TABLES = frozenset(
@@ -38,6 +38,7 @@ _TABLES = frozenset(
 )
 _TABLES |= {"heartbeats"}  # step 5: the homes' heartbeats
 _TABLES |= {"alert_photos"}  # step 6: the alarms' photos (files next to the database)
+_TABLES |= {"talkdowns"}  # step 7: talk-downs (a contact listening in through the home's speaker)
 
 # Release 0.1.0's schema, one statement each: executescript() would commit half-way.
 _SCHEMA_1 = (
@@ -253,6 +254,28 @@ def _step_6(conn: sqlite3.Connection) -> None:
     )
 
 
+def _step_7(conn: sqlite3.Connection) -> None:
+    """Talk-downs (see talk_down.py): when a contact listened in, spoke, stopped, on which call.
+
+    No foreign key: a purge deletes them with their alert (``Store.purge``) in the same
+    transaction. Idempotent, like the steps before.
+    """
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS talkdowns (
+            id INTEGER PRIMARY KEY,
+            alert_id TEXT NOT NULL,
+            attempt_id INTEGER NOT NULL,
+            mode TEXT NOT NULL,              -- speaker or warning (contract TalkDownMode)
+            by_station INTEGER NOT NULL DEFAULT 0,  -- 1: the station's operator asked for it
+            started_at TEXT NOT NULL,
+            spoke_at TEXT,                   -- the contact's voice first reached the home
+            ended_at TEXT,
+            end_reason TEXT                  -- key, contact_gone, speaker_gone, unreachable...
+        )"""
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS talkdowns_alert ON talkdowns (alert_id)")
+
+
 #: ``_STEPS[n]`` brings a database from version n to n + 1.
 _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _step_1,
@@ -261,6 +284,7 @@ _STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _step_4,
     _step_5,
     _step_6,  # the alarms' photos
+    _step_7,  # the talk-downs
 )
 
 

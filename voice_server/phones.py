@@ -30,3 +30,11 @@ class Dialer:
         if target.startswith(("sip:", "sips:")):
             return f"PJSIP/direct/{target}"
         return self._template.format(number=target)
+
+    def speaker(self, target: str) -> str:
+        """Dial string for a home's speaker: a SIP URI, or the name of a PJSIP endpoint."""
+        if target in self._routes:
+            return self._routes[target]
+        if target.startswith(("sip:", "sips:")):
+            return f"PJSIP/direct/{target}"
+        return f"PJSIP/{target}"

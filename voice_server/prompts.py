@@ -50,6 +50,12 @@ class Texts:
     code_locked_or_sos: str
     informed: str  # the end of a call that needs no code (the station handles the alarm)
     agent_closing: str  # the end of an agent request said to the station
+    talk_down_key: str  # after the code prompt: the key that listens in through the home's speaker
+    warning_key: str  # after the code prompt: the key that plays the spoken warning at home
+    listening: str  # said while the home's speaker is dialled
+    talk_down_over: str  # the link with the home's speaker has ended
+    speaker_unreachable: str
+    warning_sent: str
 
 
 _TEXTS = {
@@ -79,6 +85,15 @@ _TEXTS = {
             "La télésurveillance prend en charge cette alerte. Vous n'avez rien à taper. Au revoir."
         ),
         agent_closing="Merci d'envoyer un agent de sécurité sur place. Au revoir.",
+        talk_down_key="Pour écouter le domicile, tapez étoile.",
+        warning_key="Pour diffuser un avertissement dans le domicile, tapez étoile.",
+        listening=(
+            "Écoute du domicile. On ne vous entend pas. "
+            "Tapez 1 pour parler, tapez dièse pour arrêter."
+        ),
+        talk_down_over="La liaison avec le domicile est terminée.",
+        speaker_unreachable="Le haut-parleur du domicile ne répond pas.",
+        warning_sent="L'avertissement est diffusé dans le domicile.",
     ),
     "en": Texts(
         enter_code="Type your personal code followed by the hash key.",
@@ -104,6 +119,12 @@ _TEXTS = {
             "The monitoring station is handling this alert. You need not type anything. Goodbye."
         ),
         agent_closing="Please send a security agent to the site. Goodbye.",
+        talk_down_key="To listen in the home, type star.",
+        warning_key="To play a warning in the home, type star.",
+        listening=("Listening in the home. Nobody hears you. Type 1 to speak, type hash to stop."),
+        talk_down_over="The link with the home has ended.",
+        speaker_unreachable="The home's speaker does not answer.",
+        warning_sent="The warning is being played in the home.",
     ),
 }
 
@@ -131,6 +152,7 @@ def fixed_texts() -> list[tuple[str, str]]:
             words.code_locked_or_sos,
             words.informed,
             words.agent_closing,
+            words.listening,
         )
     ]
 

@@ -3,7 +3,8 @@
 The station leg is routed into the contact's own subscription, so the call still waits at one
 place for everything (the station answering, the contact hanging up, a cancellation). The alert
 becomes ``escalated`` only once both legs are in the bridge; a station that does not answer,
-or cannot be dialled, gives None and the contact goes back to code entry.
+or cannot be dialled, gives None and the contact goes back to code entry. When the home has a
+speaker, the operator's ``*`` listens in the home from the bridge (operator_talk_down.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
 from voice_server.call_media import CANCELLED, ERRORS_AWAY, RING_SLACK
 from voice_server.calltree import CallResult
 from voice_server.prompts import texts
+from voice_server.talk_downs import TalkDownEnd
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from voice_server.ari_port import AriPort
     from voice_server.call_media import CallMedia
     from voice_server.config import CallSettings
+    from voice_server.operator_talk_down import OperatorTalkDown
 
 __all__ = ["StationBridge"]
 
@@ -45,6 +48,7 @@ class StationBridge:
         settings: CallSettings,
         alert_id: str,
         on_bridged: Callable[[], None],
+        operator: OperatorTalkDown | None = None,
     ) -> None:
         self._ari = ari
         self._media = media
@@ -52,6 +56,8 @@ class StationBridge:
         self._settings = settings
         self._alert_id = alert_id
         self._on_bridged = on_bridged
+        #: The operator's talk-down keys (the site has a speaker), else None.
+        self._operator = operator
 
     async def run(self) -> CallResult | None:
         """Bridge the caller to the station; None when the station cannot be reached."""
@@ -59,6 +65,8 @@ class StationBridge:
         station_id = f"imaprotect-{uuid.uuid4().hex}"
         bridge_id = f"imaprotect-bridge-{uuid.uuid4().hex}"
         self._ari.route(media.events, station_id, bridge_id)
+        if self._operator is not None:
+            self._operator.attach(bridge_id, station_id)
         await media.play_text(texts(media.language).connecting)
         _LOGGER.info("alert %s: SOS, calling the station", self._alert_id)
         try:
@@ -104,8 +112,10 @@ class StationBridge:
     async def _bridge(self, station_id: str, bridge_id: str) -> CallResult:
         """Both legs in one bridge until either leaves or the SOS time limit hangs both up."""
         media, limit = self._media, self._settings.sos_max_duration
+        operator = self._operator
         try:
-            await self._ari.create_bridge(bridge_id, name="sos")
+            # With the operator's keys, keys reach the application only (not the home's speaker).
+            await self._ari.create_bridge(bridge_id, name="sos", dtmf_events=operator is not None)
             await self._ari.add_to_bridge(bridge_id, media.channel_id)
             await self._ari.add_to_bridge(bridge_id, station_id)
             self._on_bridged()
@@ -115,6 +125,8 @@ class StationBridge:
                 async with asyncio.timeout(limit):
                     while True:
                         event = await media.events.get(within=limit)
+                        if operator is not None and await operator.handle(event):
+                            continue
                         if event.type == CONNECTION_LOST:
                             break
                         if event.channel_id in legs and event.type in {
@@ -123,6 +135,8 @@ class StationBridge:
                         }:
                             break
         finally:
+            if operator is not None:
+                await operator.stop(TalkDownEnd.SOS_ENDED)
             await media.hangup(station_id)
             try:
                 await self._ari.destroy_bridge(bridge_id)

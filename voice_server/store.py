@@ -218,6 +218,7 @@ class Store:
         old = "SELECT alert_id FROM alerts WHERE finished_at IS NOT NULL AND finished_at < ?"
         with self.transaction() as conn:
             conn.execute(f"DELETE FROM attempts WHERE alert_id IN ({old})", (before,))  # noqa: S608
+            conn.execute(f"DELETE FROM talkdowns WHERE alert_id IN ({old})", (before,))  # noqa: S608
             alerts = conn.execute(
                 "DELETE FROM alerts WHERE finished_at IS NOT NULL AND finished_at < ?", (before,)
             ).rowcount

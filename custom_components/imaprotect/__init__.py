@@ -24,6 +24,7 @@ from .photo_services import async_setup_photo_services
 from .photos import async_remove_photos
 from .services import async_setup_services
 from .station_runtime import async_remove_station
+from .talk_down import HomeTalkDown
 from .texts import async_load_texts
 from .verification import VerificationView
 
@@ -135,6 +136,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ImaProtectConfigEntry) -
     heartbeat = HomeHeartbeat(hass, entry, panel)  # after the start: it sends the state restored
     heartbeat.async_start()
     entry.async_on_unload(heartbeat.async_stop)
+    talk_down = HomeTalkDown(hass, entry, panel)  # listen-in reports, spoken warning
+    talk_down.async_start()
+    entry.async_on_unload(talk_down.async_stop)
     entry.runtime_data = panel
     entry.async_on_unload(entry.add_update_listener(_async_entry_changed))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

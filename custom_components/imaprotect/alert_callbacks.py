@@ -30,6 +30,15 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_DELIVERIES = 200
 """Delivery ids remembered per home: far more than one alarm's callbacks."""
+_ANY_ALERT = frozenset(
+    {
+        CallbackEvent.HOME_BACK,
+        CallbackEvent.TALK_DOWN_STARTED,
+        CallbackEvent.TALK_DOWN_ENDED,
+        CallbackEvent.WARNING_REQUESTED,
+    }
+)
+"""Callbacks taken even about an alert Home Assistant never raised (the server's own)."""
 
 
 class CallbackTarget(Protocol):
@@ -88,10 +97,9 @@ class CallbackReceiver:
             field = ".".join(str(part) for part in first["loc"])
             return web.json_response({"error": "malformed", "field": field}, status=400)
         # ``home_back`` names an alert the server raised itself (the home was silent): it is the
-        # home's by its signature, which no alert of Home Assistant's could tell.
-        if payload.event is not CallbackEvent.HOME_BACK and not self._target.knows(
-            payload.alert_id
-        ):
+        # home's by its signature, which no alert of Home Assistant's could tell. So may a
+        # talk-down (on that alert's calls): the station must hear of every listen-in.
+        if payload.event not in _ANY_ALERT and not self._target.knows(payload.alert_id):
             return web.json_response({"ignored": "unknown alert"}, status=200)
         await self._target.async_apply(payload)
         if delivery is not None:

@@ -76,10 +76,14 @@ from .const import (
     CONF_PHOTO_DAYS,
     CONF_READER_DEVICES,
     CONF_SOURCE_ENTITY,
+    CONF_SPEAKER,
     CONF_STATION,
     CONF_TAMPER_ENTITY,
     CONF_VOICE_TOKEN,
     CONF_VOICE_URL,
+    CONF_WARNING_PLAYERS,
+    CONF_WARNING_SIRENS,
+    CONF_WARNING_TTS,
     CONF_WEBHOOK_ID,
     CONF_ZONE,
     DEFAULT_ALARM_DURATION,
@@ -96,6 +100,7 @@ from .const import (
     MIN_OFFLINE_AFTER,
     SECTION_CALL_OUT,
     SECTION_SUPERVISION,
+    SECTION_TALK_DOWN,
     SUBENTRY_DETECTOR,
     SUBENTRY_PERSON,
     SUBENTRY_ZONE,
@@ -104,6 +109,7 @@ from .contract.codes import hash_code, is_valid_code, is_valid_phone_code, verif
 from .contract.emails import EmailError, normalise_email
 from .contract.limits import MAX_CALL_POSITION
 from .contract.phones import DEFAULT_REGIONS, PhoneError, normalise_phone, normalise_station
+from .contract.speakers import SpeakerError, normalise_speaker
 from .core.model import ALWAYS_ACTIVE_TYPES, DetectorType, Formula
 from .station_flow import HomeOptionsFlow
 from .voice_client import (
@@ -185,7 +191,31 @@ HOME_SCHEMA = probatio.Schema(
             ),
             {"collapsed": True},
         ),
+        probatio.Optional(SECTION_TALK_DOWN, default={}): section(
+            probatio.Schema(
+                {
+                    probatio.Optional(CONF_SPEAKER): TextSelector(),
+                    probatio.Optional(CONF_WARNING_PLAYERS): EntitySelector(
+                        EntitySelectorConfig(domain=Platform.MEDIA_PLAYER, multiple=True)
+                    ),
+                    probatio.Optional(CONF_WARNING_TTS): EntitySelector(
+                        EntitySelectorConfig(domain=Platform.TTS)
+                    ),
+                    probatio.Optional(CONF_WARNING_SIRENS): EntitySelector(
+                        EntitySelectorConfig(domain=Platform.SIREN, multiple=True)
+                    ),
+                }
+            ),
+            {"collapsed": True},
+        ),
     }
+)
+
+TALK_DOWN_KEYS: tuple[str, ...] = (
+    CONF_SPEAKER,
+    CONF_WARNING_PLAYERS,
+    CONF_WARNING_TTS,
+    CONF_WARNING_SIRENS,
 )
 
 CALL_OUT_KEYS: tuple[str, ...] = (
@@ -316,6 +346,27 @@ def _validate_home(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
     return data, errors
 
 
+def _validate_talk_down(user_input: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The talk-down settings: a speaker the contract accepts, a TTS entity for the players."""
+    talk_down: Mapping[str, Any] = user_input.get(SECTION_TALK_DOWN) or {}
+    speaker: str | None = None
+    if speaker_text := str(talk_down.get(CONF_SPEAKER) or "").strip():
+        try:
+            speaker = normalise_speaker(speaker_text)
+        except SpeakerError:
+            errors[SECTION_TALK_DOWN] = "invalid_speaker"
+    players = list(talk_down.get(CONF_WARNING_PLAYERS) or [])
+    tts = talk_down.get(CONF_WARNING_TTS) or None
+    if players and tts is None:
+        errors[SECTION_TALK_DOWN] = "warning_needs_tts"
+    return {
+        CONF_SPEAKER: speaker,
+        CONF_WARNING_PLAYERS: players,
+        CONF_WARNING_TTS: tts,
+        CONF_WARNING_SIRENS: list(talk_down.get(CONF_WARNING_SIRENS) or []),
+    }
+
+
 def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
     """Drop empty optionals so they are not suggested as the text "None"."""
     return {key: value for key, value in values.items() if value is not None}
@@ -439,10 +490,13 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     def _suggested_home(data: Mapping[str, Any]) -> dict[str, Any]:
         """Show stored settings with the call-out ones in their section, never the token."""
-        values = {k: v for k, v in data.items() if k not in CALL_OUT_KEYS}
+        values = {k: v for k, v in data.items() if k not in (*CALL_OUT_KEYS, *TALK_DOWN_KEYS)}
         values[SECTION_CALL_OUT] = {
             k: data[k] for k in CALL_OUT_KEYS if k != CONF_VOICE_TOKEN and data.get(k)
         }
+        values[SECTION_TALK_DOWN] = {k: data[k] for k in TALK_DOWN_KEYS if data.get(k)}
+        if SECTION_TALK_DOWN in data:  # the form as typed, shown again after an error
+            values[SECTION_TALK_DOWN] = data[SECTION_TALK_DOWN]
         return values
 
     @override
@@ -452,6 +506,7 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data, errors = _validate_home(user_input)
             data |= await self._async_validate_call_out(user_input, {}, errors)
+            data |= _validate_talk_down(user_input, errors)
             if not errors:
                 await self.async_set_unique_id(slugify(data[CONF_NAME]))
                 self._abort_if_unique_id_configured()
@@ -477,6 +532,7 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data, errors = _validate_home(user_input)
             data |= await self._async_validate_call_out(user_input, entry.data, errors)
+            data |= _validate_talk_down(user_input, errors)
             if not errors:
                 unique_id = slugify(data[CONF_NAME])
                 if any(

@@ -135,3 +135,11 @@ MAX_PHOTO_DAYS: Final = 365
 SERVICE_TAKE_PHOTO: Final = "take_photo"
 ATTR_DETECTOR: Final = "detector"
 PHOTOS_STORAGE_VERSION: Final = 1
+
+# Talk-down (issue 10): the home's auto-answer speaker, or the spoken warning without one.
+SECTION_TALK_DOWN: Final = "talk_down"  # form section only: its fields are stored flat
+CONF_SPEAKER: Final = "speaker"  # SIP URI or PJSIP endpoint name of an auto-answer intercom
+CONF_WARNING_PLAYERS: Final = "warning_players"  # media players that say the warning
+CONF_WARNING_TTS: Final = "warning_tts"  # the TTS entity that speaks it
+CONF_WARNING_SIRENS: Final = "warning_sirens"  # sirens sounded with the warning
+EVENT_TALK_DOWN: Final = "imaprotect_talk_down"  # started, ended, warning (logbook, automations)

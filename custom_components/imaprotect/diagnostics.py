@@ -17,6 +17,7 @@ from .const import (
     CONF_EMAIL,
     CONF_PHONE,
     CONF_PHONE_CODE_HASH,
+    CONF_SPEAKER,
     CONF_STATION,
     CONF_VOICE_TOKEN,
     CONF_VOICE_URL,
@@ -37,6 +38,7 @@ TO_REDACT = {
     CONF_VOICE_TOKEN,
     CONF_VOICE_URL,
     CONF_STATION,
+    CONF_SPEAKER,  # a SIP URI may hold a phone number
     CONF_CALLBACK_SECRET,
     CONF_WEBHOOK_ID,
     "contact",

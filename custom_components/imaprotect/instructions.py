@@ -22,7 +22,10 @@ from .const import (
     CONF_FORMULA,
     CONF_PHONE,
     CONF_PHONE_CODE_HASH,
+    CONF_SPEAKER,
     CONF_STATION,
+    CONF_WARNING_PLAYERS,
+    CONF_WARNING_SIRENS,
     CONF_WEBHOOK_ID,
     SUBENTRY_PERSON,
 )
@@ -108,4 +111,10 @@ def build_site(hass: HomeAssistant, entry: ConfigEntry, regions: tuple[str, ...]
         station=entry.data.get(CONF_STATION) or None,
         callback_url=callback_url,
         callback_secret=entry.data.get(CONF_CALLBACK_SECRET) if callback_url else None,
+        speaker=entry.data.get(CONF_SPEAKER) or None,
+        # The spoken warning needs the callbacks: Home Assistant plays it when told to.
+        warning=bool(
+            callback_url
+            and (entry.data.get(CONF_WARNING_PLAYERS) or entry.data.get(CONF_WARNING_SIRENS))
+        ),
     )

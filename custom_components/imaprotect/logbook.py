@@ -25,6 +25,7 @@ from .const import (
     EVENT_LOCKED_OUT,
     EVENT_PHONE_CODE_REJECTED,
     EVENT_PROTECT_PLUS,
+    EVENT_TALK_DOWN,
 )
 from .offline_report import describe as describe_home_offline
 from .texts import text as _text
@@ -46,6 +47,7 @@ EVENTS = (
     EVENT_AGENT_REQUESTED,
     EVENT_BADGE_DISABLED,
     EVENT_HOME_OFFLINE,
+    EVENT_TALK_DOWN,
 )
 
 
@@ -147,6 +149,11 @@ def _describe(hass: HomeAssistant, event: Event) -> str:
             return _text(hass, key, person=person, method=how)
         case "imaprotect_home_offline":
             return describe_home_offline(hass, data)
+        case "imaprotect_talk_down":
+            what = data.get("what")
+            if what == "talk_down_ended" and data.get("spoke"):
+                what = "talk_down_spoke"
+            return _text(hass, f"{what}", contact=data.get("contact") or person)
         case "imaprotect_alert":
             return _text(
                 hass, f"alert_{data.get('status')}", contact=data.get("contact"), time=_time(data)

@@ -98,6 +98,12 @@ NO_CALL_OUT: dict[str, Any] = {
     "notify_entities": [],
     "offline_after": 5,
 }
+NO_CALL_OUT |= {  # issue 10: talk-down
+    "speaker": None,
+    "warning_players": [],
+    "warning_tts": None,
+    "warning_sirens": [],
+}
 
 
 def _settings(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -334,7 +340,7 @@ async def test_reconfigure_home(hass: HomeAssistant, empty_home: MockConfigEntry
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     assert result["description_placeholders"] == {"name": "Maison"}
-    assert _suggested(result) == HOME_DATA | {"call_out": {}}
+    assert _suggested(result) == HOME_DATA | {"call_out": {}, "talk_down": {}}
 
     new = {
         CONF_NAME: "Chalet",
@@ -395,6 +401,57 @@ async def test_reconfigure_home_errors_then_recover(
     assert empty_home.title == "MAISON"
     assert empty_home.unique_id == "maison"
     assert empty_home.data[CONF_EXIT_DELAY] == 99
+
+
+@pytest.mark.parametrize(
+    ("talk_down", "error"),
+    [
+        ({"speaker": "sip:speaker@"}, "invalid_speaker"),
+        ({"speaker": "not an endpoint"}, "invalid_speaker"),
+        ({"speaker": 'sip:a@b;x="y"'}, "invalid_speaker"),
+        ({"warning_players": ["media_player.salon"]}, "warning_needs_tts"),
+    ],
+)
+async def test_reconfigure_talk_down_refused_then_saved(
+    hass: HomeAssistant, empty_home: MockConfigEntry, talk_down: dict[str, Any], error: str
+) -> None:
+    """Issue 10: the speaker and the warning's players are checked; the form keeps them."""
+    result = await empty_home.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME_INPUT, "talk_down": talk_down}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"talk_down": error}
+    assert _suggested(result)["talk_down"] == talk_down
+
+    fixed = {
+        "speaker": " sip:speaker@192.168.1.30 ",
+        "warning_players": ["media_player.salon"],
+        "warning_tts": "tts.piper",
+        "warning_sirens": ["siren.hall"],
+    }
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME_INPUT, "talk_down": fixed}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    saved = {key: empty_home.data[key] for key in fixed}
+    assert saved == fixed | {"speaker": "sip:speaker@192.168.1.30"}
+
+    result = await empty_home.start_reconfigure_flow(hass)
+    assert _suggested(result)["talk_down"] == saved
+
+
+async def test_a_pjsip_endpoint_name_is_a_speaker(
+    hass: HomeAssistant, empty_home: MockConfigEntry
+) -> None:
+    result = await empty_home.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**HOME_INPUT, "talk_down": {"speaker": "intercom-1"}}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert empty_home.data["speaker"] == "intercom-1"
+    assert empty_home.data["warning_players"] == []
 
 
 # --- Zones ------------------------------------------------------------------------------------
@@ -1006,6 +1063,8 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
                 "cannot_connect",
                 "schema_mismatch",
                 "invalid_station",
+                "invalid_speaker",  # issue 10: talk-down
+                "warning_needs_tts",
             },
         ),
         SUBENTRY_ZONE: (

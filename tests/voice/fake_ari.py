@@ -27,6 +27,9 @@ class FakeAri:
     stopped: list[str] = field(default_factory=list)
     hung_up: list[str] = field(default_factory=list)
     bridges: list[tuple[str, ...]] = field(default_factory=list)
+    mutes: list[tuple[str, bool]] = field(default_factory=list)  # (channel id, muted)
+    snoops: list[tuple[str, str]] = field(default_factory=list)  # (spied channel, snoop id)
+    variables: dict[str, Mapping[str, str]] = field(default_factory=dict)  # channel id -> vars
     #: Raised by the next originate calls, in order (then they succeed).
     originate_errors: list[BaseException] = field(default_factory=list)
     #: Called after a successful originate with the channel id (to answer or refuse it).
@@ -89,6 +92,8 @@ class FakeAri:
         if self.originate_errors:
             raise self.originate_errors.pop(0)
         self.originated.append((endpoint, channel_id))
+        if variables:
+            self.variables[channel_id] = dict(variables)
         if self.on_originate is not None:
             self.on_originate(channel_id)
         return channel_id
@@ -114,10 +119,23 @@ class FakeAri:
         """Record the stop."""
         self.stopped.append(playback_id)
 
-    async def create_bridge(self, bridge_id: str | None = None, name: str = "") -> str:
+    async def snoop(self, channel_id: str, *, snoop_id: str, spy: str = "in") -> str:
+        """Record the snoop channel (its StasisStart is the test's to emit)."""
+        assert spy == "in"
+        self.snoops.append((channel_id, snoop_id))
+        return snoop_id
+
+    async def mute(self, channel_id: str, *, muted: bool, direction: str = "in") -> None:
+        """Record the (un)muting."""
+        assert direction == "in"
+        self.mutes.append((channel_id, muted))
+
+    async def create_bridge(
+        self, bridge_id: str | None = None, name: str = "", *, dtmf_events: bool = False
+    ) -> str:
         """Record the bridge."""
         assert bridge_id is not None
-        self.bridges.append(("create", bridge_id))
+        self.bridges.append(("create", bridge_id, *(("dtmf_events",) if dtmf_events else ())))
         return bridge_id
 
     async def add_to_bridge(self, bridge_id: str, channel_id: str) -> None:

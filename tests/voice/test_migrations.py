@@ -307,3 +307,33 @@ async def test_the_server_carries_on_with_a_release_0_1_0_database(
         assert callback_sink.refused == 0
     finally:
         await server.stop()
+
+
+def test_steps_6_and_7_add_the_photos_and_the_talk_downs_to_a_version_5_database(
+    tmp_path: Path,
+) -> None:
+    """Issue 10: a database at version 5 gains the (empty) photos and talkdowns tables only."""
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path)
+    conn.isolation_level = None
+    for step in migrations._STEPS[:5]:
+        step(conn)
+    conn.execute("PRAGMA user_version = 5")
+    before = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert not {"alert_photos", "talkdowns"} & before
+    assert migrations.migrate(conn) == 5
+    assert schema_version(conn) == 7
+    after = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert after - before == {"alert_photos", "talkdowns"}
+    photo_columns = [row[1] for row in conn.execute("PRAGMA table_info(alert_photos)")]
+    assert photo_columns == ["alert_id", "position", "file", "size", "sha256", "received_at"]
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(talkdowns)")]
+    assert columns == [
+        "id", "alert_id", "attempt_id", "mode", "by_station", "started_at", "spoke_at",
+        "ended_at", "end_reason",
+    ]  # fmt: skip
+    migrations._STEPS[5](conn)  # idempotent, like every step
+    migrations._STEPS[6](conn)
+    assert conn.execute("SELECT count(*) FROM alert_photos").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM talkdowns").fetchone() == (0,)
+    conn.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import struct
 import time
 from typing import TYPE_CHECKING
 
 import pytest
 
+from testkit.dtmf_pcap import rtp_packets
 from testkit.polling import NotReachedError, until, until_sync
 from testkit.sipp import invites_seen
 
@@ -85,3 +87,20 @@ def test_invites_seen_counts_a_retransmission_once_and_a_new_call_again(tmp_path
     first, invites, _ = invites_seen(trace)
     assert first == {"s1c0": 1795687200.25}
     assert invites == {"s1c0": 2}
+
+
+def test_a_second_of_voice_in_the_dtmf_pcap_is_one_pcmu_stream_with_the_keys() -> None:
+    """``~`` is 50 PCMU packets of 20 ms, in the keys' stream (one SSRC, sequence rising by one)."""
+    packets = rtp_packets("1~2")
+    headers = [struct.unpack("!BBHII", rtp[:12]) for _, rtp in packets]
+    voice = [(sent, h, rtp) for (sent, rtp), h in zip(packets, headers, strict=True) if h[1] == 0]
+    assert len(voice) == 50
+    assert all(len(rtp) == 12 + 160 for *_, rtp in voice)
+    assert [sent for sent, *_ in voice] == [voice[0][0] + 20 * i for i in range(50)]
+    assert [h[3] for _, h, _ in voice] == [voice[0][1][3] + 160 * i for i in range(50)]
+    sequences = [h[2] for h in headers]
+    assert sequences == list(range(sequences[0], sequences[0] + len(packets)))
+    assert {h[4] for h in headers} == {0x1A2B3C4D}
+    tone = voice[0][2][12:]
+    assert len(set(tone)) > 8  # a tone, not silence
+    assert tone[:16] * 10 == tone  # 500 Hz at 8 kHz: one period every 16 samples

@@ -285,7 +285,8 @@ def test_prompt_cache_prunes_what_was_not_used_for_a_week(tmp_path: Path) -> Non
     assert recent.exists()
     assert used.exists()
     assert all(path.exists() for path in fixed)  # fixed prompts stay, however old
-    assert len(fixed) == 24  # issue 8 adds the two "code locked" sentences, issue 9 two more
+    assert len(fixed) == 26  # issue 8 adds the two "code locked" sentences, issue 9 two more,
+    # issue 10 the talk-down's "listening" (fr, en)
     # An injected clock: in 8 days, only the fixed prompts are left.
     assert cache.prune(now=time.time() + 8 * 86400) == 2
     assert sorted(tmp_path.iterdir()) == sorted(fixed)

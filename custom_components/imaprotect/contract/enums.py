@@ -18,6 +18,7 @@ __all__ = [
     "NoticeKind",
     "Outcome",
     "Reason",
+    "TalkDownMode",
     "TroubleKind",
 ]
 
@@ -100,6 +101,11 @@ class CallbackEvent(StrEnum):
     ATTEMPT_ENDED = "attempt_ended"  # that call ended (its outcome is set)
     CODE_REJECTED = "code_rejected"  # a contact typed a wrong code (``wrong_codes`` counts them)
     HOME_BACK = "home_back"  # heartbeats came back after a silence the server reported (``since``)
+    # Talk-down (``talk_down`` says which): a contact listens in, then speaks, through the home's
+    # speaker; without one, asks Home Assistant for the spoken warning (and the siren).
+    TALK_DOWN_STARTED = "talk_down_started"
+    TALK_DOWN_ENDED = "talk_down_ended"
+    WARNING_REQUESTED = "warning_requested"
 
 
 class Reason(StrEnum):
@@ -141,3 +147,10 @@ class NoticeKind(StrEnum):
     TROUBLE = "trouble"  # a trouble began
     TROUBLE_CLEARED = "trouble_cleared"  # it is over
     DIGEST = "digest"  # the daily list of what is still wrong
+
+
+class TalkDownMode(StrEnum):
+    """How a contact reaches the people in the home during a call."""
+
+    SPEAKER = "speaker"  # bridged to the home's auto-answer SIP speaker: listen, then speak
+    WARNING = "warning"  # no speaker: Home Assistant plays a spoken warning (and the siren)

@@ -38,6 +38,7 @@ from .enums import (
     NoticeKind,
     Outcome,
     Reason,
+    TalkDownMode,
     TroubleKind,
 )
 from .limits import (
@@ -55,6 +56,7 @@ from .limits import (
     MIN_HEARTBEAT_INTERVAL,
 )
 from .phones import DEFAULT_REGIONS, PhoneError, normalise_phone, normalise_station
+from .speakers import SpeakerError, normalise_speaker
 from .text import check_name
 
 __all__ = [
@@ -81,6 +83,7 @@ __all__ = [
     "Site",
     "SiteSaved",
     "SiteView",
+    "TalkDownView",
     "TroubleItem",
 ]
 
@@ -210,6 +213,37 @@ class Site(_Model):
     station: str | None = Field(default=None, repr=False, description="SIP URI or phone number")
     callback_url: str | None = Field(default=None, repr=False, max_length=MAX_URL)
     callback_secret: str | None = Field(default=None, repr=False, validate_default=True)
+    speaker: str | None = Field(
+        default=None,
+        repr=False,
+        description="talk-down: the home's auto-answer SIP speaker or intercom, a SIP URI"
+        " (sip:user@host[:port]) or a PJSIP endpoint name; a contact on the phone listens in"
+        " through it, then speaks",
+    )
+    warning: bool = Field(
+        default=False,
+        description="talk-down without a speaker: Home Assistant plays a spoken warning in the"
+        " home (media players, siren) when a contact asks for it on the phone",
+    )
+
+    @field_validator("speaker")
+    @classmethod
+    def _speaker(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or _stored(info):
+            return value
+        try:
+            return normalise_speaker(value)
+        except SpeakerError as err:
+            raise PydanticCustomError(
+                "invalid_speaker", "speaker: {reason}", {"reason": str(err)}
+            ) from None
+
+    @property
+    def talk_down(self) -> TalkDownMode | None:
+        """What the talk-down key does on this site's calls; None: it has no talk-down."""
+        if self.speaker is not None:
+            return TalkDownMode.SPEAKER
+        return TalkDownMode.WARNING if self.warning else None
 
     @field_validator("contacts")
     @classmethod
@@ -288,6 +322,8 @@ class SiteView(_Model):
     contacts: tuple[ContactView, ...]
     station: str | None = None
     callback_url: str | None = None
+    speaker: str | None = None
+    warning: bool = False
 
     @classmethod
     def of(cls, site_id: str, site: Site) -> SiteView:
@@ -303,6 +339,8 @@ class SiteView(_Model):
             ),
             station=site.station,
             callback_url=site.callback_url,
+            speaker=site.speaker,
+            warning=site.warning,
         )
 
 
@@ -458,6 +496,21 @@ class AlertView(_Model):
     acknowledgement: Acknowledgement = Acknowledgement.REQUIRED
 
 
+class TalkDownView(_Model):
+    """One talk-down of a call: the contact listening in (then speaking) or the spoken warning."""
+
+    id: int
+    mode: TalkDownMode
+    started_at: str
+    spoke_at: str | None = Field(
+        default=None, description="speaker: when the contact started speaking into the home"
+    )
+    ended_at: str | None = None
+    by_station: bool = Field(
+        default=False, description="asked by the station's operator on an escalated call"
+    )
+
+
 class Callback(_Model):
     """A signed callback to Home Assistant (see ``signing``): one status change or attempt."""
 
@@ -479,6 +532,10 @@ class Callback(_Model):
     since: str | None = Field(
         default=None,
         description="home_back: when the last heartbeat before the silence arrived (ISO 8601)",
+    )
+    talk_down: TalkDownView | None = Field(
+        default=None,
+        description="talk_down_started, talk_down_ended, warning_requested: which talk-down",
     )
 
 

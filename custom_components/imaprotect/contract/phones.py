@@ -13,12 +13,12 @@ import phonenumbers
 
 from .limits import MAX_PHONE, MAX_STATION
 
-__all__ = ["DEFAULT_REGIONS", "PhoneError", "normalise_phone", "normalise_station"]
+__all__ = ["DEFAULT_REGIONS", "SIP_URI", "PhoneError", "normalise_phone", "normalise_station"]
 
 DEFAULT_REGIONS: tuple[str, ...] = ("FR",)
 
 #: SIP URIs accepted for the monitoring station: ``sip:user@host[:port]`` without spaces or quotes.
-_SIP_URI = re.compile(r"sips?:[A-Za-z0-9._~+%!$&*=-]+@[A-Za-z0-9.-]+(:\d{1,5})?")
+SIP_URI = re.compile(r"sips?:[A-Za-z0-9._~+%!$&*=-]+@[A-Za-z0-9.-]+(:\d{1,5})?")
 _REFUSED_TYPES = frozenset({phonenumbers.PhoneNumberType.PREMIUM_RATE})
 
 
@@ -51,7 +51,7 @@ def normalise_station(raw: str, allowed_regions: Sequence[str] = DEFAULT_REGIONS
     if len(raw) > MAX_STATION:
         raise PhoneError(f"at most {MAX_STATION} characters")
     if raw.startswith(("sip:", "sips:")):
-        if not _SIP_URI.fullmatch(raw):
+        if not SIP_URI.fullmatch(raw):
             raise PhoneError("not a valid SIP URI")
         return raw
     return normalise_phone(raw, allowed_regions)

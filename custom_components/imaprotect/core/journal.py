@@ -98,6 +98,9 @@ class EntryKind(StrEnum):
     BADGE_DISABLED = "badge_disabled"
     PROTECT_PLUS = "protect_plus"  # a PROTECT+ slice booked, extended, stopped, begun or over
     AGENT_REQUESTED = "agent_requested"  # a security agent asked for, and through what
+    TALK_DOWN_STARTED = "talk_down_started"  # a contact listens in through the home's speaker
+    TALK_DOWN_ENDED = "talk_down_ended"
+    WARNING_PLAYED = "warning_played"  # no speaker: the spoken warning (and sirens) at home
 
     @classmethod
     @override
