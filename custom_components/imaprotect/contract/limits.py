@@ -27,15 +27,21 @@ __all__ = [
     "SITE_ID_PATTERN",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The wire format's version. 1 was the hand-written contract (no ``/api/v1/info``); 2 adds the
 handshake and the shared models; 3 the ``queued`` and ``expired`` statuses with their reason, the
 ``code_rejected`` callback and a contact's own phone code (``ack_code_hash``, no longer the keypad
 code's hash); 4 the offers: an alert's ``acknowledgement`` (``none``: calls that need no code, the
 ``informed`` status and outcome), ``skip_contacts`` (duress), ``note`` and the ``agent_request``
 kind, and the heartbeat (``PUT /sites/{id}/heartbeat``), the ``home_offline`` alert kind, the
-``home_back`` callback and reason. Raise it with every change of a model, enum or rule below."""
-MIN_SUPPORTED_SCHEMA_VERSION = 4
+``home_back`` callback and reason; 5 what the home sees and says (issue 10): the self-diagnosis
+(``Health.trunk`` / ``smtp``, ``POST /sites/{id}/notices`` with ``NoticeIn``, ``TroubleKind``,
+``NoticeKind``), the photos (``POST /alerts/{id}/photos`` with ``PhotosIn``), the talk-down
+(``Site.speaker`` / ``warning``, ``TalkDownMode``, ``TalkDownView``, ``Callback.talk_down`` and its
+three events); a client of schema 4 would not understand the new callbacks, so the server serves
+5 only (integration and voice server are released together). Raise it
+with every change of a model, enum or rule below (``tests/contract/test_schema_pin.py`` holds it)."""
+MIN_SUPPORTED_SCHEMA_VERSION = 5
 """The oldest client schema the server still serves."""
 
 MAX_NAME = 100
