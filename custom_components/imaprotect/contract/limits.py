@@ -39,8 +39,8 @@ kind, and the heartbeat (``PUT /sites/{id}/heartbeat``), the ``home_offline`` al
 ``NoticeKind``), the photos (``POST /alerts/{id}/photos`` with ``PhotosIn``), the talk-down
 (``Site.speaker`` / ``warning``, ``TalkDownMode``, ``TalkDownView``, ``Callback.talk_down`` and its
 three events); a client of schema 4 would not understand the new callbacks, so the server serves
-5 only (integration and voice server are released together). Raise it
-with every change of a model, enum or rule below (``tests/contract/test_schema_pin.py`` holds it)."""
+5 only (integration and voice server are released together). Raise it with every change of a
+model, enum or rule below (``tests/contract/test_schema_pin.py`` holds it)."""
 MIN_SUPPORTED_SCHEMA_VERSION = 5
 """The oldest client schema the server still serves."""
 
