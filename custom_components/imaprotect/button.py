@@ -57,9 +57,9 @@ BUTTONS: tuple[HomeButtonEntityDescription, ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class DetectorButtonEntityDescription(ButtonEntityDescription):
-    """A detector's button: ``press_fn`` gets the panel and the detector's id."""
+    """A detector's button: ``press_fn`` gets the panel, the detector's id and who pressed."""
 
-    press_fn: Callable[[HomePanel, str], Awaitable[object]]
+    press_fn: Callable[[HomePanel, str, Actor], Awaitable[object]]
     exists_fn: Callable[[ConfigSubentry], bool]
 
 
@@ -67,7 +67,9 @@ DETECTOR_BUTTONS: tuple[DetectorButtonEntityDescription, ...] = (
     DetectorButtonEntityDescription(
         key="take_photo",
         translation_key="take_photo",
-        press_fn=lambda panel, detector_id: panel.photos.async_take_photo(detector_id),
+        press_fn=lambda panel, detector_id, actor: panel.photos.async_take_photo(
+            detector_id, actor
+        ),
         exists_fn=image_detector,
     ),
 )
@@ -134,4 +136,5 @@ class DetectorButton(DetectorEntity, ButtonEntity):
 
     @override
     async def async_press(self) -> None:
-        await self.entity_description.press_fn(self.panel, self.detector_id)
+        actor = await async_actor(self.hass, self._context)
+        await self.entity_description.press_fn(self.panel, self.detector_id, actor)

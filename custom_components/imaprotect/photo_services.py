@@ -18,6 +18,7 @@ import probatio
 from .const import ATTR_DETECTOR, DOMAIN, SERVICE_TAKE_PHOTO
 from .contract.limits import MAX_NAME
 from .entity import ImaProtectEntity
+from .offers import async_actor
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity import Entity
@@ -41,7 +42,8 @@ def detector_id(panel: HomePanel, named: str) -> str:
 async def _take_photo(entity: Entity, call: ServiceCall) -> None:
     assert isinstance(entity, ImaProtectEntity)  # only the integration's panels are targeted
     panel = entity.panel
-    await panel.photos.async_take_photo(detector_id(panel, call.data[ATTR_DETECTOR]))
+    actor = await async_actor(panel.hass, call.context)
+    await panel.photos.async_take_photo(detector_id(panel, call.data[ATTR_DETECTOR]), actor)
 
 
 @callback

@@ -35,7 +35,9 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_PHOTO_DAYS, DEFAULT_PHOTO_DAYS, DOMAIN, PHOTOS_STORAGE_VERSION
-from .core import AlarmRaised, Event
+from .core import Actor, AlarmRaised, Event
+from .core.journal import NOBODY, EntryKind
+from .core.journal_events import actor_who
 from .core.photos import SHOT_INTERVAL, SHOTS, VerificationLinks, expired
 from .photo_codec import PhotoError, encode_photo
 
@@ -234,6 +236,7 @@ class HomePhotos:
 
     async def _async_alarm_burst(self, photo_set: PhotoSet, cameras: tuple[str, ...]) -> None:
         await self._async_shoot(photo_set, cameras, SHOTS)
+        self._journal(photo_set, None)
         for listener in list(self.listeners):
             try:
                 await listener(photo_set)
@@ -266,8 +269,8 @@ class HomePhotos:
 
     # ------------------------------------------------------------------ on demand
 
-    async def async_take_photo(self, detector_id: str) -> PhotoSet:
-        """One photo from each camera of a detector (the action, the button).
+    async def async_take_photo(self, detector_id: str, actor: Actor | None = None) -> PhotoSet:
+        """One photo from each camera of a detector (the action, the button), by ``actor``.
 
         Refused (translated) for a detector without a camera; a camera failure is an error.
         """
@@ -290,7 +293,22 @@ class HomePhotos:
                 translation_key="photo_camera_failed",
                 translation_placeholders={"detector": detector.name},
             )
+        self._journal(photo_set, actor)
         return photo_set
+
+    def _journal(self, photo_set: PhotoSet, actor: Actor | None) -> None:
+        """The journal keeps that photos were taken, of what and for whom (never a file name)."""
+        detector = self.panel.layout.config.detector(photo_set.detector_id)
+        self.panel.journal.record(
+            EntryKind.PHOTOS_TAKEN,
+            photo_set.taken_at,
+            who=actor_who(actor) if actor is not None else NOBODY,
+            details={
+                "detector": detector.name,
+                "photos": len(photo_set.files),
+                "alarm": photo_set.kind if photo_set.alarm else None,
+            },
+        )
 
     # ------------------------------------------------------------------ shots
 

@@ -131,7 +131,7 @@ async def test_an_unknown_kind_error_lists_the_known_ones_in_french(
     template = french["component.imaprotect.exceptions.journal_unknown_kind.message"]
     message = template.format(**(err.value.translation_placeholders or {}))
     assert message.startswith("Type d'événement du journal inconnu : duress. Types connus : armed")
-    assert message.endswith("warning_played.")  # issue 10 adds the talk-down's kinds last
+    assert message.endswith("photos_taken.")  # issue 10 adds the photos' kind last
 
 
 def test_every_kind_is_offered_by_the_action() -> None:

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 from PIL import Image
 import pytest
 
 from custom_components.imaprotect.const import CONF_PHOTO_DAYS
+from custom_components.imaprotect.core.journal import EntryKind
 from custom_components.imaprotect.photo_codec import JPEG_MAGIC
 
 from .camera_kit import GARDEN, async_setup_cameras, camera_entry
@@ -25,7 +26,7 @@ from .offers_kit import action
 from .test_panel import armed_total, flip, state, tick
 
 if TYPE_CHECKING:
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
+    from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
     from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
     from custom_components.imaprotect.panel import HomePanel
@@ -332,3 +333,21 @@ async def test_a_photo_file_gone_reads_as_none(hass: HomeAssistant) -> None:
     entry = await setup_camera_home(hass)
     photos = panel_of(entry).photos
     assert await photos.async_read(photos.folder / "never-taken.jpg") is None
+
+
+async def test_the_journal_keeps_each_set_of_photos_and_who_asked(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
+) -> None:
+    """Issue 10: the journal records every photo: an alarm's burst, a photo on demand by whom."""
+    entry = await setup_camera_home(hass)
+    await action(hass, "take_photo", Context(user_id=hass_admin_user.id), detector="garden")
+    await armed_total(hass, freezer)
+    await flip(hass, GARDEN, "on")
+    await photos_taken(hass, entry)
+    found = panel_of(entry).journal.query(kinds=[EntryKind.PHOTOS_TAKEN], limit=5)
+    on_demand, alarm = (entry.as_dict() for entry in reversed(found))  # oldest first
+    assert on_demand["details"] == {"detector": "Caméra jardin", "photos": 1, "alarm": None}
+    assert on_demand["who"] == {"user": "Mock User", "method": "app"}
+    assert alarm["details"] == {"detector": "Caméra jardin", "photos": 3, "alarm": "intrusion"}
+    assert alarm["who"] == {}
+    assert not any(".jpg" in str(value) for value in on_demand.values())  # never a file name

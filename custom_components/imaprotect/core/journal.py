@@ -101,6 +101,7 @@ class EntryKind(StrEnum):
     TALK_DOWN_STARTED = "talk_down_started"  # a contact listens in through the home's speaker
     TALK_DOWN_ENDED = "talk_down_ended"
     WARNING_PLAYED = "warning_played"  # no speaker: the spoken warning (and sirens) at home
+    PHOTOS_TAKEN = "photos_taken"  # an alarm's photos, or a photo asked for, and by whom
 
     @classmethod
     @override
