@@ -170,10 +170,23 @@ class HaClient:
             "expires": int(time.time() * 1000) + tokens["expires_in"] * 1000,
         }
 
-    async def flow(self, path: str, handler: Any, form: Mapping[str, Any]) -> dict[str, Any]:
-        """Create a (sub)entry through the REST flow API, as the dialog would."""
+    async def flow(
+        self,
+        path: str,
+        handler: Any,
+        form: Mapping[str, Any],
+        then: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Create a (sub)entry through the REST flow API, as the dialog would.
+
+        ``then``: the forms of the steps that may follow, by step id (a home whose formula has a
+        station asks for its link: ``{"station_link": {}}`` leaves it for later).
+        """
         result = await self.api("POST", path, {"handler": handler})
         result = await self.api("POST", f"{path}/{result['flow_id']}", dict(form))
+        while result.get("type") == "form" and result.get("step_id") in (then or {}):
+            step = dict((then or {})[result["step_id"]])
+            result = await self.api("POST", f"{path}/{result['flow_id']}", step)
         if result.get("type") != "create_entry":
             raise RuntimeError(f"{path} {handler} ended with {result}")
         return dict(result)

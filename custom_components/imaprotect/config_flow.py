@@ -78,6 +78,7 @@ from .const import (
     CONF_SOURCE_ENTITY,
     CONF_SPEAKER,
     CONF_STATION,
+    CONF_STATION_LINK,
     CONF_TAMPER_ENTITY,
     CONF_VOICE_TOKEN,
     CONF_VOICE_URL,
@@ -110,8 +111,8 @@ from .contract.emails import EmailError, normalise_email
 from .contract.limits import MAX_CALL_POSITION
 from .contract.phones import DEFAULT_REGIONS, PhoneError, normalise_phone, normalise_station
 from .contract.speakers import SpeakerError, normalise_speaker
-from .core.model import ALWAYS_ACTIVE_TYPES, DetectorType, Formula
-from .station_flow import HomeOptionsFlow
+from .core.model import ALWAYS_ACTIVE_TYPES, STATION_FORMULAS, DetectorType, Formula
+from .station_flow import HomeOptionsFlow, LinkAnswer, async_station_link_step
 from .voice_client import (
     VoiceClient,
     VoiceServerAuthError,
@@ -442,6 +443,9 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 2  # 1.2: badges stored as keyed digests (see migration.py)
 
+    _home: dict[str, Any]
+    """The new home's checked settings, while its station link is asked for (set first)."""
+
     @staticmethod
     @callback
     @override
@@ -514,6 +518,9 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
                 data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
                 data[CONF_CALLBACK_SECRET] = secrets.token_urlsafe(32)
                 data[CONF_BADGE_KEY] = new_badge_key()
+                if Formula(data[CONF_FORMULA]) in STATION_FORMULAS:
+                    self._home = data
+                    return await self.async_step_station_link()
                 return self.async_create_entry(title=data[CONF_NAME], data=data)
         return self.async_show_form(
             step_id="user",
@@ -522,6 +529,17 @@ class ImaProtectConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    async def async_step_station_link(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The new home's station link, the options flow's form; left empty, the home has none."""
+        home = self._home
+        answer = async_station_link_step(self, user_input, None, {"name": home[CONF_NAME]})
+        if not isinstance(answer, LinkAnswer):
+            return answer
+        options = {} if answer.link is None else {CONF_STATION_LINK: answer.link}
+        return self.async_create_entry(title=home[CONF_NAME], data=home, options=options)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None

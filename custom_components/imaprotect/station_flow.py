@@ -1,6 +1,7 @@
-"""The home's options: its link to a monitoring station (SIA DC-09).
+"""The home's link to a monitoring station (SIA DC-09): its form, in the options and at creation.
 
-The checks are ``station/options.py``'s; this is the form. The key is a password field, never
+The checks are ``station/options.py``'s; this is the form, one step shared by the home's options
+flow and its config flow (``async_station_link_step``). The key is a password field, never
 shown back: an empty field keeps the saved key as long as its format stays the same, and the
 format "none" removes it. Emptying the account removes the link. The entry's update listener
 reloads the home, and the link's queue (its own ``Store``) survives the reload.
@@ -8,9 +9,12 @@ reloads the home, and the link's queue (its own ``Store``) survives the reload.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -79,6 +83,43 @@ LINK_SCHEMA = probatio.Schema(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class LinkAnswer:
+    """The link form's valid answer: the link to store, or None for none (no account given)."""
+
+    link: dict[str, Any] | None
+
+
+@callback
+def async_station_link_step(
+    flow: ConfigFlow | OptionsFlow,
+    user_input: dict[str, Any] | None,
+    stored: Mapping[str, Any] | None,
+    placeholders: Mapping[str, str],
+) -> ConfigFlowResult | LinkAnswer:
+    """The ``station_link`` step of a home's creation and of its options: one form, one check.
+
+    Returns the answer once the form is valid, else the form (again, with its errors): what was
+    typed is shown back, except the key, never sent to the browser.
+    """
+    errors: dict[str, str] = {}
+    if user_input is not None:
+        link, errors = link_options.check_form(user_input, stored)
+        if not errors:
+            return LinkAnswer(None if link is None else link.as_dict())
+    shown = (
+        {k: v for k, v in user_input.items() if k != link_options.KEY}
+        if user_input is not None
+        else link_options.suggested(stored)
+    )
+    return flow.async_show_form(
+        step_id="station_link",
+        data_schema=flow.add_suggested_values_to_schema(LINK_SCHEMA, shown),
+        errors=errors,
+        description_placeholders=placeholders,
+    )
+
+
 class HomeOptionsFlow(OptionsFlow):
     """The home's options; for now its station link."""
 
@@ -90,25 +131,17 @@ class HomeOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Receivers, account, key, format and category; checked, the key never shown back."""
-        stored = self.config_entry.options.get(CONF_STATION_LINK)
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            link, errors = link_options.check_form(user_input, stored)
-            if not errors:
-                options = dict(self.config_entry.options)
-                if link is None:
-                    options.pop(CONF_STATION_LINK, None)
-                else:
-                    options[CONF_STATION_LINK] = link.as_dict()
-                return self.async_create_entry(data=options)
-        shown = (
-            {k: v for k, v in user_input.items() if k != link_options.KEY}
-            if user_input is not None
-            else link_options.suggested(stored)
+        answer = async_station_link_step(
+            self,
+            user_input,
+            self.config_entry.options.get(CONF_STATION_LINK),
+            {"name": self.config_entry.title},
         )
-        return self.async_show_form(
-            step_id="station_link",
-            data_schema=self.add_suggested_values_to_schema(LINK_SCHEMA, shown),
-            errors=errors,
-            description_placeholders={"name": self.config_entry.title},
-        )
+        if not isinstance(answer, LinkAnswer):
+            return answer
+        options = dict(self.config_entry.options)
+        if answer.link is None:
+            options.pop(CONF_STATION_LINK, None)
+        else:
+            options[CONF_STATION_LINK] = answer.link
+        return self.async_create_entry(data=options)

@@ -181,6 +181,8 @@ async def run(hass: HomeAssistant) -> None:
                 "code_arm_required": False,
             },
         )
+        check(result.get("step_id") == "station_link", f"no station link step: {result}")
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})  # none
         check(
             result["type"] == "create_entry",
             f"flow ended with {result['type']}, errors {result.get('errors')}",

@@ -232,6 +232,7 @@ async def drive(run: Run, cdp: Cdp, tokens: dict[str, Any]) -> None:
             "alarm_duration": 180,
             "code_arm_required": False,
         },
+        then={"station_link": {}},  # A LA CARTE asks for the station link: left for later
     )
     entry_id = home["result"]["entry_id"]
     sub = "/api/config/config_entries/subentries/flow"

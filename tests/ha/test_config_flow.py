@@ -68,6 +68,8 @@ from custom_components.imaprotect.const import (
 )
 from custom_components.imaprotect.contract.codes import hash_code, verify_code
 from custom_components.imaprotect.core.model import DetectorType, Formula
+from custom_components.imaprotect.station.options import LinkError
+from custom_components.imaprotect.station_flow import LINK_SCHEMA
 
 HOME_INPUT: dict[str, Any] = {
     CONF_NAME: "Maison",
@@ -268,6 +270,15 @@ def _only_new(entry: ConfigEntry, subentry_type: str, known: set[str]) -> Any:
 # --- Home -------------------------------------------------------------------------------------
 
 
+async def _past_the_station_link(
+    hass: HomeAssistant, result: FlowResult[Any, Any]
+) -> FlowResult[Any, Any]:
+    """A TOUT INCLUS or A LA CARTE home asks for its station link: left empty here."""
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "station_link"
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+
 async def test_create_home(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
@@ -275,11 +286,14 @@ async def test_create_home(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> 
     assert result["errors"] == {}
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], HOME_INPUT)
+    assert result["description_placeholders"] == {"name": "Maison"}
+    result = await _past_the_station_link(hass, result)
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Maison"
     assert _settings(result["data"]) == HOME_DATA
+    assert result["result"].options == {}  # no station link
     assert len(result["data"]["webhook_id"]) == 64
     assert len(result["data"]["callback_secret"]) >= 40
     assert len(bytes.fromhex(result["data"][CONF_BADGE_KEY])) == 32
@@ -322,6 +336,7 @@ async def test_create_home_blank_name_then_recover(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**HOME_INPUT, CONF_NAME: "  Maison  "}
     )
+    result = await _past_the_station_link(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert _settings(result["data"]) == HOME_DATA
 
@@ -1065,6 +1080,7 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
                 "invalid_station",
                 "invalid_speaker",  # issue 10: talk-down
                 "warning_needs_tts",
+                *(error.value for error in LinkError),  # the station link's step
             },
         ),
         SUBENTRY_ZONE: (
@@ -1116,6 +1132,10 @@ def test_translations_cover_every_field_and_error(language: str) -> None:
             for name, inner in sections.items():
                 assert set(texts["sections"][name]["data"]) == inner
                 assert set(texts["sections"][name]["data_description"]) == inner
+    link = strings["config"]["step"]["station_link"]
+    fields, _ = _fields(LINK_SCHEMA)
+    assert set(link["data"]) == set(link["data_description"]) == fields
+    assert "{name}" in link["description"]
     assert set(strings["config"]["abort"]) == {"already_configured", "already_in_progress"}
     assert set(strings["config_subentries"][SUBENTRY_DETECTOR]["abort"]) == {"no_zones"}
     assert set(strings["selector"]["formula"]["options"]) == {formula.value for formula in Formula}
@@ -1151,6 +1171,7 @@ async def test_create_home_with_badge_readers(hass: HomeAssistant) -> None:
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**HOME_INPUT, CONF_READER_DEVICES: ["reader_1", "reader_2"]}
         )
+        result = await _past_the_station_link(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_READER_DEVICES] == ["reader_1", "reader_2"]
 

@@ -74,6 +74,9 @@ async def test_two_zones_five_detectors_two_people_from_the_flows(
             "code_arm_required": False,
         },
     )
+    # A LA CARTE has a monitoring station: its link can be given now, or later (left empty).
+    assert result["step_id"] == "station_link"
+    result = await step(client, f"{flows}/{result['flow_id']}", {})
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
     entry = hass.config_entries.async_get_entry(result["result"]["entry_id"])

@@ -24,7 +24,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
-from .model import Formula
+from .model import STATION_FORMULAS, Formula
 from .reports import ReportKind
 
 __all__ = [
@@ -76,7 +76,6 @@ _REPORTS = {
     Trouble.TAMPER: (ReportKind.TAMPER, ReportKind.TAMPER_RESTORE),
     Trouble.FAULT: (ReportKind.TROUBLE, ReportKind.TROUBLE_RESTORE),
 }
-_STATION_FORMULAS = frozenset({Formula.A_LA_CARTE, Formula.TOUT_INCLUS})
 
 
 def _require_aware(now: datetime) -> None:
@@ -188,7 +187,7 @@ def station_report(
     ``sent_by_offers``: the offers routed this very event to the station (a fault, or a tamper
     the engine saw, where the station handles the home); they never send a restore.
     """
-    if formula not in _STATION_FORMULAS or (active and sent_by_offers):
+    if formula not in STATION_FORMULAS or (active and sent_by_offers):
         return None
     raised, restored = _REPORTS[trouble]
     return raised if active else restored

@@ -14,6 +14,7 @@ from custom_components.imaprotect.contract.enums import AlertKind as AlarmKind, 
 __all__ = [
     "ALWAYS_ACTIVE_TYPES",
     "INTRUSION_TYPES",
+    "STATION_FORMULAS",
     "Actor",
     "AlarmKind",
     "ArmMode",
@@ -47,6 +48,9 @@ INTRUSION_TYPES: frozenset[DetectorType] = frozenset(
 
 ALWAYS_ACTIVE_TYPES: frozenset[DetectorType] = frozenset({DetectorType.SMOKE, DetectorType.FLOOD})
 """Life-safety detector types: active 24/7, never armed or disarmed."""
+
+STATION_FORMULAS: frozenset[Formula] = frozenset({Formula.A_LA_CARTE, Formula.TOUT_INCLUS})
+"""Formulas with a monitoring station: their homes are asked for its link when created."""
 
 
 class ArmMode(StrEnum):
