@@ -58,10 +58,20 @@ class PortPool:
         low, high = _PORTS
         if span > 1:
             high = min(high, _ephemeral_start())
+        busy = self._given | bound_ports()
         for _ in range(1000):
             base = self._random.randrange(low, max(low + 2, high - span), 2)
             wanted = set(range(base, base + span))
-            if not wanted & (self._given | bound_ports()):
+            if not wanted & busy:
                 self._given |= wanted
                 return base
+        # A wide range on a busy machine: random windows keep hitting a port in use; walk the
+        # gaps between the ports taken instead, lowest first.
+        taken = sorted(port for port in busy if low <= port < high)
+        base = low
+        for port in [*taken, high]:
+            if port - base >= span:
+                self._given |= set(range(base, base + span))
+                return base
+            base = max(base, port + 1 + (port + 1) % 2)  # the next even port after it
         raise RuntimeError("no free port range found")
