@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from enum import Enum, auto
 import logging
-import math
 from typing import TYPE_CHECKING
 import uuid
 
 from custom_components.imaprotect.contract.enums import TalkDownMode
 from voice_server.ari import CHANNEL_GONE, AriError
 from voice_server.call_media import ERRORS_AWAY, hangup_channel
+from voice_server.second_leg import dial_leg
 from voice_server.speaker_bridge import AUTO_ANSWER
 from voice_server.talk_downs import TalkDownEnd
 
@@ -105,17 +105,16 @@ class OperatorTalkDown:
         self._snoop_id = f"imaprotect-snoop-{uuid.uuid4().hex}"
         self._ari.route(self._events, self._speaker_id, self._snoop_id)
         _LOGGER.info("alert %s: the operator calls the home's speaker", self._alert_id)
-        try:
-            await self._ari.originate(
-                self._endpoint,
-                channel_id=self._speaker_id,
-                app_args=("speaker",),
-                caller_id=self._settings.caller_id,
-                dial_timeout=math.ceil(self._settings.ring_timeout),
-                variables=AUTO_ANSWER,
-            )
-        except (AriError, *ERRORS_AWAY):
-            _LOGGER.warning("alert %s: speaker originate failed", self._alert_id)
+        dialled = await dial_leg(
+            self._ari,
+            self._endpoint,
+            channel_id=self._speaker_id,
+            role="speaker",
+            settings=self._settings,
+            alert_id=self._alert_id,
+            variables=AUTO_ANSWER,
+        )
+        if not dialled:
             return
         self._state = _State.RINGING
 

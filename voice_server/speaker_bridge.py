@@ -15,16 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from typing import TYPE_CHECKING
 import uuid
 
 from custom_components.imaprotect.contract.enums import Outcome, TalkDownMode
-from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
-from voice_server.call_media import CANCELLED, ERRORS_AWAY, RING_SLACK
+from voice_server.ari import CHANNEL_GONE, AriError
+from voice_server.call_media import CANCELLED, ERRORS_AWAY
 from voice_server.calltree import CallResult
 from voice_server.keypad import Prompt
 from voice_server.prompts import texts
+from voice_server.second_leg import await_answer, call_end, dial_leg, tear_down
 from voice_server.talk_downs import TalkDownEnd
 
 if TYPE_CHECKING:
@@ -79,53 +79,31 @@ class SpeakerBridge:
         self._ari.route(media.events, self.speaker_id, self.bridge_id)
         instructions = await media.play_text(texts(media.language).listening)
         _LOGGER.info("alert %s: talk-down, calling the home's speaker", self._alert_id)
-        try:
-            await self._ari.originate(
-                self._endpoint,
-                channel_id=self.speaker_id,
-                app_args=("speaker",),
-                caller_id=settings.caller_id,
-                dial_timeout=math.ceil(settings.ring_timeout),
-                variables=AUTO_ANSWER,
-            )
-        except (AriError, *ERRORS_AWAY):
-            _LOGGER.warning("alert %s: speaker originate failed", self._alert_id)
+        dialled = await dial_leg(
+            self._ari,
+            self._endpoint,
+            channel_id=self.speaker_id,
+            role="speaker",
+            settings=settings,
+            alert_id=self._alert_id,
+            variables=AUTO_ANSWER,
+        )
+        if not dialled:
             await media.stop()
             return Prompt.SPEAKER_UNREACHABLE
-        answered = False
-        said = instructions is None  # the instructions are heard before the home is
-        try:
-            while not (answered and said):
-                event = await media.events.get(within=settings.ring_timeout + RING_SLACK)
-                if event.channel_id == self.speaker_id and event.type == "StasisStart":
-                    answered = True
-                elif event.channel_id == self.speaker_id and event.type == "ChannelDestroyed":
-                    _LOGGER.warning("alert %s: speaker cause %s", self._alert_id, event.cause)
-                    return Prompt.SPEAKER_UNREACHABLE
-                elif event.type == "PlaybackFinished" and event.playback_id == instructions:
-                    said = True
-                elif (result := await self._contact_event(event)) is not None:
-                    return result
-        except TimeoutError:
-            _LOGGER.warning("alert %s: speaker did not answer", self._alert_id)
+        answer = await await_answer(  # the instructions are heard before the home is
+            media,
+            self.speaker_id,
+            role="speaker",
+            settings=settings,
+            alert_id=self._alert_id,
+            playback=instructions,
+        )
+        if answer is False:
             return Prompt.SPEAKER_UNREACHABLE
-        finally:
-            if not (answered and said):
-                await media.stop()
-                await media.hangup(self.speaker_id)
+        if isinstance(answer, CallResult):
+            return answer
         return await self._bridge()
-
-    async def _contact_event(self, event: AriEvent) -> CallResult | None:
-        """The contact's own leg going, Asterisk going, or the alert cancelled: the call ends."""
-        media = self._media
-        if event.type in CHANNEL_GONE and event.channel_id == media.channel_id:
-            return CallResult(Outcome.HUNG_UP, event.cause)
-        if event.type == CONNECTION_LOST:
-            return CallResult(Outcome.UNREACHABLE)
-        if event.type == CANCELLED:
-            await media.say_cancelled(event)
-            return CallResult(Outcome.CANCELLED)
-        return None
 
     async def _bridge(self) -> CallResult | Prompt:
         """Both legs bridged, the contact muted toward the home until they press 1."""
@@ -169,7 +147,7 @@ class SpeakerBridge:
                             cancelled, reason = event, TalkDownEnd.CANCELLED
                             result = CallResult(Outcome.CANCELLED)
                             break
-                        if (ended := await self._contact_event(event)) is not None:
+                        if (ended := await call_end(media, event)) is not None:
                             reason = _reason(ended)
                             result = ended
                             break
@@ -179,9 +157,7 @@ class SpeakerBridge:
             if talk_id is None:
                 result = Prompt.SPEAKER_UNREACHABLE
         finally:
-            await media.hangup(self.speaker_id)
-            with contextlib.suppress(AriError, *ERRORS_AWAY):
-                await self._ari.destroy_bridge(self.bridge_id)
+            await tear_down(self._ari, media, self.speaker_id, self.bridge_id)
             if muted and not isinstance(result, CallResult):
                 with contextlib.suppress(AriError, *ERRORS_AWAY):
                     await self._ari.mute(media.channel_id, muted=False)
