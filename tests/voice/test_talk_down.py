@@ -35,9 +35,9 @@ from voice_server.call_media import cancelled_event
 from voice_server.callees import callees
 from voice_server.calltree import CallResult
 from voice_server.config import CallSettings
+from voice_server.home_speaker import ALERT_INFO, AUTO_ANSWER, CALL_INFO
 from voice_server.keypad import Collect, Keypad, Prompt, StartSos, StartTalkDown
 from voice_server.phones import Dialer
-from voice_server.speaker_bridge import ALERT_INFO, AUTO_ANSWER, CALL_INFO
 from voice_server.talk_downs import TalkDownLog
 
 if TYPE_CHECKING:
