@@ -101,6 +101,13 @@ async def _warning_requested(
     await _post(hass, client, entry, alert_id, "warning_requested", warning)
 
 
+async def _listen_in_started(
+    hass: HomeAssistant, client: ClientSessionGenerator, entry: MockConfigEntry, alert_id: str
+) -> None:
+    """The voice server tells the home a contact began to listen in through its speaker."""
+    await _post(hass, client, entry, alert_id, "talk_down_started", _talk_down("speaker"))
+
+
 async def _warning_home(
     hass: HomeAssistant, stand_in: StandIn, players: list[str], **settings: Any
 ) -> MockConfigEntry:
@@ -187,9 +194,7 @@ async def test_a_listen_in_on_the_server_s_own_alert_reaches_the_station(
     """A home_offline alert is the server's: its talk-downs are the home's by their signature."""
     station = RecordingStation()
     entry = await setup_offer_home(hass, stand_in, gateway=station, speaker="intercom-1")
-    await _post(
-        hass, hass_client_no_auth, entry, "offline-1", "talk_down_started", _talk_down("speaker")
-    )
+    await _listen_in_started(hass, hass_client_no_auth, entry, "offline-1")
     assert station.kinds == [ReportKind.LISTEN_IN_BEGIN]
     body = {"event": "attempt_started", "site_id": entry.entry_id, "alert_id": "offline-1",
             "status": "calling", "contact": MARIE, "at": AT}  # fmt: skip
@@ -203,14 +208,7 @@ async def test_without_a_station_link_the_listen_in_is_only_journalled(
     entry = await setup_offer_home(hass, stand_in, speaker="intercom-1")
     await trigger(hass)
     (alert,) = stand_in.alerts
-    await _post(
-        hass,
-        hass_client_no_auth,
-        entry,
-        alert["alert_id"],
-        "talk_down_started",
-        _talk_down("speaker"),
-    )
+    await _listen_in_started(hass, hass_client_no_auth, entry, alert["alert_id"])
     assert [e["kind"] for e in _journalled(entry)] == ["talk_down_started"]
 
 
@@ -279,14 +277,7 @@ async def test_a_silent_alert_never_sounds_nor_shows(
     station.reports.clear()
     seen = async_capture_events(hass, MATCH_ALL)
     await _warning_requested(hass, hass_client_no_auth, entry, alert["alert_id"])
-    await _post(
-        hass,
-        hass_client_no_auth,
-        entry,
-        alert["alert_id"],
-        "talk_down_started",
-        _talk_down("speaker"),
-    )
+    await _listen_in_started(hass, hass_client_no_auth, entry, alert["alert_id"])
     assert hass.states.get(SIREN).state == "off"  # type: ignore[union-attr]
     assert hass.states.get(PLAYER).attributes.get("media_content_id") == before  # type: ignore[union-attr]
     assert [e.event_type for e in seen if e.event_type.startswith("imaprotect")] == []
