@@ -31,6 +31,7 @@ from tests.voice.test_call_session import (
     _answered,
     _call,
 )
+from voice_server import second_leg
 from voice_server.ari import CONNECTION_LOST, AriError, AriEvent
 from voice_server.call_media import cancelled_event
 from voice_server.callees import callees
@@ -298,6 +299,35 @@ async def test_the_contact_hanging_up_while_the_speaker_rings(make_world: WorldF
     assert (await call.result()).outcome is Outcome.HUNG_UP
     assert world.ari.originated[1][1] in world.ari.hung_up
     assert _rows(world) == []
+
+
+async def test_the_alert_cancelled_while_the_speaker_rings(make_world: WorldFactory) -> None:
+    world = _with(make_world(), speaker=SPEAKER)
+    call = await _answered_call(world)
+    world.ari.dtmf(call.channel, "*")
+    await until(lambda: len(world.ari.originated) == 2)
+    world.ari._routes[call.channel].queue.put_nowait(cancelled_event("Marie"))
+    await until(lambda: "Marie" in world.ari.heard()[-1])
+    world.ari.finish_playback()
+    assert (await call.result()).outcome is Outcome.CANCELLED
+    assert world.ari.originated[1][1] in world.ari.hung_up
+    assert _rows(world) == []
+
+
+async def test_a_speaker_that_never_answers_in_time(
+    make_world: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(second_leg, "RING_SLACK", 0.0)  # Asterisk's own verdict never comes
+    world = _with(make_world(), speaker=SPEAKER)
+    settings = CallSettings(
+        ring_timeout=0.05, digit_timeout=1.0, call_watchdog=3.0, sos_max_duration=1.0
+    )
+    call = await _answered_call(world, settings)
+    world.ari.dtmf(call.channel, "*")
+    await _back_to_the_code(world, _WORDS.speaker_unreachable)
+    assert world.ari.originated[1][1] in world.ari.hung_up
+    assert _rows(world) == []
+    await _acknowledged(world, call)
 
 
 async def test_the_talk_down_time_limit_returns_to_the_dialogue(
