@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from custom_components.imaprotect.contract.enums import TalkDownMode
+from voice_server.home_speaker import HomeSpeaker
 from voice_server.keypad import TALK_DOWN_ENDS, Keypad, Prompt
 from voice_server.operator_talk_down import OperatorTalkDown
 from voice_server.speaker_bridge import SpeakerBridge
@@ -83,6 +84,19 @@ class CallTalkDown:
             return f"{text} {hint}"
         return text
 
+    def _speaker(self, *, by_station: bool = False) -> HomeSpeaker | None:
+        """The home's speaker and the record of its talk-down; None when the home has none."""
+        speaker = self._alert.plan.speaker
+        if speaker is None:
+            return None
+        return HomeSpeaker(
+            self._tools.ari,
+            self._tools.dialer.speaker(speaker),
+            self._tools.settings,
+            self._alert.alert_id,
+            self._record(by_station=by_station),
+        )
+
     def _record(self, *, by_station: bool = False) -> TalkDownRecord:
         return TalkDownRecord(
             self._tools.talk_downs,
@@ -94,30 +108,13 @@ class CallTalkDown:
 
     async def run(self, media: CallMedia) -> CallResult | Prompt:
         """The contact's key: the speaker bridge, or the warning asked of Home Assistant."""
-        speaker = self._alert.plan.speaker
+        speaker = self._speaker()
         if speaker is None:
             self._record().started(TalkDownMode.WARNING)
             return Prompt.WARNING_SENT
-        bridge = SpeakerBridge(
-            self._tools.ari,
-            media,
-            endpoint=self._tools.dialer.speaker(speaker),
-            settings=self._tools.settings,
-            alert_id=self._alert.alert_id,
-            record=self._record(),
-        )
-        return await bridge.run()
+        return await SpeakerBridge(speaker, media).run()
 
     def operator(self, media: CallMedia) -> OperatorTalkDown | None:
         """The operator's keys on an SOS bridge, when the home has a speaker."""
-        speaker = self._alert.plan.speaker
-        if speaker is None:
-            return None
-        return OperatorTalkDown(
-            self._tools.ari,
-            media.events,
-            endpoint=self._tools.dialer.speaker(speaker),
-            settings=self._tools.settings,
-            alert_id=self._alert.alert_id,
-            record=self._record(by_station=True),
-        )
+        speaker = self._speaker(by_station=True)
+        return None if speaker is None else OperatorTalkDown(speaker, media.events)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from voice_server.kinds import KIND_NAMES
+from voice_server.mail_words import hour_minute, long_date, one_line
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -29,22 +30,11 @@ __all__ = [
 ]
 
 
-_MONTHS = {
-    "fr": (
-        "janvier", "février", "mars", "avril", "mai", "juin",
-        "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
 _TEXT = {
     "fr": {
         "unknown": "non précisé",
         "unknown_zone": "non précisée",
         "details": "Type : {kind}\nDétecteur : {detector}\nZone : {zone}\nHeure : {time}",
-        "date": "le {day} {month} {year} à {hm}",
         "time": "à {hm}",
         "info_subject": "[{site}] Alerte : {kind}",
         "info_body": (
@@ -103,7 +93,6 @@ _TEXT = {
         "unknown": "not specified",
         "unknown_zone": "not specified",
         "details": "Type: {kind}\nDetector: {detector}\nZone: {zone}\nTime: {time}",
-        "date": "on {day} {month} {year} at {hm}",
         "time": "at {hm}",
         "info_subject": "[{site}] Alert: {kind}",
         "info_body": (
@@ -189,13 +178,10 @@ def _when(facts: AlertFacts, at: datetime, *, same_day_short: bool) -> str:
     """``at`` in the home's zone; only the hour when it is the alert's day (``à 14:32``)."""
     if at.utcoffset() is None:
         raise ValueError("times need a time zone")
-    text = _TEXT[facts.language]
     local = at.astimezone(facts.occurred_at.tzinfo)
-    hm = f"{local.hour:02d}:{local.minute:02d}"
     if same_day_short and local.date() == facts.occurred_at.date():
-        return text["time"].format(hm=hm)
-    month = _MONTHS[facts.language][local.month - 1]
-    return text["date"].format(day=local.day, month=month, year=local.year, hm=hm)
+        return _TEXT[facts.language]["time"].format(hm=hour_minute(local))
+    return long_date(facts.language, local)
 
 
 def _fill(facts: AlertFacts, key: str, **values: str) -> tuple[str, str]:
@@ -209,8 +195,7 @@ def _fill(facts: AlertFacts, key: str, **values: str) -> tuple[str, str]:
         time=_when(facts, facts.occurred_at, same_day_short=False),
     )
     common = {"site": facts.site_name, "kind": kind}
-    # One line whatever a name holds: a line break in a header would be refused when sending.
-    subject = " ".join(text[f"{key}_subject"].format(**common, **values).split())
+    subject = one_line(text[f"{key}_subject"].format(**common, **values))
     body = text[f"{key}_body"].format(**common, details=details, **values)
     return subject, body
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from custom_components.imaprotect.contract.enums import NoticeKind, TroubleKind
+from voice_server.mail_words import long_date, one_line
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -39,7 +40,6 @@ _TEXT = {
         "line": "- {what}{where} (depuis {since})",
         "line_cleared": "- {what}{where}",
         "where": " : {detector}",
-        "date": "le {day} {month} {year} à {hm}",
         "trouble_subject": "[{site}] Anomalie : {first}",
         "trouble_body": (
             "L'alarme de « {site} » a détecté une anomalie {at} :\n\n{lines}\n\n"
@@ -59,7 +59,6 @@ _TEXT = {
         "line": "- {what}{where} (since {since})",
         "line_cleared": "- {what}{where}",
         "where": ": {detector}",
-        "date": "on {day} {month} {year} at {hm}",
         "trouble_subject": "[{site}] Trouble: {first}",
         "trouble_body": (
             "The alarm of “{site}” found a trouble {at}:\n\n{lines}\n\n"
@@ -76,26 +75,10 @@ _TEXT = {
         ),
     },
 }
-_MONTHS = {
-    "fr": (
-        "janvier", "février", "mars", "avril", "mai", "juin",
-        "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
 
 
 def _when(language: str, at: datetime, zone_of: datetime) -> str:
-    local = at.astimezone(zone_of.tzinfo)
-    return _TEXT[language]["date"].format(
-        day=local.day,
-        month=_MONTHS[language][local.month - 1],
-        year=local.year,
-        hm=f"{local.hour:02d}:{local.minute:02d}",
-    )
+    return long_date(language, at.astimezone(zone_of.tzinfo))
 
 
 def _line(language: str, item: TroubleItem, notice: NoticeIn) -> str:
@@ -125,6 +108,5 @@ def notice_email(site_name: str, language: str, notice: NoticeIn) -> tuple[str, 
         "at": _when(language, notice.occurred_at, notice.occurred_at),
         "lines": "\n".join(_line(language, item, notice) for item in notice.troubles),
     }
-    # One line whatever a name holds: a line break in a header would be refused when sending.
-    subject = " ".join(text[f"{notice.kind}_subject"].format(**values).split())
+    subject = one_line(text[f"{notice.kind}_subject"].format(**values))
     return subject, text[f"{notice.kind}_body"].format(**values)

@@ -13,21 +13,17 @@ from __future__ import annotations
 
 from enum import Enum, auto
 import logging
-import math
 from typing import TYPE_CHECKING
 import uuid
 
 from custom_components.imaprotect.contract.enums import TalkDownMode
 from voice_server.ari import CHANNEL_GONE, AriError
 from voice_server.call_media import ERRORS_AWAY, hangup_channel
-from voice_server.speaker_bridge import AUTO_ANSWER
 from voice_server.talk_downs import TalkDownEnd
 
 if TYPE_CHECKING:
     from voice_server.ari import AriEvent, Subscription
-    from voice_server.ari_port import AriPort
-    from voice_server.config import CallSettings
-    from voice_server.talk_downs import TalkDownRecord
+    from voice_server.home_speaker import HomeSpeaker
 
 __all__ = ["OperatorTalkDown"]
 
@@ -50,20 +46,12 @@ class OperatorTalkDown:
 
     def __init__(
         self,
-        ari: AriPort,
+        speaker: HomeSpeaker,
         events: Subscription,
-        *,
-        endpoint: str,
-        settings: CallSettings,
-        alert_id: str,
-        record: TalkDownRecord,
     ) -> None:
-        self._ari = ari
+        self._speaker = speaker
+        self._ari = speaker.ari
         self._events = events
-        self._endpoint = endpoint
-        self._settings = settings
-        self._alert_id = alert_id
-        self._record = record
         self._state = _State.IDLE
         self._bridge_id = ""
         self._station_id = ""
@@ -104,18 +92,9 @@ class OperatorTalkDown:
         self._speaker_id = f"imaprotect-speaker-{uuid.uuid4().hex}"
         self._snoop_id = f"imaprotect-snoop-{uuid.uuid4().hex}"
         self._ari.route(self._events, self._speaker_id, self._snoop_id)
-        _LOGGER.info("alert %s: the operator calls the home's speaker", self._alert_id)
-        try:
-            await self._ari.originate(
-                self._endpoint,
-                channel_id=self._speaker_id,
-                app_args=("speaker",),
-                caller_id=self._settings.caller_id,
-                dial_timeout=math.ceil(self._settings.ring_timeout),
-                variables=AUTO_ANSWER,
-            )
-        except (AriError, *ERRORS_AWAY):
-            _LOGGER.warning("alert %s: speaker originate failed", self._alert_id)
+        _LOGGER.info("alert %s: the operator calls the home's speaker", self._speaker.alert_id)
+        dialled = await self._speaker.dial(self._speaker_id)
+        if not dialled:
             return
         self._state = _State.RINGING
 
@@ -123,30 +102,33 @@ class OperatorTalkDown:
         try:
             await self._ari.snoop(self._speaker_id, snoop_id=self._snoop_id, spy="in")
         except (AriError, *ERRORS_AWAY):
-            _LOGGER.warning("alert %s: cannot listen to the speaker", self._alert_id)
+            _LOGGER.warning("alert %s: cannot listen to the speaker", self._speaker.alert_id)
             await self.stop(TalkDownEnd.UNREACHABLE)
             return
         self._state = _State.SNOOPING
 
     async def _listen(self) -> None:
-        try:
-            await self._ari.add_to_bridge(self._bridge_id, self._snoop_id)
-        except (AriError, *ERRORS_AWAY):
-            await self.stop(TalkDownEnd.UNREACHABLE)
+        if not await self._join(self._snoop_id):
             return
         self._state = _State.LISTENING
-        self._talk_id = self._record.started(TalkDownMode.SPEAKER)
+        self._talk_id = self._speaker.record.started(TalkDownMode.SPEAKER)
 
     async def _speak(self) -> None:
-        try:
-            await self._ari.add_to_bridge(self._bridge_id, self._speaker_id)
-        except (AriError, *ERRORS_AWAY):
-            await self.stop(TalkDownEnd.UNREACHABLE)
+        if not await self._join(self._speaker_id):
             return
         await hangup_channel(self._ari, self._snoop_id)  # the speaker is heard directly now
         self._state = _State.SPEAKING
         if self._talk_id is not None:
-            self._record.spoke(self._talk_id)
+            self._speaker.record.spoke(self._talk_id)
+
+    async def _join(self, channel_id: str) -> bool:
+        """Put a channel in the SOS bridge; if it cannot, the talk-down ends, unreachable."""
+        try:
+            await self._ari.add_to_bridge(self._bridge_id, channel_id)
+        except (AriError, *ERRORS_AWAY):
+            await self.stop(TalkDownEnd.UNREACHABLE)
+            return False
+        return True
 
     async def stop(self, reason: TalkDownEnd) -> None:
         """Hang the speaker up; the talk-down, if it began, ends with ``reason``."""
@@ -156,5 +138,5 @@ class OperatorTalkDown:
         for channel in (self._snoop_id, self._speaker_id):
             await hangup_channel(self._ari, channel)
         if self._talk_id is not None:
-            self._record.ended(self._talk_id, reason)
+            self._speaker.record.ended(self._talk_id, reason)
             self._talk_id = None

@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from typing import TYPE_CHECKING
 import uuid
 
 from custom_components.imaprotect.contract.enums import Outcome
-from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
-from voice_server.call_media import CANCELLED, ERRORS_AWAY, RING_SLACK
+from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST
 from voice_server.calltree import CallResult
 from voice_server.prompts import texts
+from voice_server.second_leg import await_answer, dial_leg, tear_down
 from voice_server.talk_downs import TalkDownEnd
 
 if TYPE_CHECKING:
@@ -69,44 +68,24 @@ class StationBridge:
             self._operator.attach(bridge_id, station_id)
         await media.play_text(texts(media.language).connecting)
         _LOGGER.info("alert %s: SOS, calling the station", self._alert_id)
-        try:
-            await self._ari.originate(
-                self._endpoint,
-                channel_id=station_id,
-                app_args=("station",),
-                caller_id=settings.caller_id,
-                dial_timeout=math.ceil(settings.ring_timeout),
-            )
-        except (AriError, *ERRORS_AWAY):
-            _LOGGER.warning("alert %s: station originate failed", self._alert_id)
+        dialled = await dial_leg(
+            self._ari,
+            self._endpoint,
+            channel_id=station_id,
+            role="station",
+            settings=settings,
+            alert_id=self._alert_id,
+        )
+        if not dialled:
             return None
-        result: CallResult | None = None
-        answered = False
-        try:
-            while result is None and not answered:
-                event = await media.events.get(within=settings.ring_timeout + RING_SLACK)
-                if event.channel_id == station_id:
-                    if event.type == "StasisStart":
-                        answered = True
-                    elif event.type == "ChannelDestroyed":
-                        _LOGGER.warning("alert %s: station cause %s", self._alert_id, event.cause)
-                        break
-                elif event.type in CHANNEL_GONE and event.channel_id == media.channel_id:
-                    # The contact's own leg: a previous station leg's late end is ignored.
-                    result = CallResult(Outcome.HUNG_UP, event.cause)
-                elif event.type == CONNECTION_LOST:
-                    result = CallResult(Outcome.UNREACHABLE)
-                elif event.type == CANCELLED:
-                    await media.say_cancelled(event)
-                    result = CallResult(Outcome.CANCELLED)
-        except TimeoutError:
-            _LOGGER.warning("alert %s: station did not answer", self._alert_id)
-        finally:
-            await media.stop()
-            if not answered:
-                await media.hangup(station_id)
-        if not answered:
-            return result
+        answer = await await_answer(
+            media, station_id, role="station", settings=settings, alert_id=self._alert_id
+        )
+        if answer is False:
+            return None
+        if isinstance(answer, CallResult):
+            return answer
+        await media.stop()  # the "connecting" prompt, if still playing
         return await self._bridge(station_id, bridge_id)
 
     async def _bridge(self, station_id: str, bridge_id: str) -> CallResult:
@@ -137,9 +116,5 @@ class StationBridge:
         finally:
             if operator is not None:
                 await operator.stop(TalkDownEnd.SOS_ENDED)
-            await media.hangup(station_id)
-            try:
-                await self._ari.destroy_bridge(bridge_id)
-            except (AriError, *ERRORS_AWAY):
-                _LOGGER.debug("bridge cleanup failed")
+            await tear_down(self._ari, media, station_id, bridge_id)
         return CallResult(Outcome.SOS)

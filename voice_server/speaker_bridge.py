@@ -1,13 +1,11 @@
 """The talk-down key: dial the home's auto-answer speaker and bridge the contact to it.
 
-The speaker is asked to answer by itself: its INVITE carries ``Call-Info: …;answer-after=0`` and
-``Alert-Info: …;info=alert-autoanswer`` (what intercoms, Linphone and ESP32 VoIP stacks look for),
-set through ``PJSIP_HEADER`` channel variables at originate (``res_pjsip_header_funcs``). The
-contact first only listens: their channel is muted toward the home (``direction=in``, voice
-only, so their keys still arrive). ``1`` lets them speak; ``#`` (or ``*`` again) ends the
-bridge, and so does the speaker hanging up or the SOS time limit; the dialogue then goes on.
-The contact hanging up ends the bridge and the call. The speaker leg is routed into the
-contact's subscription, so the call still waits at one place for everything.
+The speaker answers by itself (home_speaker.py). The contact first only listens: their channel
+is muted toward the home (``direction=in``, voice only, so their keys still arrive). ``1`` lets
+them speak; ``#`` (or ``*`` again) ends the bridge, and so does the speaker hanging up or the SOS
+time limit; the dialogue then goes on. The contact hanging up ends the bridge and the call. The
+speaker leg is routed into the contact's subscription, so the call still waits at one place for
+everything.
 """
 
 from __future__ import annotations
@@ -15,38 +13,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from typing import TYPE_CHECKING
 import uuid
 
 from custom_components.imaprotect.contract.enums import Outcome, TalkDownMode
-from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
-from voice_server.call_media import CANCELLED, ERRORS_AWAY, RING_SLACK
+from voice_server.ari import CHANNEL_GONE, AriError
+from voice_server.call_media import CANCELLED, ERRORS_AWAY
 from voice_server.calltree import CallResult
 from voice_server.keypad import Prompt
 from voice_server.prompts import texts
+from voice_server.second_leg import await_answer, call_end, tear_down
 from voice_server.talk_downs import TalkDownEnd
 
 if TYPE_CHECKING:
     from voice_server.ari import AriEvent
-    from voice_server.ari_port import AriPort
     from voice_server.call_media import CallMedia
-    from voice_server.config import CallSettings
-    from voice_server.talk_downs import TalkDownRecord
+    from voice_server.home_speaker import HomeSpeaker
 
-__all__ = ["ALERT_INFO", "AUTO_ANSWER", "CALL_INFO", "SpeakerBridge"]
+__all__ = ["SpeakerBridge"]
 
 _LOGGER = logging.getLogger(__name__)
 
-#: ``Call-Info`` of the INVITE to the speaker: answer at once (RFC 3261 header, answer-after).
-CALL_INFO = "<sip:imaprotect.invalid>;answer-after=0"
-#: ``Alert-Info`` of the INVITE to the speaker: the other auto-answer convention.
-ALERT_INFO = "<http://imaprotect.invalid>;info=alert-autoanswer;delay=0"
-#: The channel variables that add both headers to the speaker's INVITE.
-AUTO_ANSWER = {
-    "PJSIP_HEADER(add,Call-Info)": CALL_INFO,
-    "PJSIP_HEADER(add,Alert-Info)": ALERT_INFO,
-}
 _SPEAK = "1"
 _STOP = frozenset("#*")
 
@@ -54,22 +41,11 @@ _STOP = frozenset("#*")
 class SpeakerBridge:
     """One talk-down of one call; ``run`` returns how the dialogue goes on, or the call's end."""
 
-    def __init__(
-        self,
-        ari: AriPort,
-        media: CallMedia,
-        *,
-        endpoint: str,
-        settings: CallSettings,
-        alert_id: str,
-        record: TalkDownRecord,
-    ) -> None:
-        self._ari = ari
+    def __init__(self, speaker: HomeSpeaker, media: CallMedia) -> None:
+        self._speaker = speaker
+        self._ari = speaker.ari
         self._media = media
-        self._endpoint = endpoint
-        self._settings = settings
-        self._alert_id = alert_id
-        self._record = record
+        self._settings = speaker.settings
         self.speaker_id = f"imaprotect-speaker-{uuid.uuid4().hex}"
         self.bridge_id = f"imaprotect-bridge-{uuid.uuid4().hex}"
 
@@ -78,54 +54,24 @@ class SpeakerBridge:
         media, settings = self._media, self._settings
         self._ari.route(media.events, self.speaker_id, self.bridge_id)
         instructions = await media.play_text(texts(media.language).listening)
-        _LOGGER.info("alert %s: talk-down, calling the home's speaker", self._alert_id)
-        try:
-            await self._ari.originate(
-                self._endpoint,
-                channel_id=self.speaker_id,
-                app_args=("speaker",),
-                caller_id=settings.caller_id,
-                dial_timeout=math.ceil(settings.ring_timeout),
-                variables=AUTO_ANSWER,
-            )
-        except (AriError, *ERRORS_AWAY):
-            _LOGGER.warning("alert %s: speaker originate failed", self._alert_id)
+        _LOGGER.info("alert %s: talk-down, calling the home's speaker", self._speaker.alert_id)
+        dialled = await self._speaker.dial(self.speaker_id)
+        if not dialled:
             await media.stop()
             return Prompt.SPEAKER_UNREACHABLE
-        answered = False
-        said = instructions is None  # the instructions are heard before the home is
-        try:
-            while not (answered and said):
-                event = await media.events.get(within=settings.ring_timeout + RING_SLACK)
-                if event.channel_id == self.speaker_id and event.type == "StasisStart":
-                    answered = True
-                elif event.channel_id == self.speaker_id and event.type == "ChannelDestroyed":
-                    _LOGGER.warning("alert %s: speaker cause %s", self._alert_id, event.cause)
-                    return Prompt.SPEAKER_UNREACHABLE
-                elif event.type == "PlaybackFinished" and event.playback_id == instructions:
-                    said = True
-                elif (result := await self._contact_event(event)) is not None:
-                    return result
-        except TimeoutError:
-            _LOGGER.warning("alert %s: speaker did not answer", self._alert_id)
+        answer = await await_answer(  # the instructions are heard before the home is
+            media,
+            self.speaker_id,
+            role="speaker",
+            settings=settings,
+            alert_id=self._speaker.alert_id,
+            playback=instructions,
+        )
+        if answer is False:
             return Prompt.SPEAKER_UNREACHABLE
-        finally:
-            if not (answered and said):
-                await media.stop()
-                await media.hangup(self.speaker_id)
+        if isinstance(answer, CallResult):
+            return answer
         return await self._bridge()
-
-    async def _contact_event(self, event: AriEvent) -> CallResult | None:
-        """The contact's own leg going, Asterisk going, or the alert cancelled: the call ends."""
-        media = self._media
-        if event.type in CHANNEL_GONE and event.channel_id == media.channel_id:
-            return CallResult(Outcome.HUNG_UP, event.cause)
-        if event.type == CONNECTION_LOST:
-            return CallResult(Outcome.UNREACHABLE)
-        if event.type == CANCELLED:
-            await media.say_cancelled(event)
-            return CallResult(Outcome.CANCELLED)
-        return None
 
     async def _bridge(self) -> CallResult | Prompt:
         """Both legs bridged, the contact muted toward the home until they press 1."""
@@ -142,7 +88,7 @@ class SpeakerBridge:
             await self._ari.create_bridge(self.bridge_id, name="talk-down", dtmf_events=True)
             await self._ari.add_to_bridge(self.bridge_id, media.channel_id)
             await self._ari.add_to_bridge(self.bridge_id, self.speaker_id)
-            talk_id = self._record.started(TalkDownMode.SPEAKER)
+            talk_id = self._speaker.record.started(TalkDownMode.SPEAKER)
             with contextlib.suppress(TimeoutError):  # the time limit: back to the dialogue
                 async with asyncio.timeout(limit):
                     while True:
@@ -163,30 +109,28 @@ class SpeakerBridge:
                             if event.digit == _SPEAK and muted:
                                 await self._ari.mute(media.channel_id, muted=False)
                                 muted = False
-                                self._record.spoke(talk_id)
+                                self._speaker.record.spoke(talk_id)
                             continue
                         if event.type == CANCELLED:  # said once out of the bridge
                             cancelled, reason = event, TalkDownEnd.CANCELLED
                             result = CallResult(Outcome.CANCELLED)
                             break
-                        if (ended := await self._contact_event(event)) is not None:
+                        if (ended := await call_end(media, event)) is not None:
                             reason = _reason(ended)
                             result = ended
                             break
         except (AriError, *ERRORS_AWAY):
-            _LOGGER.warning("alert %s: talk-down bridge failed", self._alert_id)
+            _LOGGER.warning("alert %s: talk-down bridge failed", self._speaker.alert_id)
             reason = TalkDownEnd.UNREACHABLE
             if talk_id is None:
                 result = Prompt.SPEAKER_UNREACHABLE
         finally:
-            await media.hangup(self.speaker_id)
-            with contextlib.suppress(AriError, *ERRORS_AWAY):
-                await self._ari.destroy_bridge(self.bridge_id)
+            await tear_down(self._ari, media, self.speaker_id, self.bridge_id)
             if muted and not isinstance(result, CallResult):
                 with contextlib.suppress(AriError, *ERRORS_AWAY):
                     await self._ari.mute(media.channel_id, muted=False)
             if talk_id is not None:
-                self._record.ended(talk_id, reason)
+                self._speaker.record.ended(talk_id, reason)
         if cancelled is not None:
             await media.say_cancelled(cancelled)
         return result

@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.alarm_control_panel import DOMAIN as ALARM_DOMAIN
 from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import ATTR_END, ATTR_KINDS, ATTR_LIMIT, ATTR_START, DOMAIN, SERVICE_GET_JOURNAL
 from .core.journal import MAX_ENTRIES, EntryKind
+from .services import async_register_panel_action
 
 if TYPE_CHECKING:
     from .alarm_control_panel import HomeAlarmPanel
@@ -29,18 +29,16 @@ DEFAULT_LIMIT = 100
 @callback
 def async_setup_journal_service(hass: HomeAssistant) -> None:
     """Register ``get_journal`` once for all homes."""
-    service.async_register_platform_entity_service(
+    async_register_panel_action(
         hass,
-        DOMAIN,
         SERVICE_GET_JOURNAL,
-        entity_domain=ALARM_DOMAIN,
-        schema={
+        {
             probatio.Optional(ATTR_START): cv.datetime,
             probatio.Optional(ATTR_END): cv.datetime,
             probatio.Optional(ATTR_KINDS): probatio.All(cv.ensure_list, [cv.string]),
             probatio.Optional(ATTR_LIMIT, default=DEFAULT_LIMIT): probatio.Coerce(int),
         },
-        func=_async_get_journal,
+        _async_get_journal,
         supports_response=SupportsResponse.ONLY,
     )
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from homeassistant.components.alarm_control_panel import DOMAIN as ALARM_DOMAIN
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers import config_validation as cv
 import probatio
 
 from .const import (
@@ -18,7 +17,6 @@ from .const import (
     ATTR_SIREN,
     ATTR_SLICES,
     ATTR_START,
-    DOMAIN,
     SERVICE_EXTEND_PROTECT_PLUS,
     SERVICE_REQUEST_AGENT,
     SERVICE_SOS,
@@ -27,8 +25,8 @@ from .const import (
 )
 from .contract.limits import MAX_NOTE
 from .core.protect_plus import MAX_SLICES
-from .entity import ImaProtectEntity
 from .offers import async_actor
+from .services import async_register_panel_action, panel_of
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity import Entity
@@ -39,8 +37,7 @@ SLICES = probatio.All(probatio.Coerce(int), probatio.Range(min=1, max=MAX_SLICES
 
 
 def _offers(entity: Entity) -> HomeOffers:
-    assert isinstance(entity, ImaProtectEntity)  # only the integration's panels are targeted
-    return entity.panel.offers
+    return panel_of(entity).offers
 
 
 async def _start(entity: Entity, call: ServiceCall) -> None:
@@ -72,40 +69,28 @@ async def _request_agent(entity: Entity, call: ServiceCall) -> None:
 @callback
 def async_setup_offer_services(hass: HomeAssistant) -> None:
     """Register the offers' entity actions once for all homes."""
-    service.async_register_platform_entity_service(
+    async_register_panel_action(
         hass,
-        DOMAIN,
         SERVICE_START_PROTECT_PLUS,
-        entity_domain=ALARM_DOMAIN,
-        schema={probatio.Required(ATTR_SLICES): SLICES, probatio.Optional(ATTR_START): cv.datetime},
-        func=_start,
+        {probatio.Required(ATTR_SLICES): SLICES, probatio.Optional(ATTR_START): cv.datetime},
+        _start,
     )
-    service.async_register_platform_entity_service(
+    async_register_panel_action(
         hass,
-        DOMAIN,
         SERVICE_EXTEND_PROTECT_PLUS,
-        entity_domain=ALARM_DOMAIN,
-        schema={probatio.Required(ATTR_SLICES): SLICES},
-        func=_extend,
+        {probatio.Required(ATTR_SLICES): SLICES},
+        _extend,
     )
-    service.async_register_platform_entity_service(
-        hass, DOMAIN, SERVICE_STOP_PROTECT_PLUS, entity_domain=ALARM_DOMAIN, schema={}, func=_stop
-    )
-    service.async_register_platform_entity_service(
+    async_register_panel_action(hass, SERVICE_STOP_PROTECT_PLUS, {}, _stop)
+    async_register_panel_action(
         hass,
-        DOMAIN,
         SERVICE_SOS,
-        entity_domain=ALARM_DOMAIN,
-        schema={probatio.Optional(ATTR_SIREN, default=False): cv.boolean},
-        func=_sos,
+        {probatio.Optional(ATTR_SIREN, default=False): cv.boolean},
+        _sos,
     )
-    service.async_register_platform_entity_service(
+    async_register_panel_action(
         hass,
-        DOMAIN,
         SERVICE_REQUEST_AGENT,
-        entity_domain=ALARM_DOMAIN,
-        schema={
-            probatio.Optional(ATTR_MESSAGE): probatio.All(cv.string, probatio.Length(max=MAX_NOTE))
-        },
-        func=_request_agent,
+        {probatio.Optional(ATTR_MESSAGE): probatio.All(cv.string, probatio.Length(max=MAX_NOTE))},
+        _request_agent,
     )

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from homeassistant.components.alarm_control_panel import DOMAIN as ALARM_DOMAIN
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers import config_validation as cv
 import probatio
 
 from .const import ATTR_DETECTOR, DOMAIN, SERVICE_TAKE_PHOTO
 from .contract.limits import MAX_NAME
-from .entity import ImaProtectEntity
 from .offers import async_actor
+from .services import async_register_panel_action, panel_of
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity import Entity
@@ -40,8 +39,7 @@ def detector_id(panel: HomePanel, named: str) -> str:
 
 
 async def _take_photo(entity: Entity, call: ServiceCall) -> None:
-    assert isinstance(entity, ImaProtectEntity)  # only the integration's panels are targeted
-    panel = entity.panel
+    panel = panel_of(entity)
     actor = await async_actor(panel.hass, call.context)
     await panel.photos.async_take_photo(detector_id(panel, call.data[ATTR_DETECTOR]), actor)
 
@@ -49,15 +47,13 @@ async def _take_photo(entity: Entity, call: ServiceCall) -> None:
 @callback
 def async_setup_photo_services(hass: HomeAssistant) -> None:
     """Register ``take_photo`` once for all homes."""
-    service.async_register_platform_entity_service(
+    async_register_panel_action(
         hass,
-        DOMAIN,
         SERVICE_TAKE_PHOTO,
-        entity_domain=ALARM_DOMAIN,
-        schema={
+        {
             probatio.Required(ATTR_DETECTOR): probatio.All(
                 cv.string, probatio.Length(min=1, max=MAX_NAME)
             )
         },
-        func=_take_photo,
+        _take_photo,
     )

@@ -37,15 +37,10 @@ from pytest_homeassistant_custom_component.common import (
     setup_test_component_platform,
 )
 
-from custom_components.imaprotect.const import (
-    CONF_CAMERA_ENTITY,
-    CONF_DETECTOR_TYPE,
-    CONF_SOURCE_ENTITY,
-    CONF_ZONE,
-    DOMAIN,
-)
+from custom_components.imaprotect.const import CONF_CAMERA_ENTITY
 
 from .conftest import home_entry
+from .entry_kit import image_detector, rebuilt_entry
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -100,39 +95,6 @@ def camera_entry(*, zone_camera: bool = True, **settings: Any) -> MockConfigEntr
     With ``zone_camera`` the ground floor has a camera, so its door and window alarms are
     photographed too.
     """
-    base = home_entry(**settings)
-    subentries: list[dict[str, Any]] = []
-    for s in base.subentries.values():
-        data = dict(s.data)
-        if s.subentry_id == "ground" and zone_camera:
-            data[CONF_CAMERA_ENTITY] = HALL_CAMERA
-        subentries.append(
-            {
-                "subentry_type": s.subentry_type,
-                "subentry_id": s.subentry_id,
-                "title": s.title,
-                "unique_id": s.unique_id,
-                "data": data,
-            }
-        )
-    subentries.append(
-        {
-            "subentry_type": "detector",
-            "subentry_id": "garden",
-            "title": "Caméra jardin",
-            "unique_id": None,
-            "data": {
-                CONF_DETECTOR_TYPE: "image_motion",
-                CONF_SOURCE_ENTITY: GARDEN,
-                CONF_ZONE: "upstairs",
-                CONF_CAMERA_ENTITY: GARDEN_CAMERA,
-            },
-        }
-    )
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=base.title,
-        unique_id=base.unique_id,
-        data=dict(base.data),
-        subentries_data=subentries,
-    )
+    changes = {"ground": {CONF_CAMERA_ENTITY: HALL_CAMERA}} if zone_camera else None
+    garden = image_detector(GARDEN, GARDEN_CAMERA, zone="upstairs")
+    return rebuilt_entry(home_entry(**settings), garden, changes=changes)

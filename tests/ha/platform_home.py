@@ -15,16 +15,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.imaprotect.const import (
     CONF_CALLBACK_SECRET,
-    CONF_CAMERA_ENTITY,
-    CONF_DETECTOR_TYPE,
     CONF_NOTIFY_ENTITIES,
-    CONF_SOURCE_ENTITY,
     CONF_WEBHOOK_ID,
-    CONF_ZONE,
-    DOMAIN,
 )
 
 from .conftest import home_entry, set_sources
+from .entry_kit import image_detector, rebuilt_entry
 
 ENTRY_ID = "01JX0SNAPSHOTHOME000000000"
 GARDEN = "binary_sensor.garden_camera_motion"
@@ -36,41 +32,11 @@ _CALL_OUT = {
     CONF_NOTIFY_ENTITIES: ["notify.phone"],
 }
 
-_GARDEN_DETECTOR = {
-    "subentry_type": "detector",
-    "subentry_id": "garden",
-    "title": "Caméra jardin",
-    "unique_id": None,
-    "data": {
-        CONF_DETECTOR_TYPE: "image_motion",
-        CONF_SOURCE_ENTITY: GARDEN,
-        CONF_ZONE: "ground",
-        CONF_CAMERA_ENTITY: GARDEN_CAMERA,
-    },
-}
-
 
 def snapshot_entry(**settings: Any) -> MockConfigEntry:
     """The shared test home with a fixed entry id, a camera detector and a call-out."""
-    base = home_entry(**_CALL_OUT, **settings)
-    subentries: list[dict[str, Any]] = [
-        {
-            "subentry_type": s.subentry_type,
-            "subentry_id": s.subentry_id,
-            "title": s.title,
-            "unique_id": s.unique_id,
-            "data": dict(s.data),
-        }
-        for s in base.subentries.values()
-    ]
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=base.title,
-        unique_id=base.unique_id,
-        entry_id=ENTRY_ID,
-        data=dict(base.data),
-        subentries_data=[*subentries, _GARDEN_DETECTOR],
-    )
+    garden = image_detector(GARDEN, GARDEN_CAMERA, zone="ground")
+    return rebuilt_entry(home_entry(**_CALL_OUT, **settings), garden, entry_id=ENTRY_ID)
 
 
 async def setup_platform(

@@ -9,6 +9,8 @@ config entry (``sia``, set up through its own config flow on a free port) or to 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -19,8 +21,9 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.imaprotect.station import options as link_options
+from testkit.sia import SiaReceiver, sia_account
 
-from .conftest import home_entry, set_sources
+from .conftest import PANEL, home_entry, set_sources
 
 ACCOUNT = "1234"
 # HA's sia reads its key as ASCII and wants it made of hex digits: 32 of them, AES-256.
@@ -95,3 +98,22 @@ async def async_setup_sia(hass: HomeAssistant, port: int, key: str | None) -> st
     ]
     assert len(panels) == 1
     return panels[0]
+
+
+@asynccontextmanager
+async def serve_receiver(key: str | None = None) -> AsyncIterator[SiaReceiver]:
+    """Pysiaalarm's receiver for the test account on 127.0.0.1, stopped on the way out."""
+    server = SiaReceiver([sia_account(ACCOUNT, key)])
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def async_panel(hass: HomeAssistant, service: str, **data: Any) -> None:
+    """Call an action of the test home's alarm panel and let what it starts settle."""
+    await hass.services.async_call(
+        "alarm_control_panel", service, {"entity_id": PANEL} | data, blocking=True
+    )
+    await hass.async_block_till_done()

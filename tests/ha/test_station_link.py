@@ -26,12 +26,19 @@ from custom_components.imaprotect.station import (
     TransmissionFault,
 )
 from testkit.polling import until
-from testkit.sia import SiaReceiver, SilentReceiver, sia_account
+from testkit.sia import SiaReceiver, SilentReceiver
 
 from .conftest import FLOOD_BATTERY, MARIE_CODE, PANEL, PAUL_CODE, WINDOW, WINDOW_BATTERY
 from .offers_kit import MARIE_DURESS, setup_offer_home
 from .standin import StandIn, serve_stand_in
-from .station_kit import ACCOUNT, FAST_TIMINGS, async_link_home, async_setup_home, link_form
+from .station_kit import (
+    FAST_TIMINGS,
+    async_link_home,
+    async_panel,
+    async_setup_home,
+    link_form,
+    serve_receiver,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -41,10 +48,8 @@ def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[SiaReceiver]:
-    server = SiaReceiver([sia_account(ACCOUNT)])
-    await server.start()
-    yield server
-    await server.stop()
+    async with serve_receiver() as server:
+        yield server
 
 
 @pytest.fixture
@@ -70,13 +75,6 @@ def notices(hass: HomeAssistant) -> dict[str, str]:
     return seen
 
 
-async def _panel(hass: HomeAssistant, service: str, **data: Any) -> None:
-    await hass.services.async_call(
-        "alarm_control_panel", service, {"entity_id": PANEL} | data, blocking=True
-    )
-    await hass.async_block_till_done()
-
-
 async def _received(server: SiaReceiver, count: int, within: float = 8) -> None:
     await until(
         lambda: len(server.events) >= count,
@@ -94,13 +92,13 @@ async def test_arming_disarming_bypass_and_battery_go_with_their_numbers(
 ) -> None:
     entry = await async_setup_home(hass, exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
-    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
-    await _panel(hass, "alarm_disarm", code=MARIE_CODE)
-    await _panel(hass, "alarm_arm_night", code=PAUL_CODE)
+    await async_panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await async_panel(hass, "alarm_disarm", code=MARIE_CODE)
+    await async_panel(hass, "alarm_arm_night", code=PAUL_CODE)
     await _received(receiver, 3)
     night = receiver.events[2]
     assert (night.code, night.id, night.ri) == ("NL", "002", "1")  # Paul, area 1
-    await _panel(hass, "alarm_disarm", code=PAUL_CODE)
+    await async_panel(hass, "alarm_disarm", code=PAUL_CODE)
     hass.states.async_set(WINDOW, "on")
     await hass.services.async_call(
         DOMAIN,
@@ -108,7 +106,7 @@ async def test_arming_disarming_bypass_and_battery_go_with_their_numbers(
         {"entity_id": PANEL, "mode": "total", "code": MARIE_CODE, "force": True},
         blocking=True,
     )
-    await _panel(hass, "alarm_disarm", code=MARIE_CODE)
+    await async_panel(hass, "alarm_disarm", code=MARIE_CODE)
     # The self-diagnosis (A LA CARTE: the station hears troubles) is the battery's one sender:
     # low under 15 %, well again from 25 %, each once.
     for level in ("18", "12", "22", "95", "not a level", "unavailable"):  # the last two: nothing
@@ -117,7 +115,9 @@ async def test_arming_disarming_bypass_and_battery_go_with_their_numbers(
     hass.states.async_set(FLOOD_BATTERY, "on")  # a low-battery flag
     await hass.async_block_till_done()
     hass.states.async_set(WINDOW, "off")
-    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)  # last: nothing else queued before it
+    await async_panel(
+        hass, "alarm_arm_away", code=MARIE_CODE
+    )  # last: nothing else queued before it
     await _received(receiver, 12)
     assert entry.runtime_data.station.connected
     # Marie is user 1, Paul 2; the window (the second detector) zone 2.
@@ -142,11 +142,11 @@ async def test_tout_inclus_alarm_goes_once_then_its_restore_before_the_disarm(
 ) -> None:
     entry = await setup_offer_home(hass, stand_in, formula="tout_inclus", exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
-    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await async_panel(hass, "alarm_arm_away", code=MARIE_CODE)
     hass.states.async_set(WINDOW, "on")  # not on the entry route: the alarm at once
     await hass.async_block_till_done()
     assert hass.states.get(PANEL).state == "triggered"
-    await _panel(hass, "alarm_disarm", code=MARIE_CODE)
+    await async_panel(hass, "alarm_disarm", code=MARIE_CODE)
     await _received(receiver, 4)
     assert _seen(receiver) == [("CL", "001"), ("BA", "002"), ("BR", "002"), ("OP", "001")]
     # The contacts were only informed: the station acknowledged the alarm.
@@ -158,7 +158,7 @@ async def test_a_receiver_down_during_an_alarm_the_contacts_take_it_and_the_stat
 ) -> None:
     entry = await setup_offer_home(hass, stand_in, formula="tout_inclus", exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
-    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await async_panel(hass, "alarm_arm_away", code=MARIE_CODE)
     await _received(receiver, 1)
     await receiver.stop()
     hass.states.async_set(WINDOW, "on")
@@ -173,7 +173,7 @@ async def test_a_receiver_down_during_an_alarm_the_contacts_take_it_and_the_stat
         what=lambda: f"alerts {stand_in.alerts}",
     )
     assert "BA" in notices[station_notice]
-    await _panel(hass, "alarm_disarm", code=MARIE_CODE)
+    await async_panel(hass, "alarm_disarm", code=MARIE_CODE)
     await receiver.start()
     await _received(receiver, 4)
     await hass.async_block_till_done()
@@ -189,12 +189,12 @@ async def test_events_queued_when_the_home_reloads_are_sent_after_it(
     entry = await async_setup_home(hass, formula="tout_inclus", exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
     await receiver.stop()
-    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await async_panel(hass, "alarm_arm_away", code=MARIE_CODE)
     station_notice = f"{DOMAIN}_{entry.entry_id}_station"
     await until(lambda: station_notice in notices, within=8, what="the arming's fault told")
     assert "CL" in notices[station_notice]
     assert "contacts" not in notices[station_notice]  # not an alarm: nobody is called
-    await _panel(hass, "alarm_trigger")
+    await async_panel(hass, "alarm_trigger")
     assert entry.runtime_data.station_link.status.queue_length == 2
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
@@ -213,8 +213,8 @@ async def test_a_code_the_station_refuses_is_a_repair_naming_it(
     monkeypatch.delitem(pysiaalarm.utils.SIA_CODES, "NL")  # a station without partial arming
     entry = await async_setup_home(hass, exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
-    await _panel(hass, "alarm_arm_night", code=PAUL_CODE)
-    await _panel(hass, "alarm_disarm", code=PAUL_CODE)
+    await async_panel(hass, "alarm_arm_night", code=PAUL_CODE)
+    await async_panel(hass, "alarm_disarm", code=PAUL_CODE)
     await _received(receiver, 1)
     assert receiver.codes == ["OP"]  # what followed was not blocked behind it
     issue = issue_registry.async_get_issue(DOMAIN, f"station_rejected_{entry.entry_id}")
@@ -230,7 +230,7 @@ async def test_a_duress_report_the_station_misses_stays_silent(
     entry = await setup_offer_home(hass, stand_in, exit_delay=0)  # A LA CARTE: duress to it
     await async_link_home(hass, entry, link_form(receiver.port))
     await receiver.stop()
-    await _panel(hass, "alarm_arm_away", code=MARIE_DURESS)
+    await async_panel(hass, "alarm_arm_away", code=MARIE_DURESS)
     assert hass.states.get(PANEL).state == "armed_away"  # works as her code, no sign
     await until(lambda: len(stand_in.alerts) >= 2, within=8, what=lambda: f"{stand_in.alerts}")
     assert [(a["kind"], a["acknowledgement"]) for a in stand_in.alerts] == [
@@ -247,7 +247,7 @@ async def test_deleting_the_home_deletes_its_queue_and_numbers(
     entry = await async_setup_home(hass, exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
     await receiver.stop()
-    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)  # queued, with Marie's number
+    await async_panel(hass, "alarm_arm_away", code=MARIE_CODE)  # queued, with Marie's number
     keys = {f"{DOMAIN}.{entry.entry_id}.station", f"{DOMAIN}.{entry.entry_id}.station_reports"}
     await until(lambda: keys <= set(hass_storage), within=5, what=lambda: f"{set(hass_storage)}")
     assert await hass.config_entries.async_remove(entry.entry_id)
@@ -260,21 +260,17 @@ async def test_a_refusal_on_an_encrypted_link_points_at_the_key_too(
 ) -> None:
     monkeypatch.delitem(pysiaalarm.utils.SIA_CODES, "NL")
     key = "0123456789abcdef"
-    server = SiaReceiver([sia_account(ACCOUNT, key)])
-    await server.start()
-    try:
+    async with serve_receiver(key) as server:
         entry = await async_setup_home(hass, exit_delay=0)
         form = link_form(server.port, key_format="ascii", key=key)
         await async_link_home(hass, entry, form)
-        await _panel(hass, "alarm_arm_night", code=PAUL_CODE)
+        await async_panel(hass, "alarm_arm_night", code=PAUL_CODE)
         issue_id = f"station_rejected_{entry.entry_id}"
         await until(
             lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None,
             within=8,
             what="the refusal's repair",
         )
-    finally:
-        await server.stop()
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_placeholders is not None
@@ -298,7 +294,7 @@ async def test_an_alarm_overdue_then_undelivered_calls_the_contacts_once(
         await async_link_home(hass, entry, link_form(silent.port))
         notices = []
         entry.runtime_data.station_link.link.add_listener(notices.append)
-        await _panel(hass, "alarm_trigger")
+        await async_panel(hass, "alarm_trigger")
         await until(
             lambda: any(isinstance(n, TransmissionFault) for n in notices),
             within=8,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 import logging
-from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -23,12 +22,19 @@ from custom_components.imaprotect.core.reports import Report, ReportKind
 from custom_components.imaprotect.core.station_reporter import StationReporter
 from custom_components.imaprotect.station_reports import stored_conditions
 from testkit.polling import until
-from testkit.sia import SiaReceiver, sia_account
+from testkit.sia import SiaReceiver
 
 from .conftest import HALL, MARIE_CODE, PANEL, WINDOW_BATTERY, WINDOW_TAMPER
 from .offers_kit import setup_offer_home
 from .standin import StandIn, serve_stand_in, tick
-from .station_kit import ACCOUNT, FAST_TIMINGS, async_link_home, async_setup_home, link_form
+from .station_kit import (
+    FAST_TIMINGS,
+    async_link_home,
+    async_panel,
+    async_setup_home,
+    link_form,
+    serve_receiver,
+)
 
 # Marie is user 1; the window is zone 2, the hall zone 3 (the detectors' order).
 ARMED = ("CL", "001", "1")
@@ -42,23 +48,14 @@ def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[SiaReceiver]:
-    server = SiaReceiver([sia_account(ACCOUNT)])
-    await server.start()
-    yield server
-    await server.stop()
+    async with serve_receiver() as server:
+        yield server
 
 
 @pytest.fixture
 async def stand_in() -> AsyncIterator[StandIn]:
     async with serve_stand_in() as server:
         yield server
-
-
-async def _panel(hass: HomeAssistant, service: str, **data: Any) -> None:
-    await hass.services.async_call(
-        "alarm_control_panel", service, {"entity_id": PANEL} | data, blocking=True
-    )
-    await hass.async_block_till_done()
 
 
 async def _flip(hass: HomeAssistant, entity_id: str, value: str) -> None:
@@ -71,7 +68,7 @@ async def _all_until_armed(
 ) -> list[tuple[str | None, ...]]:
     """Arm (CL goes last, in order) and return what the receiver got, up to that CL."""
     armings = _seen(server).count(ARMED)
-    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await async_panel(hass, "alarm_arm_away", code=MARIE_CODE)
     await until(
         lambda: _seen(server).count(ARMED) > armings,
         within=8,
@@ -136,12 +133,12 @@ async def test_a_wired_tamper_while_armed_goes_once_and_its_restore_once(
 ) -> None:
     entry = await setup_offer_home(hass, stand_in, formula="tout_inclus", exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
-    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await async_panel(hass, "alarm_arm_away", code=MARIE_CODE)
     await _flip(hass, WINDOW_TAMPER, "on")  # the offers' TA (the alarm)
     assert hass.states.get(PANEL).state == "triggered"
     if closed_before_disarm:
         await _flip(hass, WINDOW_TAMPER, "off")  # the self-diagnosis's TR
-    await _panel(hass, "alarm_disarm", code=MARIE_CODE)  # the reporter's TR, then OP
+    await async_panel(hass, "alarm_disarm", code=MARIE_CODE)  # the reporter's TR, then OP
     await _flip(hass, WINDOW_TAMPER, "off")
     await until(lambda: "OP" in receiver.codes, within=8, what=lambda: receiver.codes)
     assert await _all_until_armed(hass, receiver) == [

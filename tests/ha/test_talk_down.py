@@ -93,6 +93,36 @@ async def _post(
     await hass.async_block_till_done()
 
 
+async def _warning_requested(
+    hass: HomeAssistant, client: ClientSessionGenerator, entry: MockConfigEntry, alert_id: str
+) -> None:
+    """The voice server asks the home for the spoken warning (the contact's key, no speaker)."""
+    warning = _talk_down("warning", ended_at=AT)
+    await _post(hass, client, entry, alert_id, "warning_requested", warning)
+
+
+async def _listen_in_started(
+    hass: HomeAssistant, client: ClientSessionGenerator, entry: MockConfigEntry, alert_id: str
+) -> None:
+    """The voice server tells the home a contact began to listen in through its speaker."""
+    await _post(hass, client, entry, alert_id, "talk_down_started", _talk_down("speaker"))
+
+
+async def _warning_home(
+    hass: HomeAssistant, stand_in: StandIn, players: list[str], **settings: Any
+) -> MockConfigEntry:
+    """HA's demo players and siren, and a home that warns through ``players`` and the siren."""
+    await _demo(hass)
+    return await setup_offer_home(
+        hass,
+        stand_in,
+        warning_players=players,
+        warning_tts="tts.piper",
+        warning_sirens=[SIREN],
+        **settings,
+    )
+
+
 def _journalled(entry: MockConfigEntry) -> list[dict[str, Any]]:
     panel: HomePanel = entry.runtime_data
     kinds = (EntryKind.TALK_DOWN_STARTED, EntryKind.TALK_DOWN_ENDED, EntryKind.WARNING_PLAYED)
@@ -164,9 +194,7 @@ async def test_a_listen_in_on_the_server_s_own_alert_reaches_the_station(
     """A home_offline alert is the server's: its talk-downs are the home's by their signature."""
     station = RecordingStation()
     entry = await setup_offer_home(hass, stand_in, gateway=station, speaker="intercom-1")
-    await _post(
-        hass, hass_client_no_auth, entry, "offline-1", "talk_down_started", _talk_down("speaker")
-    )
+    await _listen_in_started(hass, hass_client_no_auth, entry, "offline-1")
     assert station.kinds == [ReportKind.LISTEN_IN_BEGIN]
     body = {"event": "attempt_started", "site_id": entry.entry_id, "alert_id": "offline-1",
             "status": "calling", "contact": MARIE, "at": AT}  # fmt: skip
@@ -180,14 +208,7 @@ async def test_without_a_station_link_the_listen_in_is_only_journalled(
     entry = await setup_offer_home(hass, stand_in, speaker="intercom-1")
     await trigger(hass)
     (alert,) = stand_in.alerts
-    await _post(
-        hass,
-        hass_client_no_auth,
-        entry,
-        alert["alert_id"],
-        "talk_down_started",
-        _talk_down("speaker"),
-    )
+    await _listen_in_started(hass, hass_client_no_auth, entry, alert["alert_id"])
     assert [e["kind"] for e in _journalled(entry)] == ["talk_down_started"]
 
 
@@ -197,23 +218,14 @@ async def test_the_warning_is_announced_and_the_siren_sounds_for_the_alarm_durat
     hass_client_no_auth: ClientSessionGenerator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    await _demo(hass)
     station = RecordingStation()
-    entry = await setup_offer_home(
-        hass,
-        stand_in,
-        gateway=station,
-        warning_players=[PLAYER, OTHER_PLAYER],
-        warning_tts="tts.piper",
-        warning_sirens=[SIREN],
-    )
+    entry = await _warning_home(hass, stand_in, [PLAYER, OTHER_PLAYER], gateway=station)
     assert stand_in.sites[entry.entry_id]["warning"] is True
     assert hass.states.get(SIREN).state == "off"  # type: ignore[union-attr]
     await trigger(hass)
     (alert,) = stand_in.alerts
     seen = async_capture_events(hass, "imaprotect_talk_down")
-    warning = _talk_down("warning", ended_at=AT)
-    await _post(hass, hass_client_no_auth, entry, alert["alert_id"], "warning_requested", warning)
+    await _warning_requested(hass, hass_client_no_auth, entry, alert["alert_id"])
 
     for player in (PLAYER, OTHER_PLAYER):
         state = hass.states.get(player)
@@ -240,19 +252,11 @@ async def test_a_missing_player_is_logged_and_the_siren_still_sounds(
     hass_client_no_auth: ClientSessionGenerator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await _demo(hass)
     hass.config.language = "fr"
-    entry = await setup_offer_home(
-        hass,
-        stand_in,
-        warning_players=["media_player.gone"],
-        warning_tts="tts.piper",
-        warning_sirens=[SIREN],
-    )
+    entry = await _warning_home(hass, stand_in, ["media_player.gone"])
     await trigger(hass)
     (alert,) = stand_in.alerts
-    warning = _talk_down("warning", ended_at=AT)
-    await _post(hass, hass_client_no_auth, entry, alert["alert_id"], "warning_requested", warning)
+    await _warning_requested(hass, hass_client_no_auth, entry, alert["alert_id"])
     assert hass.states.get(SIREN).state == "on"  # type: ignore[union-attr]
     assert "the spoken warning could not be played" in caplog.text
 
@@ -263,16 +267,8 @@ async def test_a_silent_alert_never_sounds_nor_shows(
     freezer: FrozenDateTimeFactory,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    await _demo(hass)
     station = RecordingStation()
-    entry = await setup_offer_home(
-        hass,
-        stand_in,
-        gateway=station,
-        warning_players=[PLAYER],
-        warning_tts="tts.piper",
-        warning_sirens=[SIREN],
-    )
+    entry = await _warning_home(hass, stand_in, [PLAYER], gateway=station)
     await armed_total(hass, freezer)
     await call(hass, "alarm_disarm", code=MARIE_DURESS)
     await hass.async_block_till_done()
@@ -280,16 +276,8 @@ async def test_a_silent_alert_never_sounds_nor_shows(
     before = hass.states.get(PLAYER).attributes.get("media_content_id")  # type: ignore[union-attr]
     station.reports.clear()
     seen = async_capture_events(hass, MATCH_ALL)
-    warning = _talk_down("warning", ended_at=AT)
-    await _post(hass, hass_client_no_auth, entry, alert["alert_id"], "warning_requested", warning)
-    await _post(
-        hass,
-        hass_client_no_auth,
-        entry,
-        alert["alert_id"],
-        "talk_down_started",
-        _talk_down("speaker"),
-    )
+    await _warning_requested(hass, hass_client_no_auth, entry, alert["alert_id"])
+    await _listen_in_started(hass, hass_client_no_auth, entry, alert["alert_id"])
     assert hass.states.get(SIREN).state == "off"  # type: ignore[union-attr]
     assert hass.states.get(PLAYER).attributes.get("media_content_id") == before  # type: ignore[union-attr]
     assert [e.event_type for e in seen if e.event_type.startswith("imaprotect")] == []
@@ -305,9 +293,8 @@ async def test_the_sirens_stop_when_the_home_stops(
     assert stand_in.sites[entry.entry_id]["warning"] is True
     await trigger(hass)
     (alert,) = stand_in.alerts
-    warning = _talk_down("warning", ended_at=AT)
-    await _post(hass, hass_client_no_auth, entry, alert["alert_id"], "warning_requested", warning)
-    await _post(hass, hass_client_no_auth, entry, alert["alert_id"], "warning_requested", warning)
+    await _warning_requested(hass, hass_client_no_auth, entry, alert["alert_id"])
+    await _warning_requested(hass, hass_client_no_auth, entry, alert["alert_id"])
     assert hass.states.get(SIREN).state == "on"  # type: ignore[union-attr]
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
@@ -359,8 +346,7 @@ async def test_devices_that_fail_are_logged_never_raised(
     )
     await trigger(hass)
     (alert,) = stand_in.alerts
-    warning = _talk_down("warning", ended_at=AT)
-    await _post(hass, hass_client_no_auth, entry, alert["alert_id"], "warning_requested", warning)
+    await _warning_requested(hass, hass_client_no_auth, entry, alert["alert_id"])
     assert "the spoken warning could not be played: player offline" in caplog.text
     assert hass.states.get("siren.stuck").state == "on"  # type: ignore[union-attr]
     await tick(hass, freezer, 181)
@@ -370,7 +356,7 @@ async def test_devices_that_fail_are_logged_never_raised(
         entry, data={**entry.data, "warning_sirens": ["siren.dead"]}
     )
     await hass.async_block_till_done()
-    await _post(hass, hass_client_no_auth, entry, alert["alert_id"], "warning_requested", warning)
+    await _warning_requested(hass, hass_client_no_auth, entry, alert["alert_id"])
     assert "the warning's sirens did not start: siren dead" in caplog.text
     # Other callbacks are not the talk-down's.
     body = {"event": "attempt_started", "site_id": entry.entry_id, "alert_id": alert["alert_id"],

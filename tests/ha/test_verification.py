@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 import json
 from pathlib import Path
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
     from custom_components.imaprotect.panel import HomePanel
+    from custom_components.imaprotect.photos import PhotoSet
 
 BASE = "https://maison.example.org"
 LINK = re.compile(re.escape(BASE) + r"/api/imaprotect/v/([A-Za-z0-9_-]{43})")
@@ -75,14 +77,38 @@ async def alarm_link(
     return match.group(1)
 
 
+@dataclass(frozen=True, slots=True)
+class LinkedAlarm:
+    """A station home's garden alarm, its report's link token, and its one set of photos."""
+
+    entry: MockConfigEntry
+    station: RecordingStation
+    token: str
+
+    @property
+    def panel(self) -> HomePanel:
+        return self.entry.runtime_data
+
+    @property
+    def photo_set(self) -> PhotoSet:
+        (photo_set,) = self.panel.photos.sets.values()
+        return photo_set
+
+
+@pytest.fixture
+async def linked(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> LinkedAlarm:
+    """An alarm the station got a verification link for."""
+    entry, station = await station_home(hass)
+    return LinkedAlarm(entry, station, await alarm_link(hass, freezer, station))
+
+
 async def test_the_burglary_report_links_a_page_with_the_alarm_s_photos(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
+    linked: LinkedAlarm,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    entry, station = await station_home(hass)
-    token = await alarm_link(hass, freezer, station)
-    assert "camera_proxy" not in str(station.reports[0])
+    token = linked.token
+    assert "camera_proxy" not in str(linked.station.reports[0])
     client = await hass_client_no_auth()  # the station's operator has no login
     page = await client.get(f"/api/imaprotect/v/{token}")
     assert page.status == 200
@@ -92,9 +118,8 @@ async def test_the_burglary_report_links_a_page_with_the_alarm_s_photos(
     html = await page.text()
     sources = re.findall(r'<img src="([^"]+)"', html)
     assert sources == [f"{token}/1", f"{token}/2", f"{token}/3"]
-    panel: HomePanel = entry.runtime_data
-    (photo_set,) = panel.photos.sets.values()
-    for number, name in enumerate(photo_set.files, 1):
+    panel = linked.panel
+    for number, name in enumerate(linked.photo_set.files, 1):
         photo = await client.get(f"/api/imaprotect/v/{token}/{number}")
         assert photo.status == 200
         assert photo.content_type == "image/jpeg"
@@ -105,11 +130,10 @@ async def test_the_burglary_report_links_a_page_with_the_alarm_s_photos(
 
 async def test_a_wrong_token_and_anything_beside_the_photos_are_not_found(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
+    linked: LinkedAlarm,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    _entry, station = await station_home(hass)
-    token = await alarm_link(hass, freezer, station)
+    token = linked.token
     wrong = ("B" if token[0] == "A" else "A") + token[1:]
     client = await hass_client_no_auth()
     for path in (
@@ -132,10 +156,10 @@ async def test_a_wrong_token_and_anything_beside_the_photos_are_not_found(
 async def test_the_link_expires_after_two_hours(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
+    linked: LinkedAlarm,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    _entry, station = await station_home(hass)
-    token = await alarm_link(hass, freezer, station)
+    token = linked.token
     client = await hass_client_no_auth()
     freezer.tick(timedelta(hours=2) - timedelta(seconds=1))
     assert (await client.get(f"/api/imaprotect/v/{token}/1")).status == 200
@@ -146,15 +170,13 @@ async def test_the_link_expires_after_two_hours(
 
 async def test_the_link_outlives_a_restart_within_its_two_hours(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
+    linked: LinkedAlarm,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    entry, station = await station_home(hass)
-    token = await alarm_link(hass, freezer, station)
-    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert await hass.config_entries.async_reload(linked.entry.entry_id)
     await hass.async_block_till_done()
     client = await hass_client_no_auth()
-    assert (await client.get(f"/api/imaprotect/v/{token}/3")).status == 200
+    assert (await client.get(f"/api/imaprotect/v/{linked.token}/3")).status == 200
 
 
 async def test_a_zone_camera_s_alarm_is_linked_too(
@@ -196,17 +218,14 @@ async def test_without_a_home_assistant_address_the_report_goes_without_a_link(
 
 async def test_a_photo_file_gone_is_not_found(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
+    linked: LinkedAlarm,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    entry, station = await station_home(hass)
-    token = await alarm_link(hass, freezer, station)
-    panel: HomePanel = entry.runtime_data
-    (photo_set,) = panel.photos.sets.values()
-    await hass.async_add_executor_job((panel.photos.folder / photo_set.files[0]).unlink)
+    first = linked.panel.photos.folder / linked.photo_set.files[0]
+    await hass.async_add_executor_job(first.unlink)
     client = await hass_client_no_auth()
-    assert (await client.get(f"/api/imaprotect/v/{token}/1")).status == 404
-    assert (await client.get(f"/api/imaprotect/v/{token}/2")).status == 200
+    assert (await client.get(f"/api/imaprotect/v/{linked.token}/1")).status == 404
+    assert (await client.get(f"/api/imaprotect/v/{linked.token}/2")).status == 200
 
 
 async def test_a_panic_from_the_panel_has_no_detector_and_no_link(
@@ -223,15 +242,11 @@ async def test_a_panic_from_the_panel_has_no_detector_and_no_link(
 
 async def test_diagnostics_count_the_photos_and_never_show_a_token(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
+    linked: LinkedAlarm,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    entry, station = await station_home(hass)
-    token = await alarm_link(hass, freezer, station)
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, linked.entry)
     assert diagnostics["photos"] == {"sets": 1, "files": 3, "open_links": 1, "kept_days": 30}
     text = json.dumps(diagnostics)
-    assert token not in text
-    panel: HomePanel = entry.runtime_data
-    (photo_set,) = panel.photos.sets.values()
-    assert photo_set.set_id not in text
+    assert linked.token not in text
+    assert linked.photo_set.set_id not in text

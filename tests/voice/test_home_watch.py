@@ -20,7 +20,8 @@ from testkit.polling import until
 from testkit.voice_api import VoiceApi
 from tests.voice.conftest import LOOPBACK, voice_config
 from tests.voice.harness import contact, heartbeat_body, site_body
-from voice_server import heartbeats, home_watch, mailer
+from voice_server import heartbeats, home_watch
+from voice_server.mail_words import MONTHS
 from voice_server.server import VoiceServer
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ async def test_an_armed_home_that_falls_silent_is_reported_once(
     watch = heartbeats.get(server.store.conn, "home")
     assert watch is not None
     local = datetime.fromtimestamp(watch.last_seen, timezone(timedelta(hours=1)))
-    month = mailer._MONTHS["fr"][local.month - 1]
+    month = MONTHS["fr"][local.month - 1]
     expected = f"le {local.day} {month} {local.year} à {local.hour:02d}:{local.minute:02d}"
     assert f"Dernier signal reçu : {expected}" in body
     await until(lambda: callback_sink.statuses(alert_id) == ["queued"], within=5)

@@ -22,6 +22,7 @@ from custom_components.imaprotect.contract.models import Site
 from tests.voice import test_call_session as _session
 from tests.voice.fake_ari import until
 from tests.voice.test_call_session import (
+    _FAST,
     _WORDS,
     Running,
     World,
@@ -30,14 +31,15 @@ from tests.voice.test_call_session import (
     _answered,
     _call,
 )
+from voice_server import second_leg
 from voice_server.ari import CONNECTION_LOST, AriError, AriEvent
 from voice_server.call_media import cancelled_event
 from voice_server.callees import callees
 from voice_server.calltree import CallResult
 from voice_server.config import CallSettings
+from voice_server.home_speaker import ALERT_INFO, AUTO_ANSWER, CALL_INFO
 from voice_server.keypad import Collect, Keypad, Prompt, StartSos, StartTalkDown
 from voice_server.phones import Dialer
-from voice_server.speaker_bridge import ALERT_INFO, AUTO_ANSWER, CALL_INFO
 from voice_server.talk_downs import TalkDownLog
 
 if TYPE_CHECKING:
@@ -79,11 +81,22 @@ async def _listen(world: World, call: Running) -> str:
     return speaker
 
 
-def _code(world: World, call: Running) -> None:
-    world.ari.dtmf(call.channel, "4321#")
+async def _answered_call(world: World, settings: CallSettings = _FAST) -> Running:
+    """The first contact's call of a new alert, answered: the code prompt starts."""
+    call = _call(world, _alert(world), settings)
+    await _answered(world, call)
+    return call
+
+
+async def _back_to_the_code(world: World, said: str) -> None:
+    """The talk-down is over: ``said``, then the code prompt again."""
+    expected = f"sound:{said} {_opening(_WORDS.talk_down_key)}"
+    await until(lambda: world.ari.heard()[-1] == expected)
 
 
 async def _acknowledged(world: World, call: Running) -> None:
+    """The contact types the code: the call ends acknowledged."""
+    world.ari.dtmf(call.channel, "4321#")
     await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.acknowledged}")
     world.ari.finish_playback()
     assert await call.result() == CallResult(Outcome.ACKNOWLEDGED)
@@ -150,8 +163,7 @@ async def test_without_a_speaker_the_key_asks_home_assistant_for_the_warning(
     make_world: WorldFactory,
 ) -> None:
     world = _with(make_world(), warning=True)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     assert world.ari.plays[0][2][1] == f"sound:{_opening(_WORDS.warning_key)}"
     world.ari.dtmf(call.channel, "*")
     expected = f"sound:{_WORDS.warning_sent} {_opening(_WORDS.warning_key)}"
@@ -161,7 +173,6 @@ async def test_without_a_speaker_the_key_asks_home_assistant_for_the_warning(
     assert event == "warning_requested"
     assert (view["mode"], view["by_station"]) == ("warning", False)
     assert view["ended_at"] == view["started_at"]
-    _code(world, call)
     await _acknowledged(world, call)
     assert _rows(world) == [("warning", "played", 0, 1)]
 
@@ -171,8 +182,7 @@ async def test_without_a_speaker_the_key_asks_home_assistant_for_the_warning(
 
 async def test_listen_then_speak_then_back_to_the_code(make_world: WorldFactory) -> None:
     world = _with(make_world(), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     assert world.ari.plays[0][2][1] == f"sound:{_opening(_WORDS.talk_down_key)}"
     speaker = await _listen(world, call)
     assert world.ari.originated[1][0] == f"PJSIP/direct/{SPEAKER}"
@@ -195,8 +205,7 @@ async def test_listen_then_speak_then_back_to_the_code(make_world: WorldFactory)
     await until(lambda: world.ari.mutes[-1] == (call.channel, False))
     world.ari.dtmf(call.channel, "1")  # already speaking
     world.ari.dtmf(call.channel, "#")
-    expected = f"sound:{_WORDS.talk_down_over} {_opening(_WORDS.talk_down_key)}"
-    await until(lambda: world.ari.heard()[-1] == expected)
+    await _back_to_the_code(world, _WORDS.talk_down_over)
     assert world.ari.mutes == [(call.channel, True), (call.channel, False)]
     assert speaker in world.ari.hung_up
     assert world.ari.bridges[-1][0] == "destroy"
@@ -206,34 +215,28 @@ async def test_listen_then_speak_then_back_to_the_code(make_world: WorldFactory)
     assert ended["spoke_at"] is not None
     assert ended["ended_at"] is not None
     assert _rows(world) == [("speaker", "key", 1, 1)]
-    _code(world, call)
     await _acknowledged(world, call)
 
 
 async def test_a_speaker_that_does_not_answer(make_world: WorldFactory) -> None:
     world = _with(make_world(), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     world.ari.dtmf(call.channel, "*")
     await until(lambda: len(world.ari.originated) == 2)
     world.ari.emit("ChannelDestroyed", world.ari.originated[1][1], cause=19)
-    expected = f"sound:{_WORDS.speaker_unreachable} {_opening(_WORDS.talk_down_key)}"
-    await until(lambda: world.ari.heard()[-1] == expected)
+    await _back_to_the_code(world, _WORDS.speaker_unreachable)
     assert world.ari.originated[1][1] in world.ari.hung_up
     assert _talk_downs(world) == []  # nobody listened in: nothing for the station
     assert world.ari.mutes == []
-    _code(world, call)
     await _acknowledged(world, call)
 
 
 async def test_a_speaker_that_cannot_be_dialled(make_world: WorldFactory) -> None:
     world = _with(make_world(), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     world.ari.originate_errors.append(AriError("POST", "/channels", 400, "bad endpoint"))
     world.ari.dtmf(call.channel, "*")
-    expected = f"sound:{_WORDS.speaker_unreachable} {_opening(_WORDS.talk_down_key)}"
-    await until(lambda: world.ari.heard()[-1] == expected)
+    await _back_to_the_code(world, _WORDS.speaker_unreachable)
     assert _rows(world) == []
     world.ari.emit("StasisEnd", call.channel)
     assert (await call.result()).outcome is Outcome.HUNG_UP
@@ -243,16 +246,13 @@ async def test_the_speaker_hanging_up_ends_the_bridge_not_the_call(
     make_world: WorldFactory,
 ) -> None:
     world = _with(make_world(), speaker="intercom-1")
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     speaker = await _listen(world, call)
     assert world.ari.originated[1][0] == "PJSIP/intercom-1"
     world.ari.emit("ChannelLeftBridge", speaker)
-    expected = f"sound:{_WORDS.talk_down_over} {_opening(_WORDS.talk_down_key)}"
-    await until(lambda: world.ari.heard()[-1] == expected)
+    await _back_to_the_code(world, _WORDS.talk_down_over)
     assert world.ari.mutes == [(call.channel, True), (call.channel, False)]  # heard again
     assert _rows(world) == [("speaker", "speaker_gone", 0, 1)]
-    _code(world, call)
     await _acknowledged(world, call)
 
 
@@ -268,8 +268,7 @@ async def test_the_call_ending_in_the_bridge_ends_the_talk_down(
     make_world: WorldFactory, ending: str, outcome: Outcome, reason: str
 ) -> None:
     world = _with(make_world(), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     speaker = await _listen(world, call)
     queue = world.ari._routes[call.channel].queue
     if ending == "hangup":
@@ -293,14 +292,42 @@ def _lost() -> AriEvent:
 
 async def test_the_contact_hanging_up_while_the_speaker_rings(make_world: WorldFactory) -> None:
     world = _with(make_world(), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     world.ari.dtmf(call.channel, "*")
     await until(lambda: len(world.ari.originated) == 2)
     world.ari.emit("StasisEnd", call.channel)
     assert (await call.result()).outcome is Outcome.HUNG_UP
     assert world.ari.originated[1][1] in world.ari.hung_up
     assert _rows(world) == []
+
+
+async def test_the_alert_cancelled_while_the_speaker_rings(make_world: WorldFactory) -> None:
+    world = _with(make_world(), speaker=SPEAKER)
+    call = await _answered_call(world)
+    world.ari.dtmf(call.channel, "*")
+    await until(lambda: len(world.ari.originated) == 2)
+    world.ari._routes[call.channel].queue.put_nowait(cancelled_event("Marie"))
+    await until(lambda: "Marie" in world.ari.heard()[-1])
+    world.ari.finish_playback()
+    assert (await call.result()).outcome is Outcome.CANCELLED
+    assert world.ari.originated[1][1] in world.ari.hung_up
+    assert _rows(world) == []
+
+
+async def test_a_speaker_that_never_answers_in_time(
+    make_world: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(second_leg, "RING_SLACK", 0.0)  # Asterisk's own verdict never comes
+    world = _with(make_world(), speaker=SPEAKER)
+    settings = CallSettings(
+        ring_timeout=0.05, digit_timeout=1.0, call_watchdog=3.0, sos_max_duration=1.0
+    )
+    call = await _answered_call(world, settings)
+    world.ari.dtmf(call.channel, "*")
+    await _back_to_the_code(world, _WORDS.speaker_unreachable)
+    assert world.ari.originated[1][1] in world.ari.hung_up
+    assert _rows(world) == []
+    await _acknowledged(world, call)
 
 
 async def test_the_talk_down_time_limit_returns_to_the_dialogue(
@@ -310,20 +337,16 @@ async def test_the_talk_down_time_limit_returns_to_the_dialogue(
     settings = CallSettings(
         ring_timeout=1.0, digit_timeout=1.0, call_watchdog=3.0, sos_max_duration=0.05
     )
-    call = _call(world, _alert(world), settings)
-    await _answered(world, call)
+    call = await _answered_call(world, settings)
     await _listen(world, call)
-    expected = f"sound:{_WORDS.talk_down_over} {_opening(_WORDS.talk_down_key)}"
-    await until(lambda: world.ari.heard()[-1] == expected)
+    await _back_to_the_code(world, _WORDS.talk_down_over)
     assert _rows(world) == [("speaker", "time_limit", 0, 1)]
-    _code(world, call)
     await _acknowledged(world, call)
 
 
 async def test_a_bridge_refused_by_asterisk(make_world: WorldFactory) -> None:
     world = _with(make_world(), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
 
     async def refuse(*_args: object, **_kwargs: object) -> str:
         raise AriError("POST", "/bridges", 500, "no bridge")
@@ -333,11 +356,9 @@ async def test_a_bridge_refused_by_asterisk(make_world: WorldFactory) -> None:
     await until(lambda: len(world.ari.originated) == 2)
     world.ari.emit("StasisStart", world.ari.originated[1][1])
     world.ari.finish_playback()
-    expected = f"sound:{_WORDS.speaker_unreachable} {_opening(_WORDS.talk_down_key)}"
-    await until(lambda: world.ari.heard()[-1] == expected)
+    await _back_to_the_code(world, _WORDS.speaker_unreachable)
     assert world.ari.mutes == [(call.channel, True), (call.channel, False)]
     assert _rows(world) == []
-    _code(world, call)
     await _acknowledged(world, call)
 
 
@@ -381,10 +402,22 @@ async def _sos_bridged(world: World, call: Running) -> str:
     return station
 
 
+async def _operator_listens(world: World, station: str) -> tuple[str, str]:
+    """The operator presses *: the speaker answers, its snoop joins; both channels' ids."""
+    world.ari.dtmf(station, "*")
+    await until(lambda: len(world.ari.originated) == 3)
+    speaker: str = world.ari.originated[2][1]
+    world.ari.emit("StasisStart", speaker)
+    await until(lambda: len(world.ari.snoops) == 1)
+    snoop: str = world.ari.snoops[0][1]
+    world.ari.emit("StasisStart", snoop)
+    await until(lambda: len(_talk_downs(world)) == 1)
+    return speaker, snoop
+
+
 async def test_the_operator_listens_in_then_speaks_then_stops(make_world: WorldFactory) -> None:
     world = _with(make_world(station=_STATION), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     station = await _sos_bridged(world, call)
     create, *_ = world.ari.bridges
     assert create[2:] == ("dtmf_events",)
@@ -427,16 +460,9 @@ async def test_the_end_of_the_sos_bridge_ends_the_operators_talk_down(
     make_world: WorldFactory,
 ) -> None:
     world = _with(make_world(station=_STATION), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     station = await _sos_bridged(world, call)
-    world.ari.dtmf(station, "*")
-    await until(lambda: len(world.ari.originated) == 3)
-    speaker = world.ari.originated[2][1]
-    world.ari.emit("StasisStart", speaker)
-    await until(lambda: len(world.ari.snoops) == 1)
-    world.ari.emit("StasisStart", world.ari.snoops[0][1])
-    await until(lambda: len(_talk_downs(world)) == 1)
+    speaker, _snoop = await _operator_listens(world, station)
     world.ari.emit("ChannelLeftBridge", station)
     assert await call.result() == CallResult(Outcome.SOS)
     assert speaker in world.ari.hung_up
@@ -445,17 +471,9 @@ async def test_the_end_of_the_sos_bridge_ends_the_operators_talk_down(
 
 async def test_the_speaker_hanging_up_on_the_operator(make_world: WorldFactory) -> None:
     world = _with(make_world(station=_STATION), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     station = await _sos_bridged(world, call)
-    world.ari.dtmf(station, "*")
-    await until(lambda: len(world.ari.originated) == 3)
-    speaker = world.ari.originated[2][1]
-    world.ari.emit("StasisStart", speaker)
-    await until(lambda: len(world.ari.snoops) == 1)
-    snoop = world.ari.snoops[0][1]
-    world.ari.emit("StasisStart", snoop)
-    await until(lambda: len(_talk_downs(world)) == 1)
+    speaker, snoop = await _operator_listens(world, station)
     world.ari.emit("StasisEnd", snoop)  # its own end changes nothing
     world.ari.emit("ChannelDestroyed", speaker, cause=16)
     await until(lambda: len(_talk_downs(world)) == 2)
@@ -472,8 +490,7 @@ async def test_an_operator_talk_down_asterisk_refuses(
     make_world: WorldFactory, failing: str
 ) -> None:
     world = _with(make_world(station=_STATION), speaker=SPEAKER)
-    call = _call(world, _alert(world))
-    await _answered(world, call)
+    call = await _answered_call(world)
     station = await _sos_bridged(world, call)
     refusal = AriError("POST", "/x", 500, "refused")
 

@@ -92,7 +92,7 @@ def _assert_heard_both_ways(samples: list[dict[str, Any]]) -> None:
     talks (no prompt plays in the bridge), so packets sent to the speaker are the contact's voice
     and packets sent to the contact during the bridge are the home's.
     """
-    bridged = [s for s in samples if "speaker" in s and "contact" in s]
+    bridged = _bridged(samples)
     assert bridged, samples
     # The contact spoke (at least 1 s, 50 packets, of it) while muted: the home got nothing.
     muted = [s for s in bridged if s["speaker"][0] == 0]
@@ -110,6 +110,31 @@ def _talk_downs(payloads: list[dict[str, object]]) -> list[tuple[object, object]
     return [
         (p["event"], p["talk_down"]) for p in payloads if str(p["event"]).startswith("talk_down")
     ]
+
+
+async def _started_and_ended(sink: CallbackSink) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The talk-down's two callbacks, its start and its end: their views."""
+    await until(lambda: len(_talk_downs(sink.payloads)) == 2, within=10)
+    (started_event, started), (ended_event, ended) = _talk_downs(sink.payloads)
+    assert (started_event, ended_event) == ("talk_down_started", "talk_down_ended")
+    assert isinstance(started, dict)
+    assert isinstance(ended, dict)
+    return started, ended
+
+
+def _auto_answered_once(speaker: SippPhone) -> str:
+    """The speaker got one INVITE, asking for auto-answer (its scenario refuses any other)."""
+    trace = speaker.trace.read_text(errors="replace")
+    assert trace.count("INVITE sip:speaker@") == 1
+    assert "Call-Info: <sip:imaprotect.invalid>;answer-after=0" in trace
+    assert "Alert-Info: <http://imaprotect.invalid>;info=alert-autoanswer;delay=0" in trace
+    assert speaker.errors() == 0
+    return trace
+
+
+def _bridged(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The RTP samples taken while the speaker and the contact were both up."""
+    return [s for s in samples if "speaker" in s and "contact" in s]
 
 
 async def test_star_bridges_the_contact_to_the_auto_answer_speaker(
@@ -133,19 +158,10 @@ async def test_star_bridges_the_contact_to_the_auto_answer_speaker(
 
     assert alert["status"] == "acknowledged", asterisk.log_tail()
     assert outcomes(alert) == [("c0", "acknowledged")]
-    # The speaker got one INVITE asking for auto-answer (its scenario refuses any other).
-    trace = speaker.trace.read_text(errors="replace")
-    assert trace.count("INVITE sip:speaker@") == 1
-    assert "Call-Info: <sip:imaprotect.invalid>;answer-after=0" in trace
-    assert "Alert-Info: <http://imaprotect.invalid>;info=alert-autoanswer;delay=0" in trace
+    trace = _auto_answered_once(speaker)
     assert "BYE sip:" in trace or "BYE " in trace  # Asterisk hung the speaker up
-    assert speaker.errors() == 0
 
-    await until(lambda: len(_talk_downs(callback_sink.payloads)) == 2, within=10)
-    (started_event, started), (ended_event, ended) = _talk_downs(callback_sink.payloads)
-    assert (started_event, ended_event) == ("talk_down_started", "talk_down_ended")
-    assert isinstance(started, dict)
-    assert isinstance(ended, dict)
+    started, ended = await _started_and_ended(callback_sink)
     assert started["mode"] == ended["mode"] == "speaker"
     assert started["ended_at"] is None
     assert started["spoke_at"] is None  # listening only, at first
@@ -188,15 +204,8 @@ async def test_the_station_operator_listens_in_from_the_sos_bridge(
 
     assert alert["status"] == "escalated", asterisk.log_tail()
     assert outcomes(alert) == [("c0", "sos")]
-    trace = speaker.trace.read_text(errors="replace")
-    assert trace.count("INVITE sip:speaker@") == 1
-    assert "Call-Info: <sip:imaprotect.invalid>;answer-after=0" in trace
-    assert "Alert-Info: <http://imaprotect.invalid>;info=alert-autoanswer;delay=0" in trace
-    assert speaker.errors() == 0
-    await until(lambda: len(_talk_downs(callback_sink.payloads)) == 2, within=10)
-    (_, started), (_, ended) = _talk_downs(callback_sink.payloads)
-    assert isinstance(started, dict)
-    assert isinstance(ended, dict)
+    _auto_answered_once(speaker)
+    started, ended = await _started_and_ended(callback_sink)
     assert started["by_station"] is True
     assert started["spoke_at"] is None
     assert ended["spoke_at"] is not None
@@ -205,7 +214,7 @@ async def test_the_station_operator_listens_in_from_the_sos_bridge(
     ).fetchall()
     assert row == [(1, "key")]
     # The speaker leg while only a snoop of it was bridged: the contact spoke, the home got nothing.
-    with_speaker = [s for s in samples if "speaker" in s and "contact" in s]
+    with_speaker = _bridged(samples)
     assert with_speaker, samples
     silent = [s for s in with_speaker if s["speaker"][0] == 0]
     assert silent, samples
