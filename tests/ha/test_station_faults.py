@@ -8,7 +8,6 @@ to the contacts waits, persisted, for the voice server: nothing is lost.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -16,12 +15,12 @@ import pytest
 from custom_components.imaprotect import station_runtime
 from testkit.polling import until
 from testkit.ports import PortPool
-from testkit.sia import SiaReceiver, sia_account
+from testkit.sia import SiaReceiver
 
 from .conftest import MARIE_CODE, PANEL
 from .offers_kit import MARIE_DURESS, action, setup_offer_home
 from .standin import StandIn, serve_stand_in
-from .station_kit import ACCOUNT, FAST_TIMINGS, async_link_home, link_form
+from .station_kit import FAST_TIMINGS, async_link_home, async_panel, link_form, serve_receiver
 
 
 @pytest.fixture(autouse=True)
@@ -31,23 +30,14 @@ def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[SiaReceiver]:
-    server = SiaReceiver([sia_account(ACCOUNT)])
-    await server.start()
-    yield server
-    await server.stop()
+    async with serve_receiver() as server:
+        yield server
 
 
 @pytest.fixture
 async def stand_in() -> AsyncIterator[StandIn]:
     async with serve_stand_in() as server:
         yield server
-
-
-async def _panel(hass: HomeAssistant, service: str, **data: Any) -> None:
-    await hass.services.async_call(
-        "alarm_control_panel", service, {"entity_id": PANEL} | data, blocking=True
-    )
-    await hass.async_block_till_done()
 
 
 def _codes(server: SiaReceiver) -> list[tuple[str, str | None]]:
@@ -59,8 +49,8 @@ async def test_duress_at_the_keypad_disarms_as_usual_and_the_station_gets_ha_wit
 ) -> None:
     entry = await setup_offer_home(hass, stand_in, formula="tout_inclus", exit_delay=0)
     await async_link_home(hass, entry, link_form(receiver.port))
-    await _panel(hass, "alarm_arm_away", code=MARIE_CODE)
-    await _panel(hass, "alarm_disarm", code=MARIE_DURESS)
+    await async_panel(hass, "alarm_arm_away", code=MARIE_CODE)
+    await async_panel(hass, "alarm_disarm", code=MARIE_DURESS)
     panel = hass.states.get(PANEL)
     assert panel is not None
     assert panel.state == "disarmed"
