@@ -39,10 +39,8 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import parseaddr
 import functools
-import html
 import json
 import logging
 import random
@@ -60,6 +58,9 @@ from custom_components.imaprotect.contract.signing import (
     TIMESTAMP_HEADER,
     sign,
 )
+
+from . import outbox_mail
+from .outbox_mail import MailContent
 
 if TYPE_CHECKING:
     import sqlite3
@@ -356,64 +357,12 @@ def _error_name(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _envelope_address(address: str) -> str:
-    """The address as an ASCII relay takes it: an international domain in its IDNA form.
-
-    The local part is ASCII already (the contract's rule): ``exémple.fr`` → ``xn--exmple-cva.fr``.
-    """
-    local, _, domain = address.rpartition("@")
-    if domain.isascii():
-        return address
-    return f"{local}@{domain.encode('idna').decode('ascii')}"
-
-
-def _email(sender: str, row: _Row, photos: Sequence[bytes]) -> EmailMessage:
-    """The row's message, rebuilt alike at each attempt (date and id from the row).
-
-    Built once for all its recipients (``_addressed`` puts each one in ``To``): the email
-    package's header parsing is most of a message's cost on the event loop.
-    """
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "imaprotect.invalid"
-    message = EmailMessage()
-    message["From"] = sender
-    message["Subject"] = row.subject or ""
-    message["Date"] = formatdate(row.created_at, usegmt=True)
-    message["Message-ID"] = f"<imaprotect.outbox.{row.id}@{domain}>"
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
-    text = row.body.decode()
-    message.set_content(text)
-    if photos:
-        # The photos inline: text/plain, or text/html in a multipart/related with the JPEGs,
-        # each named by its Content-ID (``cid:``), so mail readers show them in the message.
-        ids = [f"photo-{position}.{row.id}@{domain}" for position in range(1, len(photos) + 1)]
-        images = "".join(
-            f'<p><img src="cid:{cid}" alt="photo {n}" style="max-width:100%"></p>'
-            for n, cid in enumerate(ids, 1)
-        )
-        paragraphs = "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n"))
-        message.add_alternative(
-            f"<!doctype html><html><body>{paragraphs.replace(chr(10), '<br>')}{images}"
-            "</body></html>",
-            subtype="html",
-        )
-        *_, rich = message.iter_parts()  # the HTML alternative: made multipart/related below
-        for position, (photo, cid) in enumerate(zip(photos, ids, strict=True), 1):
-            rich.add_related(
-                photo,
-                maintype="image",
-                subtype="jpeg",
-                cid=f"<{cid}>",
-                filename=f"photo-{position}.jpg",
-                disposition="inline",
-            )
-    return message
-
-
-def _addressed(message: EmailMessage, to: str) -> EmailMessage:
-    """The message to one recipient: ``to`` in its ``To`` header, no one else."""
-    del message["To"]
-    message["To"] = to
-    return message
+async def _greet(client: aiosmtplib.SMTP) -> None:
+    """EHLO, or HELO for a relay that does not know it (as aiosmtplib's ``send_message``)."""
+    try:
+        await client.ehlo()
+    except aiosmtplib.SMTPHeloError:
+        await client.helo()
 
 
 class OutboxWorker:
@@ -603,16 +552,36 @@ class OutboxWorker:
             use_tls=smtp.tls,
             timeout=smtp.timeout,
         ) as client:
-            message: EmailMessage | None = None
+            if client.is_ehlo_or_helo_needed:
+                await _greet(client)
+            eight_bit = client.supports_extension("8bitmime")
+            content = MailContent(
+                outbox_id=row.id,
+                sender=smtp.sender,
+                subject=row.subject or "",
+                body=row.body,
+                created_at=row.created_at,
+                photos=tuple(photos),
+            )
+            # Built and flattened in a worker thread: only the SMTP dialogue stays on the loop.
+            prepared = await asyncio.to_thread(
+                outbox_mail.letters,
+                content,
+                list(pending),
+                smtputf8=client.supports_extension("smtputf8"),
+                eight_bit=eight_bit,
+            )
+            sender = parseaddr(smtp.sender)[1]
             for address in list(pending):
+                letter = prepared[address]
                 try:
-                    envelope = _envelope_address(address)
-                    if message is None:
-                        message = _email(smtp.sender, row, photos)
-                    await client.send_message(
-                        _addressed(message, envelope),
-                        sender=parseaddr(smtp.sender)[1],
-                        recipients=[envelope],
+                    if isinstance(letter, Exception):
+                        raise letter
+                    options = ["SMTPUTF8"] if letter.smtputf8 else []
+                    if eight_bit:
+                        options.append("BODY=8BITMIME")
+                    await client.sendmail(
+                        sender, [letter.envelope], letter.data, mail_options=options
                     )
                 except _SESSION_ERRORS:
                     raise  # the session is gone: nobody else can be sent to now

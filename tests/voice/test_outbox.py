@@ -14,6 +14,7 @@ import json
 import logging
 from pathlib import Path
 import sqlite3
+import threading
 import time
 from typing import Any
 
@@ -29,6 +30,7 @@ from testkit.callbacks import CallbackSink
 from testkit.polling import until
 from testkit.ports import LOOPBACK, PortPool
 from testkit.smtp import SmtpSink
+from voice_server import outbox_mail
 from voice_server.migrations import migrate
 from voice_server.outbox import (
     OutboxWorker,
@@ -201,6 +203,33 @@ async def test_email_goes_to_each_recipient_with_photos(
     assert row["delivered_at"] is not None
     assert conn.execute("SELECT COUNT(*) FROM outbox_photo").fetchone() == (0,)
     assert worker.delivered == {"email": 1, "callback": 0}
+
+
+async def test_emails_are_built_once_each_in_a_worker_thread(
+    conn: sqlite3.Connection,
+    smtp_server: SmtpSink,
+    start_worker: WorkerFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building and flattening leave the event loop free for the calls (issue 8, scenario C)."""
+    threads: list[int] = []
+    real_letters = outbox_mail.letters
+
+    def letters(*args: Any, **kwargs: Any) -> dict[str, outbox_mail.Letter | Exception]:
+        threads.append(threading.get_ident())
+        return real_letters(*args, **kwargs)
+
+    monkeypatch.setattr(outbox_mail, "letters", letters)
+    await smtp_server.start()
+    worker = start_worker(conn, smtp=_smtp_settings(smtp_server))
+    _email(conn, MARIE, PAUL, photos=(JPEG,))
+    _email(conn, PAUL)
+    worker.wake()
+    await until(lambda: pending_counts(conn) == {"email": 0, "callback": 0})
+
+    assert len(smtp_server.messages) == 3
+    assert len(threads) == 2  # one build per e-mail, whatever its recipients
+    assert threading.get_ident() not in threads
 
 
 async def test_delivery_marks_skip_the_fsync_and_leave_the_store_synced(
