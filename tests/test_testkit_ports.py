@@ -22,3 +22,15 @@ def test_no_gap_wide_enough_is_said() -> None:
     pool._given = set(range(20000, _ephemeral_start(), 50))  # a port taken every 50
     with pytest.raises(RuntimeError, match="no free port range"):
         pool.take(100)
+
+
+def test_single_ports_leave_the_ranges_ports_alone() -> None:
+    """Hundreds of phones and servers in a run must not fragment the RTP ranges' ports."""
+    pool = PortPool()
+    ephemeral = _ephemeral_start()
+    if ephemeral >= 59000:
+        pytest.skip("this machine's ephemeral ports leave no room for single ports above them")
+    singles = [pool.take() for _ in range(300)]
+    assert min(singles) >= ephemeral
+    for _ in range(2):  # two benchmark-sized RTP ranges always fit below them, wherever put
+        assert pool.take(4000) < ephemeral

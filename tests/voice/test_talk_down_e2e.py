@@ -20,7 +20,7 @@ from tests.voice.conftest import ARI_PASSWORD, ARI_USER
 from tests.voice.harness import NUMBERS, alert_body, contact, finished, outcomes, site_body
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
     from pathlib import Path
 
     from testkit.sipp import SippPhone
@@ -35,14 +35,20 @@ pytestmark = pytest.mark.voice
 _KEYS = "*" + "," * 7 + "~" * 3 + "1" + "~" * 3 + "#" + "," * 2 + "4321#"
 
 
-def _speaker(tmp_path: Path, port_pool: PortPool) -> SippPhone:
-    return start_sipp(
+@pytest.fixture
+def speaker(tmp_path: Path, port_pool: PortPool) -> Iterator[SippPhone]:
+    """The home's auto-answer speaker (a SIPp UAS that echoes RTP), stopped after the test."""
+    phone = start_sipp(
         "uas_speaker",
         log_dir=tmp_path / "sipp-speaker",
         pool=port_pool,
         name="speaker",
         extra=("-rtp_echo",),
     )
+    try:
+        yield phone
+    finally:
+        phone.stop()  # it answers forever (-d 0): left running, it would outlive the run
 
 
 async def _rtp_counts(asterisk: AsteriskInstance, samples: list[dict[str, Any]]) -> None:
@@ -142,10 +148,8 @@ async def test_star_bridges_the_contact_to_the_auto_answer_speaker(
     sipp_phone: SippFactory,
     voice: VoiceFactory,
     callback_sink: CallbackSink,
-    tmp_path: Path,
-    port_pool: PortPool,
+    speaker: SippPhone,
 ) -> None:
-    speaker = _speaker(tmp_path, port_pool)
     phone = sipp_phone("uas_dtmf", digits=_KEYS, delay_ms=800, name="listener")
     running = await voice(asterisk=asterisk, routes={NUMBERS[0]: phone.endpoint}, digit_timeout=8.0)
     site = site_body([contact(0)], callback_url=callback_sink.url) | {"speaker": speaker.uri}
@@ -181,10 +185,8 @@ async def test_the_station_operator_listens_in_from_the_sos_bridge(
     sipp_phone: SippFactory,
     voice: VoiceFactory,
     callback_sink: CallbackSink,
-    tmp_path: Path,
-    port_pool: PortPool,
+    speaker: SippPhone,
 ) -> None:
-    speaker = _speaker(tmp_path, port_pool)
     # The contact speaks from 1 s after pressing 9 for 10 s: while the operator only listens (the
     # 4 s between * and 1) the home must hear none of it.
     phone = sipp_phone("uas_dtmf", digits="9," + "~" * 10, delay_ms=800, name="sos")
