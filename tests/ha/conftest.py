@@ -1,12 +1,14 @@
 """A realistic home for the Home Assistant tests: two zones, six detectors, three people."""
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.imaprotect import station_runtime
 from custom_components.imaprotect.const import (
     CONF_ALARM_DURATION,
     CONF_BADGES,
@@ -31,6 +33,11 @@ from custom_components.imaprotect.const import (
     DOMAIN,
 )
 from custom_components.imaprotect.core import hash_code
+
+if TYPE_CHECKING:
+    from testkit.sia import SiaReceiver
+
+    from .standin import StandIn
 
 MARIE_CODE = "1234"
 MARIE_PHONE_CODE = "246813"  # what Marie types on the phone (never her keypad code)
@@ -167,3 +174,29 @@ async def home(hass: HomeAssistant) -> MockConfigEntry:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+@pytest.fixture
+async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
+    """The stand-in voice server on 127.0.0.1 (tests/ha/standin.py), stopped after the test."""
+    from .standin import serve_stand_in
+
+    async with serve_stand_in() as server:
+        yield server
+
+
+@pytest.fixture
+async def receiver(socket_enabled: None) -> AsyncIterator[SiaReceiver]:
+    """Pysiaalarm's receiver for the station tests' account (no key), on 127.0.0.1."""
+    from .station_kit import serve_receiver
+
+    async with serve_receiver() as server:
+        yield server
+
+
+@pytest.fixture
+def fast_station_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
+    """The station link's timings shortened, so a lost receiver is noticed within a test."""
+    from .station_kit import FAST_TIMINGS
+
+    monkeypatch.setattr(station_runtime, "LINK_TIMINGS", FAST_TIMINGS)

@@ -1,7 +1,5 @@
 """Asking for a security agent: a report to the station, else a call to its number; recorded."""
 
-from collections.abc import AsyncIterator
-
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 import pytest
@@ -12,16 +10,10 @@ from custom_components.imaprotect.core.journal import EntryKind
 from custom_components.imaprotect.core.reports import ReportKind
 
 from .offers_kit import RecordingStation, action, setup_offer_home
-from .standin import StandIn, serve_stand_in
+from .standin import StandIn
 from .test_logbook import line
 
 AGENT = "button.maison_request_a_security_agent"
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 async def test_the_station_gets_the_request_with_its_words(

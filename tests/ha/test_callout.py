@@ -3,7 +3,6 @@
 The voice server is stood in by ``standin.StandIn``.
 """
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 import json
 import time
@@ -38,18 +37,11 @@ from .standin import (
     StandIn,
     disarm,
     post_callback,
-    serve_stand_in,
     setup_home,
     signed,
     tick,
     trigger,
 )
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 async def test_site_instructions_hold_contacts_in_order_and_no_clear_code(

@@ -3,8 +3,6 @@
 Each test names the failure it survives; the voice server is the stand-in (``standin``).
 """
 
-from collections.abc import AsyncIterator
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
@@ -18,7 +16,6 @@ from .standin import (
     StandIn,
     disarm,
     post_callback,
-    serve_stand_in,
     setup_home,
     tick,
     trigger,
@@ -26,12 +23,6 @@ from .standin import (
 
 DOWN = 10_000  # requests that answer 503: the voice server is away for the whole test
 ALERT_SENSOR = "sensor.maison_alert"
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 async def reload(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -5,7 +5,6 @@ fallback notifiers), the repair for plain HTTP off this machine, replayed or reo
 and a wrong code typed on the phone in the logbook. The voice server is the stand-in.
 """
 
-from collections.abc import AsyncIterator
 import json
 from typing import Any
 
@@ -24,7 +23,6 @@ from .standin import (
     TOKEN,
     WEBHOOK_ID,
     StandIn,
-    serve_stand_in,
     setup_home,
     signed,
     tick,
@@ -33,12 +31,6 @@ from .standin import (
 
 CONNECTIVITY = "binary_sensor.maison_voice_server"
 ALERT_SENSOR = "sensor.maison_alert"
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 def state_of(hass: HomeAssistant, entity_id: str) -> str:

@@ -5,7 +5,6 @@ Nothing Home Assistant shows may differ from a normal disarm: the panel's state 
 report and the call-out to the *other* contacts tell it apart, and neither shows in the home.
 """
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -24,16 +23,10 @@ from custom_components.imaprotect.core.reports import ReportKind
 
 from .conftest import MARIE_CODE
 from .offers_kit import MARIE_DURESS, RecordingStation, action, setup_offer_home
-from .standin import AT, StandIn, post_callback, serve_stand_in
+from .standin import AT, StandIn, post_callback
 from .test_lockout import notifications
 from .test_logbook import line
 from .test_panel import armed_total, call, state
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 async def _disarm_with(

@@ -4,7 +4,6 @@ The voice server is the stand-in (it validates each heartbeat with the contract'
 real server takes the same client in tests/voice/test_home_assistant_heartbeat.py.
 """
 
-from collections.abc import AsyncIterator
 import logging
 from typing import Any
 
@@ -27,17 +26,10 @@ from .standin import (
     StandIn,
     disarm,
     post_callback,
-    serve_stand_in,
     setup_home,
     tick,
     trigger,
 )
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 async def arm(hass: HomeAssistant) -> None:

@@ -4,28 +4,20 @@ The voice server is the stand-in; its callbacks reach the home's webhook signed,
 ``test_callout_supervision``.
 """
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.imaprotect.core.journal import EntryKind
 from custom_components.imaprotect.panel import HomePanel
 
-from .standin import AT, TOKEN, StandIn, disarm, serve_stand_in, setup_home, trigger
+from .standin import AT, TOKEN, StandIn, disarm, setup_home, trigger
 from .test_callout_supervision import deliver
 
 MARIE = {"id": "marie", "name": "Marie"}
 PAUL = {"id": "paul", "name": "Paul"}
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 def journalled(entry: MockConfigEntry, *kinds: EntryKind) -> list[dict[str, Any]]:

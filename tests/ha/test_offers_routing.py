@@ -3,8 +3,6 @@
 The voice server is the stand-in, the station link a recording ``StationGateway``.
 """
 
-from collections.abc import AsyncIterator
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -15,14 +13,8 @@ from custom_components.imaprotect.core.reports import ReportKind
 
 from .conftest import FLOOD, HALL, SMOKE, WINDOW, WINDOW_TAMPER
 from .offers_kit import RecordingStation, action, setup_offer_home
-from .standin import StandIn, serve_stand_in
+from .standin import StandIn
 from .test_panel import armed_total, flip, state, tick
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 def _acknowledgements(stand_in: StandIn) -> list[tuple[str, str]]:

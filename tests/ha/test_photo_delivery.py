@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,7 @@ import pytest
 
 from .camera_kit import GARDEN, async_setup_cameras, camera_entry
 from .conftest import set_sources
-from .standin import SECRET, TOKEN, WEBHOOK_ID, StandIn, serve_stand_in
+from .standin import SECRET, TOKEN, WEBHOOK_ID, StandIn
 from .test_panel import armed_total, flip, tick
 
 if TYPE_CHECKING:
@@ -21,12 +20,6 @@ if TYPE_CHECKING:
 
     from custom_components.imaprotect.delivery import DeliveryQueue
     from custom_components.imaprotect.panel import HomePanel
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ home is back, and an alarm open before the reload goes on after it.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
@@ -24,15 +24,9 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.imaprotect.panel import HomePanel, signal_update
 
 from .conftest import MARIE_BADGE, MARIE_CODE, PANEL, WINDOW
-from .standin import TOKEN, StandIn, disarm, serve_stand_in, setup_home, trigger
+from .standin import TOKEN, StandIn, disarm, setup_home, trigger
 
 ALERT_SENSOR = "sensor.maison_alert"
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 def panel_state(hass: HomeAssistant) -> str:

@@ -7,7 +7,6 @@ the detector's settings. The window's are the ones set in its settings.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +42,7 @@ from .conftest import (
     set_sources,
 )
 from .offers_kit import RecordingStation, setup_offer_home
-from .standin import TOKEN, StandIn, serve_stand_in, setup_home, tick
+from .standin import TOKEN, StandIn, setup_home, tick
 
 DOOR_LOW = "binary_sensor.porte_d_entree_low_battery"
 DOOR_TAMPER = "binary_sensor.porte_d_entree_tamper"
@@ -299,12 +298,6 @@ async def test_the_digest_comes_every_morning_while_something_is_wrong(
     count = len(notified)
     await tick(hass, freezer, 24 * 3600)  # all is well: no digest
     assert len(notified) == count
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 async def test_the_voice_server_s_trunk_and_relay_are_sensors_repairs_and_in_the_digest(

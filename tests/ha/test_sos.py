@@ -1,10 +1,7 @@
 """SOS from a button or an action: at any time, silent by default, recorded with who pressed it."""
 
-from collections.abc import AsyncIterator
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
 
 from custom_components.imaprotect.const import EVENT_ALARM
@@ -12,18 +9,12 @@ from custom_components.imaprotect.core.reports import ReportKind
 
 from .conftest import MARIE_CODE
 from .offers_kit import RecordingStation, action, setup_offer_home
-from .standin import StandIn, serve_stand_in
+from .standin import StandIn
 from .test_lockout import notifications
 from .test_logbook import line
 from .test_panel import armed_total, call, state, tick
 
 SOS_BUTTON = "button.maison_sos"
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 async def test_the_sos_button_calls_for_help_silently_and_says_who(

@@ -18,22 +18,19 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 
-from custom_components.imaprotect import station_runtime
 from custom_components.imaprotect.const import CONF_STATION_LINK, DOMAIN
 from testkit.polling import until
 from testkit.sia import SiaReceiver, sia_account
 
 from .conftest import MARIE_CODE, PANEL, PAUL_CODE
 from .offers_kit import action
-from .station_kit import ACCOUNT, FAST_TIMINGS, SIA_KEY, link_form
+from .station_kit import ACCOUNT, SIA_KEY, link_form
 
 # pysiaalarm reads its key as ASCII: the same 32 bytes, typed as the station's 64 hex digits.
 HEX_KEY = SIA_KEY.encode().hex().upper()
 
 
-@pytest.fixture(autouse=True)
-def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
-    monkeypatch.setattr(station_runtime, "LINK_TIMINGS", FAST_TIMINGS)
+pytestmark = pytest.mark.usefixtures("fast_station_link")
 
 
 @pytest.fixture

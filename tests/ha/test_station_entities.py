@@ -14,22 +14,19 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.imaprotect import station_runtime
 from custom_components.imaprotect.const import DOMAIN
 from testkit.polling import until
 from testkit.sia import SiaReceiver, sia_account
 
 from .conftest import MARIE_CODE, PANEL, set_sources
 from .platform_home import GARDEN, snapshot_entry
-from .station_kit import ACCOUNT, FAST_TIMINGS, async_link_home, async_setup_home, link_form
+from .station_kit import ACCOUNT, async_link_home, async_setup_home, link_form
 
 PRIMARY = "binary_sensor.maison_station_receiver_1"
 BACKUP = "binary_sensor.maison_station_receiver_2"
 
 
-@pytest.fixture(autouse=True)
-def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
-    monkeypatch.setattr(station_runtime, "LINK_TIMINGS", FAST_TIMINGS)
+pytestmark = pytest.mark.usefixtures("fast_station_link")
 
 
 @pytest.fixture

@@ -7,37 +7,19 @@ to the contacts waits, persisted, for the voice server: nothing is lost.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.imaprotect import station_runtime
 from testkit.polling import until
 from testkit.ports import PortPool
 from testkit.sia import SiaReceiver
 
 from .conftest import MARIE_CODE, PANEL
 from .offers_kit import MARIE_DURESS, action, setup_offer_home
-from .standin import StandIn, serve_stand_in
-from .station_kit import FAST_TIMINGS, async_link_home, async_panel, link_form, serve_receiver
+from .standin import StandIn
+from .station_kit import async_link_home, async_panel, link_form
 
-
-@pytest.fixture(autouse=True)
-def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
-    monkeypatch.setattr(station_runtime, "LINK_TIMINGS", FAST_TIMINGS)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[SiaReceiver]:
-    async with serve_receiver() as server:
-        yield server
-
-
-@pytest.fixture
-async def stand_in() -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("fast_station_link")
 
 
 def _codes(server: SiaReceiver) -> list[tuple[str, str | None]]:

@@ -7,7 +7,6 @@ and a receiver that refuses a code (a repair naming it).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +29,7 @@ from testkit.sia import SiaReceiver, SilentReceiver
 
 from .conftest import FLOOD_BATTERY, MARIE_CODE, PANEL, PAUL_CODE, WINDOW, WINDOW_BATTERY
 from .offers_kit import MARIE_DURESS, setup_offer_home
-from .standin import StandIn, serve_stand_in
+from .standin import StandIn
 from .station_kit import (
     FAST_TIMINGS,
     async_link_home,
@@ -40,22 +39,7 @@ from .station_kit import (
     serve_receiver,
 )
 
-
-@pytest.fixture(autouse=True)
-def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
-    monkeypatch.setattr(station_runtime, "LINK_TIMINGS", FAST_TIMINGS)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[SiaReceiver]:
-    async with serve_receiver() as server:
-        yield server
-
-
-@pytest.fixture
-async def stand_in() -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("fast_station_link")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ else was queued before it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 import logging
 
@@ -26,14 +25,12 @@ from testkit.sia import SiaReceiver
 
 from .conftest import HALL, MARIE_CODE, PANEL, WINDOW_BATTERY, WINDOW_TAMPER
 from .offers_kit import setup_offer_home
-from .standin import StandIn, serve_stand_in, tick
+from .standin import StandIn, tick
 from .station_kit import (
-    FAST_TIMINGS,
     async_link_home,
     async_panel,
     async_setup_home,
     link_form,
-    serve_receiver,
 )
 
 # Marie is user 1; the window is zone 2, the hall zone 3 (the detectors' order).
@@ -41,21 +38,7 @@ ARMED = ("CL", "001", "1")
 AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
-    monkeypatch.setattr(station_runtime, "LINK_TIMINGS", FAST_TIMINGS)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[SiaReceiver]:
-    async with serve_receiver() as server:
-        yield server
-
-
-@pytest.fixture
-async def stand_in() -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("fast_station_link")
 
 
 async def _flip(hass: HomeAssistant, entity_id: str, value: str) -> None:

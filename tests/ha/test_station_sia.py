@@ -9,13 +9,11 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.imaprotect import station_runtime
 from testkit.polling import until
 from testkit.ports import PortPool
 
 from .conftest import MARIE_CODE, PANEL
 from .station_kit import (
-    FAST_TIMINGS,
     SIA_KEY,
     async_link_home,
     async_setup_home,
@@ -26,9 +24,7 @@ from .station_kit import (
 PORTS = PortPool()
 
 
-@pytest.fixture(autouse=True)
-def _fast_link(monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> None:
-    monkeypatch.setattr(station_runtime, "LINK_TIMINGS", FAST_TIMINGS)
+pytestmark = pytest.mark.usefixtures("fast_station_link")
 
 
 async def _sia_state(hass: HomeAssistant, entity_id: str, wanted: str) -> None:

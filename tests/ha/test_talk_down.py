@@ -9,7 +9,6 @@ The voice server is the stand-in, the station link a recording ``StationGateway`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,7 +31,7 @@ from custom_components.imaprotect.core.journal import EntryKind
 from custom_components.imaprotect.core.reports import ReportKind
 
 from .offers_kit import MARIE_DURESS, RecordingStation, setup_offer_home
-from .standin import AT, StandIn, post_callback, serve_stand_in, tick, trigger
+from .standin import AT, StandIn, post_callback, tick, trigger
 from .test_panel import armed_total, call
 
 if TYPE_CHECKING:
@@ -42,12 +41,6 @@ PLAYER = "media_player.bedroom"  # HA's demo players (YouTube ones take any medi
 OTHER_PLAYER = "media_player.living_room"
 SIREN = "siren.siren"  # HA's demo siren
 MARIE = {"id": "marie", "name": "Marie"}
-
-
-@pytest.fixture
-async def stand_in(socket_enabled: None) -> AsyncIterator[StandIn]:
-    async with serve_stand_in() as server:
-        yield server
 
 
 async def _demo(hass: HomeAssistant) -> None:
