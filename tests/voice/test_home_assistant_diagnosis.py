@@ -7,7 +7,7 @@ what is still wrong. The relay refusing mail shows in Home Assistant as its sens
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -33,6 +33,14 @@ def the_home(hass: HomeAssistant) -> ConfigEntry:
     return entry
 
 
+async def synced_home(hass: HomeAssistant, running: Any, relay: str) -> ConfigEntry:
+    """The home set up against the running voice server, once the server has its site."""
+    await home(hass, running.api.base, relay)
+    entry = the_home(hass)
+    await until(hass, lambda: running.server.store.get_site(entry.entry_id) is not None)
+    return entry
+
+
 async def test_a_low_battery_is_e_mailed_then_its_end_then_the_digest(
     hass: HomeAssistant,
     enable_custom_integrations: None,
@@ -41,9 +49,7 @@ async def test_a_low_battery_is_e_mailed_then_its_end_then_the_digest(
     smtp_sink: SmtpSink,
 ) -> None:
     running = await voice(smtp_port=smtp_sink.port)
-    await home(hass, running.api.base, relay)
-    entry = the_home(hass)
-    await until(hass, lambda: running.server.store.get_site(entry.entry_id) is not None)
+    entry = await synced_home(hass, running, relay)
     hass.states.async_set(WINDOW_BATTERY, "6")
     await until(hass, lambda: len(smtp_sink.to(MARIE)) == 1)
     message = smtp_sink.to(MARIE)[0]
@@ -74,9 +80,7 @@ async def test_a_relay_refusing_mail_is_a_repair_in_home_assistant(
 ) -> None:
     running = await voice(smtp_port=smtp_sink.port)
     smtp_sink.refuse_data.add(MARIE)
-    await home(hass, running.api.base, relay)
-    entry = the_home(hass)
-    await until(hass, lambda: running.server.store.get_site(entry.entry_id) is not None)
+    entry = await synced_home(hass, running, relay)
     hass.states.async_set(WINDOW_BATTERY, "6")
     assert running.server.outbox is not None
     await until(hass, lambda: running.server.outbox.smtp_ok is False)  # type: ignore[union-attr]
