@@ -44,6 +44,9 @@ CONNECTION_LOST = "ImaprotectConnectionLost"
 
 MAX_CONNECTIONS = 200
 """Concurrent REST requests to ARI; Asterisk allows 1000 sessions (asterisk/http.conf.in)."""
+MAX_ORIGINATES = MAX_CONNECTIONS // 2
+"""Contacts' calls asked of Asterisk at once: the rest of the pool serves the calls in progress
+(the prompts of a contact who answered, hang-ups), which must not queue behind an avalanche."""
 
 
 class AriError(Exception):

@@ -23,7 +23,7 @@ from custom_components.imaprotect.contract.enums import (
     AlertStatus,
     Outcome,
 )
-from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, AriError
+from voice_server.ari import CHANNEL_GONE, CONNECTION_LOST, MAX_ORIGINATES, AriError
 from voice_server.call_media import CANCELLED, ERRORS_AWAY, PROMPT_SECONDS, RING_SLACK, CallMedia
 from voice_server.call_talk_down import CallTalkDown, prompt_text
 from voice_server.calltree import CallResult, outcome_for_cause, outcome_on_watchdog
@@ -39,6 +39,7 @@ from voice_server.keypad import (
     StartSos,
     StartTalkDown,
 )
+from voice_server.originate_gate import OriginateGate
 from voice_server.prompts import alert_message, texts
 from voice_server.sos_bridge import StationBridge
 from voice_server.talk_downs import TalkDownLog
@@ -80,6 +81,7 @@ class CallTools:
         ledger: AlertLedger,
         check_code: Callable[[str, str], bool] = verify_code,
         talk_downs: TalkDownLog | None = None,
+        originates: OriginateGate | None = None,
     ) -> None:
         self.ari = ari
         self.prompts = prompts
@@ -90,6 +92,8 @@ class CallTools:
         #: The slow PBKDF2 check, run in a worker thread.
         self.check_code = check_code
         self.talk_downs = talk_downs or TalkDownLog(ledger)
+        #: Which contact Asterisk dials next under an avalanche: alerts' first calls first.
+        self.originates = originates or OriginateGate(MAX_ORIGINATES)
 
 
 class CallSession:
@@ -153,20 +157,25 @@ class CallSession:
     async def _originate(self) -> bool:
         """Dial the contact; False when Asterisk refused or is away.
 
+        The request waits its turn at the gate: under an avalanche, the first call of an alert that
+        has just arrived goes before the later calls of alerts already being called.
+
         A request dropped while the events connection stays up (Asterisk's HTTP server shedding
         sessions under load) is sent again: the imposed channel id makes a repeat answer 409 if the
         first one did get through, which then counts as dialled.
         """
         settings, alert_id = self._settings, self.alert.alert_id
+        gate = self._tools.originates
         for attempt in range(_ORIGINATE_TRIES):
             try:
-                await self._ari.originate(
-                    self._tools.dialer.endpoint(self.contact.phone),
-                    channel_id=self.media.channel_id,
-                    app_args=("contact",),
-                    caller_id=settings.caller_id,
-                    dial_timeout=math.ceil(settings.ring_timeout),
-                )
+                async with gate.turn(first=self._received is not None):
+                    await self._ari.originate(
+                        self._tools.dialer.endpoint(self.contact.phone),
+                        channel_id=self.media.channel_id,
+                        app_args=("contact",),
+                        caller_id=settings.caller_id,
+                        dial_timeout=math.ceil(settings.ring_timeout),
+                    )
             except AriError as err:
                 if attempt > 0 and err.status == _CONFLICT:
                     return True

@@ -34,6 +34,10 @@ class FakeAri:
     originate_errors: list[BaseException] = field(default_factory=list)
     #: Called after a successful originate with the channel id (to answer or refuse it).
     on_originate: Callable[[str], None] | None = None
+    #: While set and not released, each originate waits for it (Asterisk slow to take calls).
+    originate_hold: asyncio.Event | None = None
+    #: Channel ids whose originate has been asked, in order, before any hold.
+    originate_asked: list[str] = field(default_factory=list)
     _routes: dict[str, Subscription] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -89,6 +93,9 @@ class FakeAri:
     ) -> str:
         """Record the dial; raise the next queued error, if any."""
         assert channel_id is not None
+        self.originate_asked.append(channel_id)
+        if self.originate_hold is not None:
+            await self.originate_hold.wait()
         if self.originate_errors:
             raise self.originate_errors.pop(0)
         self.originated.append((endpoint, channel_id))

@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 import json
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
@@ -24,6 +25,7 @@ from custom_components.imaprotect.contract.enums import (
 )
 from tests.voice.fake_ari import FakeAri, FakePrompts, until
 from tests.voice.harness import CALLBACK_SECRET, NUMBERS, code_hash
+from voice_server import call_session
 from voice_server.ari import CONNECTION_LOST, AriError
 from voice_server.call_media import cancelled_event
 from voice_server.call_session import CallSession, CallTools
@@ -576,3 +578,44 @@ async def test_runner_cancel_reaches_the_call_in_progress(make_world: WorldFacto
     assert (again.status, again.cancelled_by) == (AlertStatus.CANCELLED, "Marie")
     assert campaigns.cancel("missing", None) is None
     await campaigns.stop()
+
+
+async def test_an_alerts_first_call_goes_before_later_calls_waiting_for_asterisk(
+    make_world: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8 (avalanche): a site that has just alerted is dialled before other sites' next calls.
+
+    Asterisk takes one call at a time here; while it is busy with one, another alert's second
+    call and a new alert's first call wait: the first call goes first, each is dialled once.
+    """
+    monkeypatch.setattr(call_session, "MAX_ORIGINATES", 1)
+    world = make_world()
+    tools = world.tools()
+    world.ari.originate_hold = asyncio.Event()
+    world.ari.on_originate = lambda channel: world.ari.emit("ChannelDestroyed", channel, cause=17)
+
+    def start(alert_id: str, channel: str, received: float | None) -> asyncio.Task[CallResult]:
+        alert = _alert(world, alert_id)
+        contact = alert.plan.contacts[0]
+        session = CallSession(
+            tools,
+            alert=alert,
+            contact=contact,
+            attempt_id=world.ledger.start_attempt(alert, contact, channel),
+            channel_id=channel,
+            events=world.ari.subscribe(channel),
+            received=received,
+        )
+        return asyncio.create_task(session.run())
+
+    calls = [start("a-1", "held", time.monotonic())]
+    await until(lambda: world.ari.originate_asked == ["held"])
+    calls.append(start("a-2", "second-call", None))  # a-2's first contact was busy
+    calls.append(start("a-3", "first-call", time.monotonic()))  # a-3 has just arrived
+    await asyncio.sleep(0.05)
+    assert world.ari.originate_asked == ["held"]  # Asterisk is asked one call at a time
+    world.ari.originate_hold.set()
+    results = await asyncio.gather(*calls)
+    assert [channel for _, channel in world.ari.originated] == ["held", "first-call", "second-call"]
+    assert results == [CallResult(Outcome.BUSY, 17)] * 3
+    assert tools.originates.waiting == 0
