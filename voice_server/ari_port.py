@@ -90,6 +90,6 @@ class AriPort(Protocol):
 class PromptSource(Protocol):
     """Turns a sentence into a media URI (``voice_server.prompts.PromptCache``)."""
 
-    async def media(self, language: str, text: str) -> str:
-        """``sound:…`` URI of ``text`` spoken in ``language``."""
+    async def media(self, language: str, text: str, *, urgent: bool = True) -> str:
+        """``sound:…`` URI of ``text`` spoken in ``language``; ``urgent`` if someone listens."""
         ...

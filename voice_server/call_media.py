@@ -67,10 +67,13 @@ class CallMedia:
         self._alert_id = alert_id
         self.playback: str | None = None
 
-    async def media(self, text: str) -> str:
-        """The sentence as a media URI; a core sound if synthesis fails (the call goes on)."""
+    async def media(self, text: str, *, urgent: bool = True) -> str:
+        """The sentence as a media URI; a core sound if synthesis fails (the call goes on).
+
+        ``urgent=False`` makes it ahead of need (while the phone rings), in the background.
+        """
         try:
-            return await self._prompts.media(self.language, text)
+            return await self._prompts.media(self.language, text, urgent=urgent)
         except OSError, RuntimeError, TimeoutError:
             _LOGGER.exception("alert %s: prompt synthesis failed", self._alert_id)
             return FALLBACK_PROMPT

@@ -197,8 +197,11 @@ class CallSession:
         dialled = time.monotonic()
         if self._received is not None:
             metrics.first_call.observe(dialled - self._received)
-        # Synthesise the alert message while the phone rings, never before the INVITE.
-        message = asyncio.create_task(self.media.media(self._message_text()))
+        # Synthesise the alert message while the phone rings, never before the INVITE, and in
+        # the background: under an avalanche the other sites' calls and the prompts of contacts
+        # already on the line come first. Once this contact answers, theirs does.
+        text = self._message_text()
+        message = asyncio.create_task(self.media.media(text, urgent=False))
         try:
             async with asyncio.timeout(settings.call_watchdog) as watchdog:
                 self._watchdog = watchdog
@@ -218,6 +221,9 @@ class CallSession:
                 metrics.answer.observe(time.monotonic() - dialled)
                 self._tools.ledger.answered(self.attempt_id)
                 self._answered = True
+                if not message.done():  # someone is listening now: their message goes ahead
+                    message.cancel()  # only this wait: the synthesis itself goes on
+                    message = asyncio.create_task(self.media.media(text))
                 if self.alert.informing:
                     return await self._inform(message)
                 return await self._converse(message)

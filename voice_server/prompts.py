@@ -2,9 +2,10 @@
 
 Files are cached under the hash of (language, text), so each alert message is synthesised once
 and the fixed prompts only on first use. Synthesis runs while the phone rings, never before the
-INVITE. Each use refreshes a file's modification time, and ``prune`` deletes the files unused for
-a week, except the fixed prompts. Texts come from HA (detector and zone names), so they reach
-espeak-ng on stdin, never as arguments, and are never logged.
+INVITE, and then in the background (``SynthesisQueue``): a prompt that a contact on the line
+waits for goes first. Each use refreshes a file's modification time, and ``prune`` deletes the
+files unused for a week, except the fixed prompts. Texts come from HA (detector and zone names),
+so they reach espeak-ng on stdin, never as arguments, and are never logged.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 
 from voice_server.kinds import KIND_NAMES
 from voice_server.private import private_dir
+from voice_server.synthesis_queue import SynthesisQueue
 
 __all__ = ["PromptCache", "Texts", "alert_message", "fixed_texts", "texts"]
 
@@ -211,9 +213,7 @@ class PromptCache:
         self._pending: dict[str, asyncio.Task[Path]] = {}
         # At most one espeak-ng/sox pair per core: an avalanche of alerts would otherwise start
         # hundreds of processes at once and starve the event loop that places the calls.
-        self._slots = asyncio.Semaphore(parallel or os.cpu_count() or 1)
-        self.running = 0
-        self.most_running = 0
+        self.queue = SynthesisQueue(parallel or os.cpu_count() or 1)
         self.syntheses = 0
 
     async def close(self) -> None:
@@ -223,13 +223,17 @@ class PromptCache:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def media(self, language: str, text: str) -> str:
+    async def media(self, language: str, text: str, *, urgent: bool = True) -> str:
         """ARI media URI of the prompt (``sound:`` + path without extension)."""
-        path = await self.get(language, text)
+        path = await self.get(language, text, urgent=urgent)
         return f"sound:{path.with_suffix('')}"
 
-    async def get(self, language: str, text: str) -> Path:
-        """Path of the 8 kHz mono WAV saying ``text``; synthesised on first use."""
+    async def get(self, language: str, text: str, *, urgent: bool = True) -> Path:
+        """Path of the 8 kHz mono WAV saying ``text``; synthesised on first use.
+
+        ``urgent`` when a contact is waiting to hear it; ``False`` to make it ahead of need (the
+        alert message while the phone rings): it then waits behind the urgent ones, niced.
+        """
         key = _key(language, text)
         path = self.folder / f"{key}.wav"
         try:
@@ -240,9 +244,11 @@ class PromptCache:
             return path
         task = self._pending.get(key)
         if task is None:
-            task = asyncio.create_task(self._synthesise(language, text, path))
+            task = asyncio.create_task(self._synthesise(key, language, text, path, urgent=urgent))
             self._pending[key] = task
             task.add_done_callback(lambda _: self._pending.pop(key, None))
+        elif urgent:
+            self.queue.hurry(key)
         return await asyncio.shield(task)
 
     def prune(self, *, now: float | None = None, unused: float = _UNUSED) -> int:
@@ -270,21 +276,19 @@ class PromptCache:
             deleted += 1
         return deleted
 
-    async def _synthesise(self, language: str, text: str, path: Path) -> Path:
-        async with self._slots:
-            self.running += 1
-            self.most_running = max(self.most_running, self.running)
-            try:
-                return await self._synthesise_now(language, text, path)
-            finally:
-                self.running -= 1
+    async def _synthesise(
+        self, key: str, language: str, text: str, path: Path, *, urgent: bool
+    ) -> Path:
+        async with self.queue.turn(key, urgent=urgent):
+            return await self._synthesise_now(key, language, text, path)
 
-    async def _synthesise_now(self, language: str, text: str, path: Path) -> Path:
+    async def _synthesise_now(self, key: str, language: str, text: str, path: Path) -> Path:
         private_dir(self.folder)  # 0700 when created: the prompts name the alerts
         raw = path.with_name(f"{path.stem}.{os.getpid()}.raw.wav")
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.wav")
         try:
-            await _run(
+            await self._run(
+                key,
                 [
                     ESPEAK,
                     "-v",
@@ -297,7 +301,9 @@ class PromptCache:
                 ],
                 text.encode(),
             )
-            await _run([SOX, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(tmp)], b"")
+            await self._run(
+                key, [SOX, str(raw), "-r", "8000", "-c", "1", "-b", "16", str(tmp)], b""
+            )
             tmp.replace(path)  # atomic: Asterisk never sees half a file
         finally:
             raw.unlink(missing_ok=True)
@@ -306,21 +312,23 @@ class PromptCache:
         _LOGGER.debug("prompt %s synthesised", path.stem)
         return path
 
-
-async def _run(command: list[str], stdin: bytes) -> None:
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        async with asyncio.timeout(_TIMEOUT):
-            _, err = await process.communicate(stdin)
-    except BaseException:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        raise
-    if process.returncode != 0:
-        raise RuntimeError(f"{command[0]} failed ({process.returncode}): {err[-200:]!r}")
+    async def _run(self, key: str, command: list[str], stdin: bytes) -> None:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        self.queue.started(key, process.pid)
+        try:
+            async with asyncio.timeout(_TIMEOUT):
+                _, err = await process.communicate(stdin)
+        except BaseException:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            raise
+        finally:
+            self.queue.ended(key, process.pid)
+        if process.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed ({process.returncode}): {err[-200:]!r}")

@@ -158,11 +158,20 @@ class FakeAri:
         return [m for _, _, media in self.plays for m in media]
 
 
+@dataclass
 class FakePrompts:
     """Synthesis without espeak-ng: a sentence becomes ``sound:<text>``."""
 
-    async def media(self, language: str, text: str) -> str:
+    #: (text, urgent) of each request, in order.
+    asked: list[tuple[str, bool]] = field(default_factory=list)
+    #: While set and not released, the sentences not urgent wait for it (a slow synthesis).
+    hold: asyncio.Event | None = None
+
+    async def media(self, language: str, text: str, *, urgent: bool = True) -> str:
         """The sentence as a fake media URI."""
+        self.asked.append((text, urgent))
+        if self.hold is not None and not urgent:
+            await self.hold.wait()
         return f"sound:{text}"
 
 

@@ -7,7 +7,7 @@ pin each branch of the dialogue and what it commits, in milliseconds.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 import json
 import time
@@ -56,11 +56,12 @@ class World:
     metrics: Metrics
     ledger: AlertLedger
     site: Site
+    prompts: FakePrompts = field(default_factory=FakePrompts)
 
     def tools(self, settings: CallSettings = _FAST) -> CallTools:
         return CallTools(
             self.ari,
-            prompts=FakePrompts(),
+            prompts=self.prompts,
             dialer=Dialer("PJSIP/{number}@trunk", {}),
             settings=settings,
             metrics=self.metrics,
@@ -619,3 +620,25 @@ async def test_an_alerts_first_call_goes_before_later_calls_waiting_for_asterisk
     assert [channel for _, channel in world.ari.originated] == ["held", "first-call", "second-call"]
     assert results == [CallResult(Outcome.BUSY, 17)] * 3
     assert tools.originates.waiting == 0
+
+
+async def test_the_message_is_made_in_the_background_until_the_contact_answers(
+    make_world: WorldFactory,
+) -> None:
+    """Issue 8 (avalanche): a ringing phone's message waits behind the prompts someone hears."""
+    world = make_world()
+    world.prompts.hold = asyncio.Event()  # the background synthesis is slow
+    call = _call(world, _alert(world))
+    await until(lambda: bool(world.prompts.asked))
+    text = world.prompts.asked[0][0]
+    assert "Porte" in text
+    assert world.prompts.asked == [(text, False)]  # while the phone rings: in the background
+    world.ari.emit("StasisStart", call.channel)
+    await until(lambda: bool(world.ari.plays))
+    assert (text, True) in world.prompts.asked  # answered: the contact waits for it now
+    assert world.ari.heard()[0] == f"sound:{text}"
+    world.ari.dtmf(call.channel, "4321#")
+    await until(lambda: world.ari.heard()[-1] == f"sound:{_WORDS.acknowledged}")
+    world.ari.finish_playback()
+    assert await call.result() == CallResult(Outcome.ACKNOWLEDGED)
+    world.prompts.hold.set()

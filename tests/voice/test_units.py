@@ -264,7 +264,7 @@ async def test_prompt_syntheses_run_at_most_one_per_slot(tmp_path: Path) -> None
     assert len(set(paths)) == 10
     assert all(path.stat().st_size > 44 for path in paths)
     assert cache.syntheses == 10
-    assert cache.most_running == 2
+    assert cache.queue.most_running == 2
 
 
 def test_prompt_cache_prunes_what_was_not_used_for_a_week(tmp_path: Path) -> None:

@@ -1,0 +1,159 @@
+"""Prompt syntheses under an avalanche (issue 8): the ones a contact waits for go first.
+
+Those made ahead of need (while the phone rings) run niced. The queue's order is pinned with the
+queue alone; the cache's with the real espeak-ng and sox, and the CPU priority with a wrapper
+that reports the nice value espeak-ng was started with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+import shutil
+import stat
+
+import pytest
+
+from voice_server import prompts as prompts_module
+from voice_server.prompts import PromptCache
+from voice_server.synthesis_queue import BACKGROUND_NICE, SynthesisQueue
+
+
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+class Job:
+    """One synthesis holding its slot until released; records when it got the slot."""
+
+    def __init__(self, queue: SynthesisQueue, key: str, order: list[str], *, urgent: bool) -> None:
+        self.release = asyncio.Event()
+        self.task = asyncio.create_task(self._run(queue, key, order, urgent))
+
+    async def _run(self, queue: SynthesisQueue, key: str, order: list[str], urgent: bool) -> None:
+        async with queue.turn(key, urgent=urgent):
+            order.append(key)
+            await self.release.wait()
+
+
+async def _finish(*jobs: Job) -> None:
+    for job in jobs:
+        job.release.set()
+    await asyncio.gather(*(job.task for job in jobs))
+
+
+async def test_urgent_syntheses_go_before_those_made_ahead() -> None:
+    queue = SynthesisQueue(1)
+    order: list[str] = []
+    jobs = [Job(queue, f"ahead-{n}", order, urgent=False) for n in range(3)]
+    await _settle()
+    jobs.append(Job(queue, "heard", order, urgent=True))
+    await _settle()
+    await _finish(*jobs)
+    assert order == ["ahead-0", "heard", "ahead-1", "ahead-2"]
+    assert queue.most_running == 1
+
+
+async def test_a_hurried_synthesis_moves_ahead_once() -> None:
+    queue = SynthesisQueue(1)
+    order: list[str] = []
+    jobs = [Job(queue, f"ahead-{n}", order, urgent=False) for n in range(4)]
+    await _settle()
+    queue.hurry("ahead-3")  # its contact answered
+    queue.hurry("ahead-3")  # asked again: no second place in the queue
+    assert queue.urgent("ahead-3")
+    await _finish(*jobs)
+    assert order == ["ahead-0", "ahead-3", "ahead-1", "ahead-2"]
+    assert not queue.urgent("ahead-3")  # done: the next synthesis of it starts afresh
+
+
+async def test_a_synthesis_gone_while_waiting_gives_its_place_up() -> None:
+    queue = SynthesisQueue(1)
+    order: list[str] = []
+    first = Job(queue, "first", order, urgent=True)
+    await _settle()
+    gone = Job(queue, "gone", order, urgent=True)
+    after = Job(queue, "after", order, urgent=False)
+    await _settle()
+    gone.task.cancel()
+    await _finish(first, after)
+    assert gone.task.cancelled()
+    assert not queue.urgent("gone")
+    assert order == ["first", "after"]
+    # The slot came back: the next one starts at once.
+    again = Job(queue, "again", order, urgent=False)
+    await _settle()
+    assert order[-1] == "again"
+    await _finish(again)
+
+
+async def test_a_slot_handed_to_a_synthesis_that_goes_is_passed_on() -> None:
+    queue = SynthesisQueue(1)
+    order: list[str] = []
+    holding = queue.turn("holder", urgent=True)
+    await holding.__aenter__()
+    handed = Job(queue, "handed", order, urgent=True)
+    after = Job(queue, "after", order, urgent=True)
+    await _settle()
+    await holding.__aexit__(None, None, None)  # the slot goes to "handed", not resumed yet…
+    handed.task.cancel()  # …which goes before it runs again
+    await asyncio.wait_for(_finish(after), 1)
+    assert handed.task.cancelled()
+    assert order == ["after"]
+
+
+def test_a_queue_needs_a_slot() -> None:
+    with pytest.raises(ValueError, match="at least one slot"):
+        SynthesisQueue(0)
+
+
+async def test_the_cache_makes_the_prompt_someone_hears_first(tmp_path: Path) -> None:
+    """Real espeak-ng and sox, one slot: the urgent sentence is made right after the running one."""
+    cache = PromptCache(tmp_path / "prompts", parallel=1)
+    done: list[str] = []
+
+    async def make(text: str, *, urgent: bool) -> None:
+        await cache.get("fr", text, urgent=urgent)
+        done.append(text)
+
+    ahead = [asyncio.create_task(make(f"Alerte numéro {n}.", urgent=False)) for n in range(3)]
+    await _settle()
+    heard = asyncio.create_task(make("Tapez votre code.", urgent=True))
+    await asyncio.gather(*ahead, heard)
+    await cache.close()
+    assert done == ["Alerte numéro 0.", "Tapez votre code.", "Alerte numéro 1.", "Alerte numéro 2."]
+    assert cache.syntheses == 4
+
+
+def _reporting_espeak(folder: Path) -> Path:
+    """An espeak-ng that writes the nice value it runs at, then does the real work."""
+    espeak = shutil.which("espeak-ng")
+    assert espeak is not None
+    script = folder / "espeak-ng"
+    script.write_text(
+        f'#!/bin/sh\nsleep 0.3\nnice >> "{folder / "nice.log"}"\nexec {espeak} "$@"\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+async def test_syntheses_made_ahead_run_niced_until_someone_listens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prompts_module, "ESPEAK", str(_reporting_espeak(tmp_path)))
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    cache = PromptCache(tmp_path / "prompts", parallel=3)
+    ahead = asyncio.create_task(cache.get("fr", "Alerte à Maison.", urgent=False))
+    heard = asyncio.create_task(cache.get("fr", "Code correct.", urgent=True))
+    hurried = asyncio.create_task(cache.get("fr", "Alerte à Chalet.", urgent=False))
+    await asyncio.sleep(0.1)  # the three are running, each wrapper still asleep
+    again = asyncio.create_task(cache.get("fr", "Alerte à Chalet."))  # its contact answered
+    await asyncio.gather(ahead, heard, hurried, again)
+    await cache.close()
+    values = sorted(int(v) for v in (tmp_path / "nice.log").read_text().split())
+    # Giving a priority back needs the privilege to raise one (the dev root runs as root).
+    restored = own if os.geteuid() == 0 else own + BACKGROUND_NICE
+    assert values == sorted([own + BACKGROUND_NICE, own, restored])
+    assert cache.syntheses == 3
