@@ -390,6 +390,13 @@ async def _burst(ctx: Context, name: str, sites: int, *, spread: float) -> dict[
         for i in range(sites)
         if f"s{i}c0" in traces[0][0]
     ]
+    # The cost of placing first calls first (the originate gate): a busy first contact → the
+    # second contact's INVITE, both as SIPp saw them.
+    next_invites = [
+        traces[1][0][f"s{i}c1"] - traces[0][0][f"s{i}c0"]
+        for i in range(sites)
+        if f"s{i}c0" in traces[0][0] and f"s{i}c1" in traces[1][0]
+    ]
     one_invite = all(
         traces[j][1].get(f"s{i}c{j}") == 1 for i in range(sites) for j in range(3)
     ) and all(sum(trace[1].values()) == sites for trace in traces)
@@ -431,6 +438,7 @@ async def _burst(ctx: Context, name: str, sites: int, *, spread: float) -> dict[
         },
         "post_to_201_ms": summary([answered[a] - sent[a] for a in answered]),
         "post_to_first_invite_ms": summary(first_invites),
+        "busy_to_second_invite_ms": summary(next_invites),
         "post_to_acknowledged_s": summary([t for t in ack_times if t is not None], scale=1.0),
         "cpu_s": {
             "voice": round(after.cpu - idle.cpu, 2),

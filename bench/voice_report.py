@@ -76,6 +76,8 @@ def _load_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("POST → acknowledged, per alert", _dist(result["post_to_acknowledged_s"], "s")),
         ("POST → first INVITE under the burst", _dist(result["post_to_first_invite_ms"])),
         ("POST → 201 answer under the burst", _dist(result["post_to_201_ms"])),
+        ("Busy first contact's INVITE → second contact's INVITE",
+         _dist(result["busy_to_second_invite_ms"])),
         (
             "Voice server CPU (its own + espeak/sox children)",
             f"{cpu['voice']} s + {cpu['voice_children']} s",

@@ -8,6 +8,9 @@ hypothesis makes up (unicode, control characters, lengths around the limits, pho
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 from hypothesis import HealthCheck, given, settings, strategies as st
 from pydantic import ValidationError
 import pytest
@@ -42,6 +45,19 @@ def test_a_sanitised_name_always_passes_the_server(raw: str) -> None:
     else:
         # Nothing was left: every character was white space or one the rule refuses.
         assert all(char.isspace() or not is_clean_text(char) for char in raw)
+
+
+def test_a_clean_text_is_one_without_a_refused_character_for_every_code_point() -> None:
+    """The fast path (``str.isprintable``) decides exactly as the character-by-character rule."""
+    refused = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+    wrong = [
+        hex(point)
+        for point in range(sys.maxunicode + 1)
+        if is_clean_text(f"a{chr(point)}b") != (unicodedata.category(chr(point)) not in refused)
+    ]
+    assert wrong == []
+    assert is_clean_text("Alerte\u00a0: porte d'entrée")  # a no-break space is a space
+    assert not is_clean_text("Porte\u2028Entrée")  # a line separator is not
 
 
 _DIGITS = st.text(alphabet="0123456789", min_size=0, max_size=14)

@@ -194,6 +194,32 @@ async def test_prompts_are_synthesised_once_at_8khz(tmp_path: Path) -> None:
     assert _names(tmp_path) == [first.name]  # no temporary file left behind
 
 
+def test_a_stored_site_is_parsed_once_however_often_it_is_read(tmp_path: Path) -> None:
+    """Issue 8 (avalanche): a site or an alert read again is not parsed and validated again."""
+    store = Store(tmp_path / "v.db")
+    store.put_site("home", _site(contacts=2))
+    first, again = store.get_site("home"), store.get_site("home")
+    assert first is not None
+    assert again is first  # the same frozen model
+    alert = Alert(
+        "x", "home", "intrusion", None, None, "2026-01-01T00:00:00+00:00", first, "calling",
+        "2026-01-01T00:00:00+00:00", 1, 0, None, None, None, None, None,
+    )  # fmt: skip
+    with store.transaction() as conn:
+        Store.insert_alert(conn, alert)
+    plan, plan_again = store.get_alert("x"), store.get_alert("x")
+    assert plan is not None
+    assert plan_again is not None
+    assert plan_again.plan is plan.plan
+    # A site saved again with other contacts is read as saved: the cache is keyed by content.
+    store.put_site("home", _site(contacts=3))
+    changed = store.get_site("home")
+    assert changed is not None
+    assert len(changed.contacts) == 3
+    assert len(first.contacts) == 2
+    store.close()
+
+
 def test_store_cursor_goes_round_after_round(tmp_path: Path) -> None:
     store = Store(tmp_path / "v.db")
     site = _site(contacts=3)
