@@ -121,6 +121,7 @@ class CallSession:
         self._clock = clock or asyncio.get_running_loop().time
         self._words = texts(alert.plan.language)
         self._answered = False
+        self._destroyed = False  # Asterisk said the channel is gone: nothing left to hang up
         self._watchdog: asyncio.Timeout | None = None
         self._opening: tuple[str, ...] = ()  # the message and the code prompt, to say again
         self._talk = CallTalkDown(
@@ -141,7 +142,11 @@ class CallSession:
         return self._answered
 
     async def run(self) -> CallResult:
-        """The whole attempt; the contact's channel is hung up whatever happens."""
+        """The whole attempt; the contact's channel is hung up whatever happens.
+
+        Not when Asterisk already destroyed it (busy, no answer, refused): under an avalanche
+        those hang-ups were a thousand requests for channels already gone.
+        """
         try:
             result = await self._call()
         except asyncio.CancelledError:
@@ -150,6 +155,8 @@ class CallSession:
         except Exception:
             await self.media.hangup()
             raise
+        if self._destroyed:
+            return result
         if result.outcome is not Outcome.UNREACHABLE or self._ari.connected:
             await self.media.hangup()
         return result
@@ -213,6 +220,7 @@ class CallSession:
                     within=settings.ring_timeout + RING_SLACK,
                 )
                 if event.type == "ChannelDestroyed":
+                    self._destroyed = True
                     return CallResult(outcome_for_cause(event.cause), event.cause)
                 if event.type == CONNECTION_LOST:
                     return CallResult(Outcome.UNREACHABLE)

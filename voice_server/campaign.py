@@ -360,5 +360,5 @@ class Campaigns:
                 result, answered=session.answered, contacts=len(alert.plan.contacts)
             )
             spent = not isinstance(verdict, Retry)
-            self._ledger.end_attempt(alert, contact, attempt_id, result, spent=spent)
+            await self._ledger.async_end_attempt(alert, contact, attempt_id, result, spent=spent)
             return verdict

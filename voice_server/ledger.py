@@ -271,15 +271,49 @@ class AlertLedger:
         ``spent`` False (the network failed, see outage.py): the cursor skips within the round.
         """
         with self._store.transaction() as conn:
-            Store.end_attempt(
-                conn, attempt_id, at=self._now(), outcome=result.outcome, cause=result.cause
-            )
-            Store.advance(conn, alert.alert_id, len(alert.plan.contacts), spent=spent)
-            current = self._store.get_alert(alert.alert_id)
-            status = current.status if current else alert.status
-            self._callback(
-                conn, alert, CallbackEvent.ATTEMPT_ENDED, status, contact, attempt_id=attempt_id
-            )
+            self._end_attempt(conn, alert, contact, attempt_id, result, spent=spent)
+        self._ended(alert, attempt_id, result)
+
+    async def async_end_attempt(
+        self,
+        alert: Alert,
+        contact: Contact,
+        attempt_id: int,
+        result: CallResult,
+        *,
+        spent: bool = True,
+    ) -> None:
+        """``end_attempt``, committed with the other writes of this loop turn.
+
+        Under an avalanche the busy first contacts' calls all end within a few milliseconds:
+        one synced commit each held up the next calls of every other site.
+        """
+        await self._store.group.run(
+            lambda conn: self._end_attempt(conn, alert, contact, attempt_id, result, spent=spent),
+            lambda _: self._ended(alert, attempt_id, result),
+        )
+
+    def _end_attempt(
+        self,
+        conn: sqlite3.Connection,
+        alert: Alert,
+        contact: Contact,
+        attempt_id: int,
+        result: CallResult,
+        *,
+        spent: bool,
+    ) -> None:
+        Store.end_attempt(
+            conn, attempt_id, at=self._now(), outcome=result.outcome, cause=result.cause
+        )
+        Store.advance(conn, alert.alert_id, len(alert.plan.contacts), spent=spent)
+        current = self._store.get_alert(alert.alert_id)
+        status = current.status if current else alert.status
+        self._callback(
+            conn, alert, CallbackEvent.ATTEMPT_ENDED, status, contact, attempt_id=attempt_id
+        )
+
+    def _ended(self, alert: Alert, attempt_id: int, result: CallResult) -> None:
         self._wake()
         recorded = self._store.attempt(attempt_id).outcome
         self._metrics.calls.inc(recorded or result.outcome)

@@ -378,7 +378,8 @@ async def test_busy_line_gives_its_cause(make_world: WorldFactory) -> None:
     await until(lambda: bool(world.ari.originated))
     world.ari.emit("ChannelDestroyed", call.channel, cause=17)
     assert await call.result() == CallResult(Outcome.BUSY, 17)
-    assert world.ari.hung_up == [call.channel]
+    # Issue 8 (avalanche): no hang-up request for a channel Asterisk has destroyed already.
+    assert world.ari.hung_up == []
 
 
 async def test_cancelled_while_ringing(make_world: WorldFactory) -> None:
@@ -642,3 +643,34 @@ async def test_the_message_is_made_in_the_background_until_the_contact_answers(
     world.ari.finish_playback()
     assert await call.result() == CallResult(Outcome.ACKNOWLEDGED)
     world.prompts.hold.set()
+
+
+async def test_calls_ending_together_share_their_fsync(make_world: WorldFactory) -> None:
+    """Issue 8 (avalanche): the busy first contacts' calls end together and share one fsync.
+
+    A thousand of them end within milliseconds; one synced commit each held up the next calls.
+    """
+    world = make_world()
+    alerts = [_alert(world, f"a-{n}") for n in range(20)]
+    attempts = [
+        world.ledger.start_attempt(alert, alert.plan.contacts[0], f"chan-{n}")
+        for n, alert in enumerate(alerts)
+    ]
+    commits: list[str] = []
+    world.store.conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None
+    )
+    busy = CallResult(Outcome.BUSY, 17)
+    await asyncio.gather(*(
+        world.ledger.async_end_attempt(alert, alert.plan.contacts[0], attempt, busy)
+        for alert, attempt in zip(alerts, attempts, strict=True)
+    ))  # fmt: skip
+    world.store.conn.set_trace_callback(None)
+    assert commits == ["COMMIT"]
+    for alert, attempt in zip(alerts, attempts, strict=True):
+        assert world.store.attempt(attempt).outcome is Outcome.BUSY
+        stored = world.store.get_alert(alert.alert_id)
+        assert stored is not None
+        assert (stored.next_round, stored.next_position) == (2, 0)  # on to the next round
+    ended = [c for c in world.callbacks() if c["event"] == "attempt_ended"]
+    assert len(ended) == 20
