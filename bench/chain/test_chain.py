@@ -149,7 +149,9 @@ async def test_chain(
         async with aiohttp.ClientSession() as session:
             await server.wait_healthy(session)
         # Home Assistant's HTTP server, so the voice server's signed callbacks reach its webhook.
+        # The integration (its views) is set up first: the test server freezes the routes.
         assert await async_setup_component(hass, "webhook", {})
+        assert await async_setup_component(hass, DOMAIN, {})
         client = await hass_client_no_auth()
         await async_process_ha_core_config(
             hass, {"internal_url": f"http://127.0.0.1:{client.server.port}"}
