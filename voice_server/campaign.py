@@ -350,7 +350,7 @@ class Campaigns:
             try:
                 result = await session.run()
             except Exception:
-                self._ledger.end_attempt(
+                await self._ledger.async_end_attempt(
                     alert, contact, attempt_id, CallResult(Outcome.UNREACHABLE)
                 )
                 raise

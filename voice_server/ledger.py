@@ -257,7 +257,7 @@ class AlertLedger:
         with self._store.transaction() as conn:
             Store.answer_attempt(conn, attempt_id, self._now())
 
-    def end_attempt(
+    async def async_end_attempt(
         self,
         alert: Alert,
         contact: Contact,
@@ -269,24 +269,9 @@ class AlertLedger:
         """The call is over: its outcome, the cursor moved on, the ``attempt_ended`` callback.
 
         ``spent`` False (the network failed, see outage.py): the cursor skips within the round.
-        """
-        with self._store.transaction() as conn:
-            self._end_attempt(conn, alert, contact, attempt_id, result, spent=spent)
-        self._ended(alert, attempt_id, result)
-
-    async def async_end_attempt(
-        self,
-        alert: Alert,
-        contact: Contact,
-        attempt_id: int,
-        result: CallResult,
-        *,
-        spent: bool = True,
-    ) -> None:
-        """``end_attempt``, committed with the other writes of this loop turn.
-
-        Under an avalanche the busy first contacts' calls all end within a few milliseconds:
-        one synced commit each held up the next calls of every other site.
+        Committed with the other writes of this loop turn: under an avalanche the busy first
+        contacts' calls all end within a few milliseconds, and one synced commit each held up the
+        next calls of every other site.
         """
         await self._store.group.run(
             lambda conn: self._end_attempt(conn, alert, contact, attempt_id, result, spent=spent),
