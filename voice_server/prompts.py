@@ -246,10 +246,15 @@ class PromptCache:
         if task is None:
             task = asyncio.create_task(self._synthesise(key, language, text, path, urgent=urgent))
             self._pending[key] = task
-            task.add_done_callback(lambda _: self._pending.pop(key, None))
-        elif urgent:
+            task.add_done_callback(lambda _: self._done(key))
+        elif urgent and not task.done():
             self.queue.hurry(key)
         return await asyncio.shield(task)
+
+    def _done(self, key: str) -> None:
+        """A synthesis ended, made, failed or cancelled (perhaps before it started)."""
+        self._pending.pop(key, None)
+        self.queue.forget(key)
 
     def prune(self, *, now: float | None = None, unused: float = _UNUSED) -> int:
         """Delete the files not used for ``unused`` seconds, except the fixed prompts.

@@ -165,7 +165,8 @@ def _site(text: str) -> Site:
 
     The same text always gives the same model, which is frozen: each is parsed once while it
     is in use. A call tree reads its alert's plan and its site about ten times, and under an
-    avalanche parsing and validating them again was a third of the event loop's work.
+    avalanche parsing and validating them again was a third of the event loop's work. Deleting
+    a site or purging old alerts empties the cache: no parsed copy keeps their contacts' details.
     """
     return Site.model_validate_json(text, context=STORED)
 
@@ -237,6 +238,7 @@ class Store:
             conn.execute(
                 "DELETE FROM wrong_codes WHERE at < ?", (now.timestamp() - WRONG_CODE_WINDOW,)
             )
+        _site.cache_clear()  # nor do the plans of the alerts it deleted
         return alerts, rows
 
     @contextlib.contextmanager
@@ -284,6 +286,7 @@ class Store:
             cursor = conn.execute("DELETE FROM sites WHERE site_id = ?", (site_id,))
             outbox.retarget_callbacks(conn, site_id=site_id, url=None, secret=None)
             heartbeats.forget(conn, site_id)
+        _site.cache_clear()  # its contacts' phones and e-mails stay in no parsed copy either
         return cursor.rowcount > 0
 
     # --- alerts -----------------------------------------------------------------------------

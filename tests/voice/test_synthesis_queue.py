@@ -8,6 +8,8 @@ that reports the nice value espeak-ng was started with.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+import hashlib
 import os
 from pathlib import Path
 import shutil
@@ -69,6 +71,37 @@ async def test_a_hurried_synthesis_moves_ahead_once() -> None:
     assert not queue.urgent("ahead-3")  # done: the next synthesis of it starts afresh
 
 
+async def test_one_slot_is_kept_for_a_contact_on_the_line() -> None:
+    """Syntheses made ahead never take the last slot: an urgent one starts at once."""
+    queue = SynthesisQueue(2)
+    order: list[str] = []
+    ahead = [Job(queue, f"ahead-{n}", order, urgent=False) for n in range(2)]
+    await _settle()
+    assert order == ["ahead-0"]  # the second slot is kept
+    heard = Job(queue, "heard", order, urgent=True)
+    await _settle()
+    assert order == ["ahead-0", "heard"]  # without waiting for the niced one
+    queue.hurry("ahead-1")  # its contact answered too: it waits for a slot, first in line
+    heard.release.set()
+    await heard.task
+    await _settle()
+    assert order == ["ahead-0", "heard", "ahead-1"]
+    await _finish(*ahead)
+
+
+async def test_a_hurried_synthesis_takes_the_kept_slot_at_once() -> None:
+    queue = SynthesisQueue(2)
+    order: list[str] = []
+    ahead = [Job(queue, f"ahead-{n}", order, urgent=False) for n in range(3)]
+    await _settle()
+    assert order == ["ahead-0"]
+    queue.hurry("ahead-2")
+    await _settle()
+    assert order == ["ahead-0", "ahead-2"]
+    await _finish(*ahead)
+    assert order == ["ahead-0", "ahead-2", "ahead-1"]
+
+
 async def test_a_synthesis_gone_while_waiting_gives_its_place_up() -> None:
     queue = SynthesisQueue(1)
     order: list[str] = []
@@ -128,15 +161,24 @@ async def test_the_cache_makes_the_prompt_someone_hears_first(tmp_path: Path) ->
 
 
 def _reporting_espeak(folder: Path) -> Path:
-    """An espeak-ng that writes the nice value it runs at, then does the real work."""
+    """An espeak-ng that waits for ``go``, writes the nice value it runs at, then does the work."""
     espeak = shutil.which("espeak-ng")
     assert espeak is not None
     script = folder / "espeak-ng"
     script.write_text(
-        f'#!/bin/sh\nsleep 0.3\nnice >> "{folder / "nice.log"}"\nexec {espeak} "$@"\n'
+        f'#!/bin/sh\nwhile [ ! -e "{folder / "go"}" ]; do sleep 0.01; done\n'
+        f'nice >> "{folder / "nice.log"}"\nexec {espeak} "$@"\n'
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script
+
+
+async def _until(check: Callable[[], bool], within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not check():
+        assert loop.time() < deadline, "condition never met"
+        await asyncio.sleep(0.01)
 
 
 async def test_syntheses_made_ahead_run_niced_until_someone_listens(
@@ -144,12 +186,14 @@ async def test_syntheses_made_ahead_run_niced_until_someone_listens(
 ) -> None:
     monkeypatch.setattr(prompts_module, "ESPEAK", str(_reporting_espeak(tmp_path)))
     own = os.getpriority(os.PRIO_PROCESS, 0)
-    cache = PromptCache(tmp_path / "prompts", parallel=3)
+    cache = PromptCache(tmp_path / "prompts", parallel=4)  # three for these, one kept
     ahead = asyncio.create_task(cache.get("fr", "Alerte à Maison.", urgent=False))
     heard = asyncio.create_task(cache.get("fr", "Code correct.", urgent=True))
     hurried = asyncio.create_task(cache.get("fr", "Alerte à Chalet.", urgent=False))
-    await asyncio.sleep(0.1)  # the three are running, each wrapper still asleep
+    await _until(lambda: cache.queue.processes == 3)  # the three wrappers wait for "go"
     again = asyncio.create_task(cache.get("fr", "Alerte à Chalet."))  # its contact answered
+    await _until(lambda: cache.queue.urgent(_key("fr", "Alerte à Chalet.")))
+    (tmp_path / "go").touch()
     await asyncio.gather(ahead, heard, hurried, again)
     await cache.close()
     values = sorted(int(v) for v in (tmp_path / "nice.log").read_text().split())
@@ -157,3 +201,19 @@ async def test_syntheses_made_ahead_run_niced_until_someone_listens(
     restored = own if os.geteuid() == 0 else own + BACKGROUND_NICE
     assert values == sorted([own + BACKGROUND_NICE, own, restored])
     assert cache.syntheses == 3
+
+
+def _key(language: str, text: str) -> str:
+    return hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:32]
+
+
+async def test_a_synthesis_cancelled_before_it_started_is_not_left_urgent(tmp_path: Path) -> None:
+    cache = PromptCache(tmp_path / "prompts", parallel=1)
+    asking = asyncio.create_task(cache.get("fr", "Alerte à Maison.", urgent=False))
+    await asyncio.sleep(0)  # the synthesis task exists and has not run yet
+    key = _key("fr", "Alerte à Maison.")
+    cache.queue.hurry(key)
+    assert cache.queue.urgent(key)
+    await cache.close()  # cancelled before its first step
+    assert asking.cancelled() or isinstance(asking.exception(), asyncio.CancelledError)
+    assert not cache.queue.urgent(key)
