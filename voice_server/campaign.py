@@ -127,6 +127,11 @@ class Campaigns:
         """Call trees in progress (for /metrics)."""
         return len(self._tasks)
 
+    @property
+    def calls_waiting(self) -> int:
+        """Contacts' calls waiting at the originate gate (for /metrics)."""
+        return self._tools.originates.waiting
+
     # --- API side ---------------------------------------------------------------------------
 
     def create(self, site_id: str, request: AlertRequest) -> tuple[Alert, bool]:

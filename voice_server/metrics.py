@@ -148,8 +148,9 @@ class Metrics:
         *,
         asterisk_up: Callable[[], bool],
         campaigns_running: Callable[[], int],
+        calls_waiting: Callable[[], int] = lambda: 0,
     ) -> None:
-        """Sample the server's state at each scrape: Asterisk, running call trees, the outbox."""
+        """Sample the server's state at each scrape: Asterisk, call trees, the outbox, homes."""
         up = Gauge(
             "imaprotect_voice_asterisk_up", "1 when Asterisk is connected.", registry=self.registry
         )
@@ -158,5 +159,11 @@ class Metrics:
             "imaprotect_voice_campaigns_running", "Call trees in progress.", registry=self.registry
         )
         running.set_function(lambda: float(campaigns_running()))
+        waiting = Gauge(
+            "imaprotect_voice_calls_waiting_for_asterisk",
+            "Contacts' calls waiting for one of the calls Asterisk is asked at once (an avalanche).",
+            registry=self.registry,
+        )
+        waiting.set_function(lambda: float(calls_waiting()))
         self.registry.register(OutboxCollector(conn))
         self.registry.register(HomesCollector(conn))

@@ -69,7 +69,10 @@ class VoiceServer:
         self.ready = asyncio.Event()
         self.store = Store(config.database)
         self.metrics.watch(
-            self.store.conn, asterisk_up=self.ready.is_set, campaigns_running=self._running
+            self.store.conn,
+            asterisk_up=self.ready.is_set,
+            campaigns_running=self._running,
+            calls_waiting=self._calls_waiting,
         )
         self.ari = AriClient(
             config.ari_url,
@@ -242,6 +245,10 @@ class VoiceServer:
     def _running(self) -> int:
         """Call trees in progress, for /metrics."""
         return self.campaigns.running if self.campaigns else 0
+
+    def _calls_waiting(self) -> int:
+        """Contacts' calls waiting for Asterisk, for /metrics."""
+        return self.campaigns.calls_waiting if self.campaigns else 0
 
     async def _watch_asterisk(self) -> None:
         """Keep ``ready`` set exactly while ARI is connected and Asterisk is fully booted."""

@@ -275,6 +275,7 @@ async def test_metrics_text(api: VoiceApi) -> None:
     assert "imaprotect_voice_alert_to_first_call_seconds_bucket" in text
     assert "imaprotect_voice_outbox_pending_email 0" in text
     assert "imaprotect_voice_asterisk_up 0" in text
+    assert "imaprotect_voice_calls_waiting_for_asterisk 0" in text
 
 
 async def test_metrics_content_type_is_negotiated_by_the_library(api: VoiceApi) -> None:

@@ -249,7 +249,9 @@ def test_store_cursor_goes_round_after_round(tmp_path: Path) -> None:
 def test_metrics_exposition(tmp_path: Path) -> None:
     metrics = Metrics()
     store = Store(tmp_path / "v.db")
-    metrics.watch(store.conn, asterisk_up=lambda: False, campaigns_running=lambda: 2)
+    metrics.watch(
+        store.conn, asterisk_up=lambda: False, campaigns_running=lambda: 2, calls_waiting=lambda: 7
+    )
     metrics.calls.inc("busy")
     metrics.first_call.observe(0.007)
     text = generate_latest(metrics.registry).decode()
@@ -258,6 +260,7 @@ def test_metrics_exposition(tmp_path: Path) -> None:
     assert 'imaprotect_voice_alert_to_first_call_seconds_bucket{le="0.01"} 1' in text
     assert 'imaprotect_voice_alert_to_first_call_seconds_bucket{le="0.005"} 0' in text
     assert "imaprotect_voice_campaigns_running 2" in text
+    assert "imaprotect_voice_calls_waiting_for_asterisk 7" in text  # issue 8: the avalanche's queue
     assert 'imaprotect_voice_calls_total{outcome="no_answer"} 0' in text  # known from the start
     assert 'imaprotect_voice_alerts_total{status="exhausted"} 0' in text
     assert "imaprotect_voice_outbox_pending_callback 0" in text
