@@ -161,7 +161,7 @@ class Metrics:
         running.set_function(lambda: float(campaigns_running()))
         waiting = Gauge(
             "imaprotect_voice_calls_waiting_for_asterisk",
-            "Contacts' calls waiting for one of the calls Asterisk is asked at once (an avalanche).",
+            "Contacts' calls waiting for a slot among those asked of Asterisk at once.",
             registry=self.registry,
         )
         waiting.set_function(lambda: float(calls_waiting()))
