@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 
+from tests.voice.turns import Holder, settle
 from voice_server.originate_gate import FIRST_CALL_HEAD_START, OriginateGate
 
 
@@ -20,33 +21,20 @@ class Clock:
         return self.now
 
 
-async def _settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
-
-
-class Caller:
+def originating(gate: OriginateGate, name: str, order: list[str], *, first: bool) -> Holder:
     """One originate: asks the gate, records when it got through, holds until released."""
-
-    def __init__(self, gate: OriginateGate, name: str, order: list[str], *, first: bool) -> None:
-        self.release = asyncio.Event()
-        self.task = asyncio.create_task(self._run(gate, name, order, first))
-
-    async def _run(self, gate: OriginateGate, name: str, order: list[str], first: bool) -> None:
-        async with gate.turn(first=first):
-            order.append(name)
-            await self.release.wait()
+    return Holder(lambda: gate.turn(first=first), name, order)
 
 
 async def test_no_more_originates_in_flight_than_slots() -> None:
     gate = OriginateGate(2, clock=Clock())
     order: list[str] = []
-    callers = [Caller(gate, f"c{n}", order, first=True) for n in range(5)]
-    await _settle()
+    callers = [originating(gate, f"c{n}", order, first=True) for n in range(5)]
+    await settle()
     assert order == ["c0", "c1"]
     assert (gate.waiting, gate.most_waiting) == (3, 3)
     callers[0].release.set()
-    await _settle()
+    await settle()
     assert order == ["c0", "c1", "c2"]
     for caller in callers:
         caller.release.set()
@@ -59,13 +47,13 @@ async def test_a_first_call_goes_before_later_calls_asked_shortly_before_it() ->
     clock = Clock()
     gate = OriginateGate(1, clock=clock)
     order: list[str] = []
-    holder = Caller(gate, "holder", order, first=True)
-    await _settle()
-    later = [Caller(gate, f"later-{n}", order, first=False) for n in range(2)]
-    await _settle()
+    holder = originating(gate, "holder", order, first=True)
+    await settle()
+    later = [originating(gate, f"later-{n}", order, first=False) for n in range(2)]
+    await settle()
     clock.now += FIRST_CALL_HEAD_START / 2  # a site alerts a moment after the later calls
-    first = Caller(gate, "first", order, first=True)
-    await _settle()
+    first = originating(gate, "first", order, first=True)
+    await settle()
     for caller in (holder, *later, first):
         caller.release.set()
     await asyncio.gather(*(c.task for c in (holder, *later, first)))
@@ -76,13 +64,13 @@ async def test_a_later_call_waits_no_more_than_the_head_start() -> None:
     clock = Clock()
     gate = OriginateGate(1, clock=clock)
     order: list[str] = []
-    holder = Caller(gate, "holder", order, first=True)
-    await _settle()
-    later = Caller(gate, "later", order, first=False)
-    await _settle()
+    holder = originating(gate, "holder", order, first=True)
+    await settle()
+    later = originating(gate, "later", order, first=False)
+    await settle()
     clock.now += FIRST_CALL_HEAD_START + 0.5  # this site alerted long after the later call
-    first = Caller(gate, "first", order, first=True)
-    await _settle()
+    first = originating(gate, "first", order, first=True)
+    await settle()
     for caller in (holder, later, first):
         caller.release.set()
     await asyncio.gather(holder.task, later.task, first.task)
@@ -93,12 +81,12 @@ async def test_calls_of_the_same_kind_keep_their_order() -> None:
     clock = Clock()
     gate = OriginateGate(1, clock=clock)
     order: list[str] = []
-    callers = [Caller(gate, "holder", order, first=False)]
-    await _settle()
+    callers = [originating(gate, "holder", order, first=False)]
+    await settle()
     for n in range(4):
         clock.now += 0.01
-        callers.append(Caller(gate, f"first-{n}", order, first=True))
-        await _settle()
+        callers.append(originating(gate, f"first-{n}", order, first=True))
+        await settle()
     for caller in callers:
         caller.release.set()
     await asyncio.gather(*(c.task for c in callers))
@@ -108,13 +96,13 @@ async def test_calls_of_the_same_kind_keep_their_order() -> None:
 async def test_a_caller_gone_while_waiting_leaves_no_hole() -> None:
     gate = OriginateGate(1, clock=Clock())
     order: list[str] = []
-    holder = Caller(gate, "holder", order, first=True)
-    await _settle()
-    gone = Caller(gate, "gone", order, first=True)
-    after = Caller(gate, "after", order, first=True)
-    await _settle()
+    holder = originating(gate, "holder", order, first=True)
+    await settle()
+    gone = originating(gate, "gone", order, first=True)
+    after = originating(gate, "after", order, first=True)
+    await settle()
     gone.task.cancel()
-    await _settle()
+    await settle()
     assert gate.waiting == 1
     holder.release.set()
     after.release.set()
@@ -123,8 +111,8 @@ async def test_a_caller_gone_while_waiting_leaves_no_hole() -> None:
     assert order == ["holder", "after"]
     assert gate.waiting == 0
     # The slot came back: one more goes through at once.
-    again = Caller(gate, "again", order, first=False)
-    await _settle()
+    again = originating(gate, "again", order, first=False)
+    await settle()
     assert order[-1] == "again"
     again.release.set()
     await again.task
@@ -135,9 +123,9 @@ async def test_a_slot_handed_to_a_caller_that_goes_is_passed_on() -> None:
     order: list[str] = []
     holding = gate.turn(first=True)
     await holding.__aenter__()  # this test holds the only slot
-    handed = Caller(gate, "handed", order, first=True)
-    after = Caller(gate, "after", order, first=True)
-    await _settle()
+    handed = originating(gate, "handed", order, first=True)
+    after = originating(gate, "after", order, first=True)
+    await settle()
     await holding.__aexit__(None, None, None)  # the slot is handed to "handed", not resumed yet…
     handed.task.cancel()  # …which goes before it runs again
     after.release.set()

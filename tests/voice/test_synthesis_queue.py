@@ -8,7 +8,6 @@ that reports the nice value espeak-ng was started with.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 import hashlib
 import os
 from pathlib import Path
@@ -17,43 +16,26 @@ import stat
 
 import pytest
 
+from tests.voice.fake_ari import until
+from tests.voice.turns import Holder, finish, settle
 from voice_server import prompts as prompts_module
 from voice_server.prompts import PromptCache
 from voice_server.synthesis_queue import BACKGROUND_NICE, SynthesisQueue
 
 
-async def _settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
-
-
-class Job:
+def synthesising(queue: SynthesisQueue, key: str, order: list[str], *, urgent: bool) -> Holder:
     """One synthesis holding its slot until released; records when it got the slot."""
-
-    def __init__(self, queue: SynthesisQueue, key: str, order: list[str], *, urgent: bool) -> None:
-        self.release = asyncio.Event()
-        self.task = asyncio.create_task(self._run(queue, key, order, urgent))
-
-    async def _run(self, queue: SynthesisQueue, key: str, order: list[str], urgent: bool) -> None:
-        async with queue.turn(key, urgent=urgent):
-            order.append(key)
-            await self.release.wait()
-
-
-async def _finish(*jobs: Job) -> None:
-    for job in jobs:
-        job.release.set()
-    await asyncio.gather(*(job.task for job in jobs))
+    return Holder(lambda: queue.turn(key, urgent=urgent), key, order)
 
 
 async def test_urgent_syntheses_go_before_those_made_ahead() -> None:
     queue = SynthesisQueue(1)
     order: list[str] = []
-    jobs = [Job(queue, f"ahead-{n}", order, urgent=False) for n in range(3)]
-    await _settle()
-    jobs.append(Job(queue, "heard", order, urgent=True))
-    await _settle()
-    await _finish(*jobs)
+    jobs = [synthesising(queue, f"ahead-{n}", order, urgent=False) for n in range(3)]
+    await settle()
+    jobs.append(synthesising(queue, "heard", order, urgent=True))
+    await settle()
+    await finish(*jobs)
     assert order == ["ahead-0", "heard", "ahead-1", "ahead-2"]
     assert queue.most_running == 1
 
@@ -61,12 +43,12 @@ async def test_urgent_syntheses_go_before_those_made_ahead() -> None:
 async def test_a_hurried_synthesis_moves_ahead_once() -> None:
     queue = SynthesisQueue(1)
     order: list[str] = []
-    jobs = [Job(queue, f"ahead-{n}", order, urgent=False) for n in range(4)]
-    await _settle()
+    jobs = [synthesising(queue, f"ahead-{n}", order, urgent=False) for n in range(4)]
+    await settle()
     queue.hurry("ahead-3")  # its contact answered
     queue.hurry("ahead-3")  # asked again: no second place in the queue
     assert queue.urgent("ahead-3")
-    await _finish(*jobs)
+    await finish(*jobs)
     assert order == ["ahead-0", "ahead-3", "ahead-1", "ahead-2"]
     assert not queue.urgent("ahead-3")  # done: the next synthesis of it starts afresh
 
@@ -75,51 +57,51 @@ async def test_one_slot_is_kept_for_a_contact_on_the_line() -> None:
     """Syntheses made ahead never take the last slot: an urgent one starts at once."""
     queue = SynthesisQueue(2)
     order: list[str] = []
-    ahead = [Job(queue, f"ahead-{n}", order, urgent=False) for n in range(2)]
-    await _settle()
+    ahead = [synthesising(queue, f"ahead-{n}", order, urgent=False) for n in range(2)]
+    await settle()
     assert order == ["ahead-0"]  # the second slot is kept
-    heard = Job(queue, "heard", order, urgent=True)
-    await _settle()
+    heard = synthesising(queue, "heard", order, urgent=True)
+    await settle()
     assert order == ["ahead-0", "heard"]  # without waiting for the niced one
     queue.hurry("ahead-1")  # its contact answered too: it waits for a slot, first in line
     heard.release.set()
     await heard.task
-    await _settle()
+    await settle()
     assert order == ["ahead-0", "heard", "ahead-1"]
-    await _finish(*ahead)
+    await finish(*ahead)
 
 
 async def test_a_hurried_synthesis_takes_the_kept_slot_at_once() -> None:
     queue = SynthesisQueue(2)
     order: list[str] = []
-    ahead = [Job(queue, f"ahead-{n}", order, urgent=False) for n in range(3)]
-    await _settle()
+    ahead = [synthesising(queue, f"ahead-{n}", order, urgent=False) for n in range(3)]
+    await settle()
     assert order == ["ahead-0"]
     queue.hurry("ahead-2")
-    await _settle()
+    await settle()
     assert order == ["ahead-0", "ahead-2"]
-    await _finish(*ahead)
+    await finish(*ahead)
     assert order == ["ahead-0", "ahead-2", "ahead-1"]
 
 
 async def test_a_synthesis_gone_while_waiting_gives_its_place_up() -> None:
     queue = SynthesisQueue(1)
     order: list[str] = []
-    first = Job(queue, "first", order, urgent=True)
-    await _settle()
-    gone = Job(queue, "gone", order, urgent=True)
-    after = Job(queue, "after", order, urgent=False)
-    await _settle()
+    first = synthesising(queue, "first", order, urgent=True)
+    await settle()
+    gone = synthesising(queue, "gone", order, urgent=True)
+    after = synthesising(queue, "after", order, urgent=False)
+    await settle()
     gone.task.cancel()
-    await _finish(first, after)
+    await finish(first, after)
     assert gone.task.cancelled()
     assert not queue.urgent("gone")
     assert order == ["first", "after"]
     # The slot came back: the next one starts at once.
-    again = Job(queue, "again", order, urgent=False)
-    await _settle()
+    again = synthesising(queue, "again", order, urgent=False)
+    await settle()
     assert order[-1] == "again"
-    await _finish(again)
+    await finish(again)
 
 
 async def test_a_slot_handed_to_a_synthesis_that_goes_is_passed_on() -> None:
@@ -127,12 +109,12 @@ async def test_a_slot_handed_to_a_synthesis_that_goes_is_passed_on() -> None:
     order: list[str] = []
     holding = queue.turn("holder", urgent=True)
     await holding.__aenter__()
-    handed = Job(queue, "handed", order, urgent=True)
-    after = Job(queue, "after", order, urgent=True)
-    await _settle()
+    handed = synthesising(queue, "handed", order, urgent=True)
+    after = synthesising(queue, "after", order, urgent=True)
+    await settle()
     await holding.__aexit__(None, None, None)  # the slot goes to "handed", not resumed yet…
     handed.task.cancel()  # …which goes before it runs again
-    await asyncio.wait_for(_finish(after), 1)
+    await asyncio.wait_for(finish(after), 1)
     assert handed.task.cancelled()
     assert order == ["after"]
 
@@ -152,7 +134,7 @@ async def test_the_cache_makes_the_prompt_someone_hears_first(tmp_path: Path) ->
         done.append(text)
 
     ahead = [asyncio.create_task(make(f"Alerte numéro {n}.", urgent=False)) for n in range(3)]
-    await _settle()
+    await settle()
     heard = asyncio.create_task(make("Tapez votre code.", urgent=True))
     await asyncio.gather(*ahead, heard)
     await cache.close()
@@ -173,14 +155,6 @@ def _reporting_espeak(folder: Path) -> Path:
     return script
 
 
-async def _until(check: Callable[[], bool], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not check():
-        assert loop.time() < deadline, "condition never met"
-        await asyncio.sleep(0.01)
-
-
 async def test_syntheses_made_ahead_run_niced_until_someone_listens(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -190,9 +164,9 @@ async def test_syntheses_made_ahead_run_niced_until_someone_listens(
     ahead = asyncio.create_task(cache.get("fr", "Alerte à Maison.", urgent=False))
     heard = asyncio.create_task(cache.get("fr", "Code correct.", urgent=True))
     hurried = asyncio.create_task(cache.get("fr", "Alerte à Chalet.", urgent=False))
-    await _until(lambda: cache.queue.processes == 3)  # the three wrappers wait for "go"
+    await until(lambda: cache.queue.processes == 3, within=10)  # the three wrappers wait for "go"
     again = asyncio.create_task(cache.get("fr", "Alerte à Chalet."))  # its contact answered
-    await _until(lambda: cache.queue.urgent(_key("fr", "Alerte à Chalet.")))
+    await until(lambda: cache.queue.urgent(_key("fr", "Alerte à Chalet.")), within=10)
     (tmp_path / "go").touch()
     await asyncio.gather(ahead, heard, hurried, again)
     await cache.close()
