@@ -25,7 +25,7 @@ from custom_components.imaprotect.contract.enums import (
 )
 from tests.voice.fake_ari import FakeAri, FakePrompts, until
 from tests.voice.harness import CALLBACK_SECRET, NUMBERS, code_hash
-from voice_server import call_session
+from voice_server import call_session, campaign as campaign_module
 from voice_server.ari import CONNECTION_LOST, AriError
 from voice_server.call_media import cancelled_event
 from voice_server.call_session import CallSession, CallTools
@@ -674,3 +674,33 @@ async def test_calls_ending_together_share_their_fsync(make_world: WorldFactory)
         assert (stored.next_round, stored.next_position) == (2, 0)  # on to the next round
     ended = [c for c in world.callbacks() if c["event"] == "attempt_ended"]
     assert len(ended) == 20
+
+
+async def test_a_call_that_raises_ends_unreachable_and_the_next_contact_is_called(
+    make_world: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug or an unexpected ARI answer in one call must not stop the alert's calls."""
+    monkeypatch.setattr(campaign_module, "_RETRY_AFTER_CRASH", 0.0)
+    world = make_world(contacts=2)
+    world.ari.originate_errors = [ValueError("an ARI answer nobody expected")]
+    world.ari.on_originate = lambda channel: world.ari.emit("ChannelDestroyed", channel, cause=17)
+    ready = asyncio.Event()
+    ready.set()
+    campaigns = Campaigns(
+        world.store, world.ari, prompts=FakePrompts(), dialer=Dialer("PJSIP/{number}@trunk", {}),
+        settings=CallSettings(rounds=1), metrics=world.metrics, ready=ready,
+        wake_outbox=lambda: None,
+    )  # fmt: skip
+    campaigns.create(
+        "home", AlertRequest("a-8", "intrusion", None, None, datetime.now().astimezone())
+    )
+    await until(lambda: not world.store.get_alert("a-8").active)  # type: ignore[union-attr]
+    await until(lambda: campaigns.running == 0)
+    attempts = world.store.attempts("a-8")
+    assert [(a.position, a.outcome) for a in attempts] == [
+        (0, Outcome.UNREACHABLE), (1, Outcome.BUSY),
+    ]  # fmt: skip
+    assert world.store.get_alert("a-8").status is AlertStatus.EXHAUSTED  # type: ignore[union-attr]
+    ended = [c for c in world.callbacks() if c["event"] == "attempt_ended"]
+    assert len(ended) == 2  # the crashed call's end is told too
+    assert campaigns.calls_waiting == 0  # its turn at the originate gate was given back
