@@ -68,6 +68,15 @@ class World:
             ledger=self.ledger,
         )
 
+    def campaigns(self, settings: CallSettings = _FAST) -> Campaigns:
+        """The call trees of this world's store, Asterisk connected."""
+        ready = asyncio.Event()
+        ready.set()
+        return Campaigns(
+            self.store, self.ari, prompts=FakePrompts(), dialer=Dialer("PJSIP/{number}@trunk", {}),
+            settings=settings, metrics=self.metrics, ready=ready, wake_outbox=lambda: None,
+        )  # fmt: skip
+
     def callbacks(self) -> list[dict[str, Any]]:
         rows = self.store.conn.execute(
             "SELECT body FROM outbox WHERE kind = 'callback' ORDER BY id"
@@ -531,13 +540,7 @@ async def test_station_leg_ends_before_the_bridge(
 async def test_runner_walks_rounds_then_exhausts(make_world: WorldFactory) -> None:
     world = make_world(contacts=2)
     world.ari.on_originate = lambda channel: world.ari.emit("ChannelDestroyed", channel, cause=17)
-    ready = asyncio.Event()
-    ready.set()
-    campaigns = Campaigns(
-        world.store, world.ari, prompts=FakePrompts(), dialer=Dialer("PJSIP/{number}@trunk", {}),
-        settings=CallSettings(rounds=2), metrics=world.metrics, ready=ready,
-        wake_outbox=lambda: None,
-    )  # fmt: skip
+    campaigns = world.campaigns(CallSettings(rounds=2))
     request = AlertRequest("a-9", "smoke", None, "Cuisine", datetime.now().astimezone())
     alert, created = campaigns.create("home", request)
     assert created
@@ -560,12 +563,7 @@ async def test_runner_walks_rounds_then_exhausts(make_world: WorldFactory) -> No
 
 async def test_runner_cancel_reaches_the_call_in_progress(make_world: WorldFactory) -> None:
     world = make_world()
-    ready = asyncio.Event()
-    ready.set()
-    campaigns = Campaigns(
-        world.store, world.ari, prompts=FakePrompts(), dialer=Dialer("PJSIP/{number}@trunk", {}),
-        settings=_FAST, metrics=world.metrics, ready=ready, wake_outbox=lambda: None,
-    )  # fmt: skip
+    campaigns = world.campaigns()
     when = datetime.now().astimezone()
     campaigns.create("home", AlertRequest("a-7", "intrusion", None, None, when))
     await until(lambda: bool(world.ari.originated))
@@ -684,13 +682,7 @@ async def test_a_call_that_raises_ends_unreachable_and_the_next_contact_is_calle
     world = make_world(contacts=2)
     world.ari.originate_errors = [ValueError("an ARI answer nobody expected")]
     world.ari.on_originate = lambda channel: world.ari.emit("ChannelDestroyed", channel, cause=17)
-    ready = asyncio.Event()
-    ready.set()
-    campaigns = Campaigns(
-        world.store, world.ari, prompts=FakePrompts(), dialer=Dialer("PJSIP/{number}@trunk", {}),
-        settings=CallSettings(rounds=1), metrics=world.metrics, ready=ready,
-        wake_outbox=lambda: None,
-    )  # fmt: skip
+    campaigns = world.campaigns(CallSettings(rounds=1))
     campaigns.create(
         "home", AlertRequest("a-8", "intrusion", None, None, datetime.now().astimezone())
     )
